@@ -1,0 +1,1 @@
+"""Extraction of the source systems' nightly deliveries into the warehouse's raw schema."""

@@ -1,0 +1,144 @@
+-- Raw layer: what the source systems delivered, validated record by record, with lineage.
+-- Idempotent: applied at the start of every night. Every data table carries the same lineage
+-- columns: _load_id (one per loaded file, increasing in delivery order: night, then file name),
+-- _source_file, _file_sha256, _record_number (1-based data line of a CSV, 1-based record index
+-- of a JSON list), _loaded_at.
+
+create schema if not exists raw;
+
+-- One row per file seen in an inbox. A file is identified by its sha256: a file already loaded
+-- is not loaded again (statut 'deja_charge' is reported for the night but not stored twice).
+create table if not exists raw.fichiers (
+    load_id        bigserial primary key,
+    run_id         text not null,              -- the night (Airflow run id or CLI run id)
+    source         text not null,              -- e.g. 'marches/decp'
+    fichier        text not null,              -- path relative to the inbox
+    sha256         text not null,
+    statut         text not null check (statut in ('charge', 'rejete')),
+    message        text,                        -- why a rejected file was rejected
+    nb_enregistrements integer not null default 0,
+    nb_charges     integer not null default 0,
+    nb_quarantaine integer not null default 0,
+    nb_signalements integer not null default 0,
+    charge_le      timestamptz not null default now()
+);
+create unique index if not exists fichiers_sha256_charge
+    on raw.fichiers (source, sha256) where statut = 'charge';
+
+-- One row per violation of a quarantined record: every violation is listed.
+create table if not exists raw.quarantaine (
+    load_id      bigint not null references raw.fichiers (load_id),
+    source       text not null,
+    fichier      text not null,
+    enregistrement integer not null,            -- line (CSV) or record index (JSON)
+    cle          text,                          -- business key when it could be read
+    champ        text not null,                 -- field (JSON path or column name)
+    message      text not null,                 -- French, for the data team
+    contenu      text                           -- the record as delivered
+);
+
+-- Non-blocking findings (e.g. an identifier failing the SIRET Luhn check): the record is loaded.
+create table if not exists raw.signalements (
+    load_id      bigint not null references raw.fichiers (load_id),
+    source       text not null,
+    fichier      text not null,
+    enregistrement integer not null,
+    cle          text,
+    champ        text not null,
+    message      text not null
+);
+
+-- marches/decp: one row per valid DECP 2024 record (marché or contrat-concession). The record is
+-- kept whole, as delivered (official wrappers included), in `donnees`; staging reads its fields.
+create table if not exists raw.marches_decp (
+    _load_id        bigint not null references raw.fichiers (load_id),
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    type_contrat    text not null check (type_contrat in ('marche', 'contrat-concession')),
+    acheteur_id     text not null,              -- marche: acheteur.id; concession: autoriteConcedante.id
+    id              text not null,
+    date_publication_donnees date,
+    donnees         jsonb not null
+);
+
+-- marches/consultations: one row per lot (contract in sources.md).
+create table if not exists raw.marches_consultations (
+    _load_id        bigint not null references raw.fichiers (load_id),
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    acheteur_siret  text not null,
+    id_consultation text not null,
+    lot             integer not null,
+    nb_lots         integer,
+    objet           text,
+    categorie       text,
+    segment         text,
+    code_cpv        text,
+    procedure       text,
+    montant_estime_ht numeric,
+    maitrise_oeuvre boolean not null,
+    date_lancement  date,
+    date_cloture    date,
+    statut          text,
+    variantes_autorisees boolean not null,
+    marche_reserve  boolean not null,
+    marche_insertion boolean not null,
+    mpgp            boolean not null,
+    id_marche       text
+);
+
+-- marches/offres: one row per bid on a lot.
+create table if not exists raw.marches_offres (
+    _load_id        bigint not null references raw.fichiers (load_id),
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    acheteur_siret  text not null,
+    id_consultation text not null,
+    lot             integer not null,
+    soumissionnaire_siret text not null,
+    type_identifiant text not null check (type_identifiant in ('SIRET', 'TVA_UE')),
+    groupement      boolean not null,
+    date_depot      date,
+    retenue         boolean not null,
+    exclusion_motif text,
+    demande_motifs_rejet boolean not null
+);
+
+-- referentiels/sirene_etablissements: INSEE SIRENE StockEtablissement extract (official names).
+create table if not exists raw.sirene_etablissements (
+    _load_id        bigint not null references raw.fichiers (load_id),
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    "siren"                          text not null,
+    "siret"                          text not null,
+    "codeCommuneEtablissement"       text,
+    "etatAdministratifEtablissement" text,
+    "etablissementSiege"             boolean,
+    "trancheEffectifsEtablissement"  text,
+    "activitePrincipaleEtablissement" text,
+    "denominationUsuelleEtablissement" text
+);
+
+-- referentiels/sirene_unites_legales: INSEE SIRENE StockUniteLegale extract (official names).
+create table if not exists raw.sirene_unites_legales (
+    _load_id        bigint not null references raw.fichiers (load_id),
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    "siren"                               text not null,
+    "denominationUniteLegale"             text,
+    "categorieEntreprise"                 text,
+    "trancheEffectifsUniteLegale"         text,
+    "economieSocialeSolidaireUniteLegale" text,
+    "categorieJuridiqueUniteLegale"       text,
+    "etatAdministratifUniteLegale"        text
+);

@@ -1,0 +1,60 @@
+"""Shared fixtures: a real PostgreSQL for every integration test.
+
+``SPASER_TEST_ADMIN_URL`` (set by .ci/run to the CI server) names a server on which each test
+gets a fresh database; without it an embedded pgserver is started under pytest's temp folder.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from spaser.warehouse import ConnectionParams
+
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+if not SHARED_DIR.exists():  # CI clones the project beside a copy of shared/
+    SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+REFERENCE_DIR = SHARED_DIR / "reference"
+SPEC_DIR = SHARED_DIR / "spec"
+
+
+@pytest.fixture(scope="session")
+def admin_url(tmp_path_factory) -> str:
+    url = os.environ.get("SPASER_TEST_ADMIN_URL")
+    if url:
+        return url
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    return server.get_uri()
+
+
+def _database_url(admin: str, dbname: str) -> str:
+    params = ConnectionParams.from_url(admin)
+    if params.host.startswith("/"):
+        return f"postgresql://{params.user}:@/{dbname}?host={params.host}&port={params.port}"
+    auth = params.user + (f":{params.password}" if params.password else "")
+    return f"postgresql://{auth}@{params.host}:{params.port}/{dbname}"
+
+
+@pytest.fixture
+def warehouse_url(admin_url, tmp_path, monkeypatch) -> str:
+    """A fresh, empty warehouse database; SPASER_WAREHOUSE_URL and SPASER_HOME point at it."""
+    dbname = f"spaser_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'create database "{dbname}"')
+    url = _database_url(admin_url, dbname)
+    monkeypatch.setenv("SPASER_WAREHOUSE_URL", url)
+    monkeypatch.setenv("SPASER_HOME", str(tmp_path / "spaser_home"))
+    yield url
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{dbname}" with (force)')
+
+
+@pytest.fixture
+def conn(warehouse_url):
+    with psycopg.connect(warehouse_url) as connection:
+        yield connection
