@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -40,18 +41,27 @@ def _database_url(admin: str, dbname: str) -> str:
     return f"postgresql://{auth}@{params.host}:{params.port}/{dbname}"
 
 
-@pytest.fixture
-def warehouse_url(admin_url, tmp_path, monkeypatch) -> str:
-    """A fresh, empty warehouse database; SPASER_WAREHOUSE_URL and SPASER_HOME point at it."""
+@contextmanager
+def fresh_warehouse(admin: str, home: Path):
+    """A new empty database; SPASER_WAREHOUSE_URL and SPASER_HOME point at it while in use."""
     dbname = f"spaser_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'create database "{dbname}"')
-    url = _database_url(admin_url, dbname)
-    monkeypatch.setenv("SPASER_WAREHOUSE_URL", url)
-    monkeypatch.setenv("SPASER_HOME", str(tmp_path / "spaser_home"))
-    yield url
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{dbname}" with (force)')
+    url = _database_url(admin, dbname)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SPASER_WAREHOUSE_URL", url)
+        patch.setenv("SPASER_HOME", str(home))
+        try:
+            yield url
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'drop database if exists "{dbname}" with (force)')
+
+
+@pytest.fixture
+def warehouse_url(admin_url, tmp_path) -> str:
+    with fresh_warehouse(admin_url, tmp_path / "spaser_home") as url:
+        yield url
 
 
 @pytest.fixture

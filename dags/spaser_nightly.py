@@ -1,0 +1,108 @@
+"""spaser_nightly: one night of the SPASER warehouse.
+
+This file only wires the steps; each step is a function of ``spaser.night`` that the tests call
+directly. Nothing here touches the database or imports GX/dbt, so parsing stays fast.
+"""
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from extract.sources import SOURCES
+from spaser import night
+from spaser.dbt import LAYERS
+
+STEP_DOCS = {
+    "prepare_warehouse": "Crée les schémas de l'entrepôt si besoin et signale les fichiers hors périmètre.",
+    "validate_raw": "Great Expectations : une suite par table brute ; un échec arrête la nuit avant dbt.",
+    "validate_marts": "Porte qualité : les marts candidats ne sont publiés que si toutes les suites passent.",
+    "publish": "Publication atomique : bascule du schéma marts_candidat vers marts.",
+    "export_indicateurs": "Export des indicateurs publiés (CSV et JSON) sous $SPASER_HOME/exports.",
+    "summary": "Résumé de la nuit : fichiers, lignes, quarantaine, contrôles, indicateurs.",
+}
+
+
+@dag(
+    dag_id="spaser_nightly",
+    description="Nuit de l'entrepôt SPASER : extraction, contrôles, dbt, porte qualité, publication",
+    schedule="0 2 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Paris"),
+    catchup=False,
+    max_active_runs=1,
+    params={
+        "inbox": Param(
+            None,
+            type=["null", "string"],
+            description="Dossier de dépôt de la nuit (défaut : SPASER_INBOX ou $SPASER_HOME/inbox)",
+        )
+    },
+    tags=["spaser"],
+    doc_md=__doc__,
+)
+def spaser_nightly():
+    @task(doc_md=STEP_DOCS["prepare_warehouse"])
+    def prepare_warehouse(params=None, run_id=None) -> dict:
+        return night.run_step(run_id, "prepare_warehouse", night.prepare_warehouse, params["inbox"])
+
+    @task(doc_md=STEP_DOCS["validate_raw"])
+    def validate_raw(run_id=None) -> dict:
+        return night.run_step(run_id, "validate_raw", night.validate_raw, run_id)
+
+    @task(doc_md=STEP_DOCS["validate_marts"])
+    def validate_marts(run_id=None) -> dict:
+        return night.run_step(run_id, "validate_marts", night.validate_marts, run_id)
+
+    @task(doc_md=STEP_DOCS["publish"])
+    def publish(run_id=None) -> dict:
+        return night.run_step(run_id, "publish", night.publish)
+
+    @task(doc_md=STEP_DOCS["export_indicateurs"])
+    def export_indicateurs(run_id=None) -> dict:
+        return night.run_step(run_id, "export_indicateurs", night.export_indicateurs)
+
+    @task(trigger_rule="all_done", doc_md=STEP_DOCS["summary"])
+    def summary(step_task_ids: list[str], ti=None, run_id=None) -> dict:
+        results = {task_id: ti.xcom_pull(task_ids=task_id) for task_id in step_task_ids}
+        return night.summarize_or_fail(run_id, results)
+
+    prepared = prepare_warehouse()
+
+    extractions = []
+    for source_name in SOURCES:
+        task_id = "extract_" + source_name.replace("/", "_")
+
+        @task(task_id=task_id, doc_md=f"Extraction de la source {source_name} vers le schéma raw.")
+        def extract(preparation: dict, source_name=source_name, task_id=task_id, run_id=None) -> dict:
+            return night.run_step(
+                run_id, task_id, night.extract_source, source_name, preparation["inbox"], run_id
+            )
+
+        extractions.append(extract(prepared))
+
+    raw_checked = validate_raw()
+    extractions >> raw_checked
+
+    previous = raw_checked
+    dbt_steps = []
+    for layer in LAYERS:
+        task_id = f"dbt_{layer}"
+
+        @task(task_id=task_id, doc_md=f"dbt : couche {layer} (modèles et leurs tests).")
+        def build(layer=layer, task_id=task_id, run_id=None) -> dict:
+            return night.run_step(run_id, task_id, night.build_dbt_layer, layer)
+
+        step = build()
+        previous >> step
+        previous = step
+        dbt_steps.append(step)
+
+    gate = validate_marts()
+    published = publish()
+    exported = export_indicateurs()
+    previous >> gate >> published >> exported
+
+    steps = [prepared, *extractions, raw_checked, *dbt_steps, gate, published, exported]
+    summary([s.operator.task_id for s in steps]) << steps
+
+
+spaser_nightly()

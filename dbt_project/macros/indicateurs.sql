@@ -1,0 +1,72 @@
+{#- Building blocks of the indicator marts. Every indicator mart returns
+    (indicateur_id, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif). -#}
+
+{#- Facts of `relation` once under their buyer's SIREN and once under TOUS (every buyer
+    together: distinct counts over TOUS are taken over all buyers, never summed). -#}
+{% macro per_perimetre(relation, annee_column) -%}
+    select fait.*, perimetres.perimetre, fait.{{ annee_column }} as annee
+    from {{ relation }} as fait
+    cross join lateral (values (fait.acheteur_siren), ('TOUS')) as perimetres (perimetre)
+{%- endmacro %}
+
+{#- The rows an indicator must have: every perimetre present in any loaded source x every year
+    with data in one of the indicator's sources x every value of its ventilation. -#}
+{% macro indicator_grid(sources, ventilation_key=none) -%}
+    select perimetres.perimetre, annees.annee, ventilations.valeur_ventilation
+    from {{ ref('int_indicateurs__perimetres') }} as perimetres
+    cross join (
+        select distinct annee from {{ ref('int_indicateurs__annees_sources') }}
+        where source in ({% for source in sources %}'{{ source }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    ) as annees
+    {% if ventilation_key -%}
+    cross join (
+        values {% for value in ventilation_values(ventilation_key) %}('{{ value }}'){% if not loop.last %}, {% endif %}{% endfor %}
+    ) as ventilations (valeur_ventilation)
+    {%- else -%}
+    cross join (values (null::text)) as ventilations (valeur_ventilation)
+    {%- endif %}
+{%- endmacro %}
+
+{#- One indicator over its grid. `facts` is a relation (CTE) with perimetre and annee columns;
+    `numerator` and `denominator` are aggregates over its rows `fait`, which may read the
+    ventilation value as `grille.valeur_ventilation`. Without a denominator the indicator is a
+    count (0, never NULL, when nothing qualifies); with one it is a percentage 0-100, NULL when
+    the denominator is empty, `motif_denominateur_vide` saying why. -#}
+{% macro indicator_rows(indicateur_id, sources, facts, numerator, denominator=none, ventilation_key=none, motif_denominateur_vide=none) -%}
+    select
+        '{{ indicateur_id }}'::text as indicateur_id,
+        grille.perimetre,
+        grille.annee,
+        {% if ventilation_key -%}
+        '{{ ventilation_key }}=' || grille.valeur_ventilation
+        {%- else -%}
+        ''
+        {%- endif %} as ventilation,
+        {% if denominator -%}
+        {{ percentage('coalesce(' ~ numerator ~ ', 0)', 'coalesce(' ~ denominator ~ ', 0)') }} as valeur,
+        coalesce({{ numerator }}, 0)::numeric as numerateur,
+        coalesce({{ denominator }}, 0)::numeric as denominateur,
+        case when not coalesce({{ denominator }}, 0) > 0 then '{{ motif_denominateur_vide | replace("'", "''") }}' end as motif
+        {%- else -%}
+        coalesce({{ numerator }}, 0)::numeric as valeur,
+        null::numeric as numerateur,
+        null::numeric as denominateur,
+        null::text as motif
+        {%- endif %}
+    from ({{ indicator_grid(sources, ventilation_key) }}) as grille
+    left join {{ facts }} as fait
+        on fait.perimetre = grille.perimetre and fait.annee = grille.annee
+    group by grille.perimetre, grille.annee, grille.valeur_ventilation
+{%- endmacro %}
+
+{#- Cumulative territory shares: agglo ⊂ departement ⊂ region ⊂ france; etranger and inconnu are
+    classes of their own. True when a company located in `territoire` counts in class `classe`. -#}
+{% macro in_territoire_class(territoire, classe) -%}
+    (
+        {{ territoire }} = {{ classe }}
+        or (
+            {{ classe }} in ('departement', 'region', 'france')
+            and {{ territoire_rang(territoire) }} < {{ territoire_rang(classe) }}
+        )
+    )
+{%- endmacro %}

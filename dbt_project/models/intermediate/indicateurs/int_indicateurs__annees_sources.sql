@@ -1,0 +1,19 @@
+-- Years with data in each source (catalogue source names), all buyers together: an indicator gets
+-- a row for every year with data in any of its sources. Years come from the dates that drive the
+-- indicators: DECP marchés by dateNotification (current versions; concessions
+-- are not marchés and feed no indicator), consultation lots by
+-- date_lancement and date_cloture, bids by date_depot. Reference data (SIRENE) has no year.
+with annees as (
+    select 'marches.decp' as source, annee_notification as annee
+    from {{ ref('int_marches__marches_courants') }}
+    union
+    select 'marches.consultations', annee_lancement from {{ ref('int_marches__lots_courants') }}
+    union
+    select 'marches.consultations', annee_cloture from {{ ref('int_marches__lots_courants') }}
+    union
+    select 'marches.offres', annee_depot from {{ ref('int_marches__offres_courantes') }}
+)
+
+select {{ surrogate_key(['source', 'annee']) }} as source_annee_cle, source, annee
+from annees
+where annee is not null

@@ -1,0 +1,47 @@
+-- The long indicator table every export reads: the indicator marts joined to the catalogue.
+-- realisation_2022: the SPASER document's figure for the same perimetre and ventilation.
+-- cible: the catalogue target for the same ventilation (or the whole indicator), for every
+-- perimetre unless the target names one.
+-- statut: 'calcule' when valeur is not NULL, else 'pas_de_donnees' with the motif.
+{%- set indicator_marts = [
+    'ind_chiffres_cles', 'ind_e03_sourcing', 'ind_e05_insertion', 'ind_e06_ess',
+    'ind_e07_non_discrimination', 'ind_e08_environnement', 'ind_e12_filieres_locales', 'ind_e13_tpe_pme',
+] %}
+with valeurs as (
+    {% for mart in indicator_marts -%}
+    select indicateur_id, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif
+    from {{ ref(mart) }}
+    {% if not loop.last %}union all
+    {% endif %}
+    {%- endfor %}
+)
+
+select
+    {{ surrogate_key(['valeurs.indicateur_id', 'valeurs.perimetre', 'valeurs.annee', 'valeurs.ventilation']) }}::text
+        as indicateur_cle,
+    valeurs.indicateur_id::text as indicateur_id,
+    indicateurs.engagement::text as engagement,
+    indicateurs.libelle::text as libelle,
+    valeurs.perimetre::text as perimetre,
+    valeurs.annee::integer as annee,
+    valeurs.ventilation::text as ventilation,
+    valeurs.valeur::numeric as valeur,
+    valeurs.numerateur::numeric as numerateur,
+    valeurs.denominateur::numeric as denominateur,
+    indicateurs.unite::text as unite,
+    realisations.valeur::numeric as realisation_2022,
+    cibles.valeur::numeric as cible_valeur,
+    cibles.sens::text as cible_sens,
+    cibles.annee::text as cible_annee,
+    (case when valeurs.valeur is not null then 'calcule' else 'pas_de_donnees' end)::text as statut,
+    valeurs.motif::text as motif
+from valeurs
+inner join {{ ref('indicateurs') }} as indicateurs on indicateurs.id = valeurs.indicateur_id
+left join {{ ref('indicateurs_realisation_2022') }} as realisations
+    on realisations.indicateur_id = valeurs.indicateur_id
+    and realisations.perimetre = valeurs.perimetre
+    and coalesce(realisations.ventilation, '') = valeurs.ventilation
+left join {{ ref('indicateurs_cibles') }} as cibles
+    on cibles.indicateur_id = valeurs.indicateur_id
+    and coalesce(cibles.ventilation, '') in ('', valeurs.ventilation)
+    and coalesce(cibles.perimetre, valeurs.perimetre) = valeurs.perimetre

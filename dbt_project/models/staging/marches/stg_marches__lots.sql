@@ -1,0 +1,27 @@
+-- One row per delivered consultation lot (every delivery; deduplication is intermediate's job).
+select
+    {{ surrogate_key(['_load_id', '_record_number']) }} as lot_enregistrement_cle,
+    {{ surrogate_key(['acheteur_siret', 'id_consultation', 'lot']) }} as lot_cle,
+    _load_id,
+    _source_file,
+    _record_number,
+    acheteur_siret,
+    id_consultation,
+    lot,
+    nb_lots,
+    objet,
+    categorie,
+    segment,
+    code_cpv,
+    procedure,
+    montant_estime_ht,
+    maitrise_oeuvre,
+    date_lancement,
+    date_cloture,
+    statut,
+    variantes_autorisees,
+    marche_reserve,
+    marche_insertion,
+    mpgp,
+    id_marche
+from {{ source('marches', 'marches_consultations') }}

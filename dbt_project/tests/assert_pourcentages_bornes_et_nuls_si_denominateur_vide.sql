@@ -1,0 +1,8 @@
+-- Shared rules: a percentage is within 0-100, and NULL exactly when its denominator is empty
+-- (then a motif says why); a count is never NULL except where its indicator documents a motif.
+select indicateur_id, perimetre, annee, ventilation, valeur, denominateur, motif
+from {{ ref('fct_indicateurs') }}
+where (unite = 'pourcentage' and (valeur < 0 or valeur > 100))
+    or (unite = 'pourcentage' and (valeur is null) <> (coalesce(denominateur, 0) = 0))
+    or (valeur is null and motif is null)
+    or (valeur is not null and motif is not null)

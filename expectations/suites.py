@@ -1,0 +1,553 @@
+"""The data-quality suites, as code: one per raw table and one per public mart.
+
+Suites are rebuilt from this module at every validation, so the code is the only source of truth
+(the JSON GX writes under ``$SPASER_HOME/gx`` is a by-product). Column-level expectations pass on
+an empty table, which is what a night without a delivery for a source looks like; emptiness is
+only a failure where the layer below holds data (see ``_not_empty_while``).
+
+Indicator completeness (``fct_indicateurs``): the catalogue's shared rule asks for one row per
+indicator x perimetre x year "for every perimetre present in any loaded source and every year with
+data in the indicator's sources". The gate enforces it with the following reading, written here
+because the rule leaves the year axis of multi-source indicators open:
+- perimetres = ``TOUS`` and every buyer SIREN found in the candidate fct_marches, fct_lots and
+  fct_offres (the loaded sources as the marts see them);
+- years of an indicator = the years of the events it counts (``YearAxis``), e.g. notification years
+  for marchés, closing years for lots closed in the year, deposit years for bids. Any broader
+  reading of "years with data in its sources" contains these years, so a defensible mart never
+  fails the gate, while a missing indicator, perimetre or year always does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Callable
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+from great_expectations.expectations.row_conditions import Column
+
+from spaser.config import PERIMETRE_TOUS
+
+RAW_SCHEMA = "raw"
+LINEAGE_COLUMNS = ("_load_id", "_source_file", "_file_sha256", "_record_number", "_loaded_at")
+
+# Dates before 2000 in these sources are typing errors (e.g. 0202 for 2022), not history.
+PLAUSIBLE_FIRST_DATE = date(2000, 1, 1)
+
+STATUTS_FICHIER = ("charge", "rejete")
+TYPES_CONTRAT = ("marche", "contrat-concession")
+CATEGORIES_ACHAT = ("travaux", "fournitures", "services")
+STATUTS_LOT = ("en_cours", "attribue", "infructueux", "sans_suite")
+PROCEDURES = (
+    "procedure_adaptee", "appel_offres_ouvert", "appel_offres_restreint", "procedure_negociee",
+    "dialogue_competitif", "sans_publicite", "bon_de_commande", "lettre_consultation",
+)
+TYPES_IDENTIFIANT_OFFRE = ("SIRET", "TVA_UE")
+TYPES_IDENTIFIANT_ENTREPRISE = ("SIRET", "TVA_UE", "autre")
+TERRITOIRES = ("agglo", "departement", "region", "france", "etranger", "inconnu")
+STATUTS_INDICATEUR = ("calcule", "pas_de_donnees")
+# SIRENE codes (INSEE documentation of StockEtablissement / StockUniteLegale).
+ETATS_ETABLISSEMENT = ("A", "F")
+ETATS_UNITE_LEGALE = ("A", "C")
+CATEGORIES_ENTREPRISE = ("PME", "ETI", "GE")
+OUI_NON_SIRENE = ("O", "N")
+
+SIREN_REGEX = r"^[0-9]{9}$"
+SIRET_REGEX = r"^[0-9]{14}$"
+TVA_UE_REGEX = r"^[A-Z]{2}[A-Z0-9]{2,13}$"
+SHA256_REGEX = r"^[0-9a-f]{64}$"
+PERIMETRE_REGEX = rf"^({PERIMETRE_TOUS}|[0-9]{{9}})$"
+# Code commune INSEE (2A/2B for Corsica) or 99xxx for a foreign country.
+CODE_COMMUNE_REGEX = r"^[0-9][0-9AB][0-9]{3}$"
+# Empty, or key=value pairs joined by | (docs/ARCHITECTURE.md, fct_indicateurs.ventilation).
+VENTILATION_REGEX = r"^$|^[a-z_]+=[^|=]+(\|[a-z_]+=[^|=]+)*$"
+
+
+@dataclass(frozen=True)
+class YearAxis:
+    """Where the years an indicator is computed for are found in the marts."""
+
+    table: str
+    year_column: str
+
+
+MARCHES_NOTIFIES = YearAxis("fct_marches", "annee_notification")
+LOTS_LANCES = YearAxis("fct_lots", "annee_lancement")
+LOTS_CLOTURES = YearAxis("fct_lots", "annee_cloture")
+OFFRES_DEPOSEES = YearAxis("fct_offres", "annee_depot")
+
+# The indicators the marts must deliver, each with the years it must cover. Adding an indicator
+# is one line here; adding a source adds a YearAxis and, when it names buyers, a PERIMETRE_SOURCES
+# entry.
+EXPECTED_INDICATORS: dict[str, YearAxis] = {
+    "k_nb_marches": MARCHES_NOTIFIES,
+    "k_marches_par_categorie_pct": MARCHES_NOTIFIES,
+    "k_soumissionnaires_territoire_pct": OFFRES_DEPOSEES,
+    "e03_mp_infructueux_pct": LOTS_CLOTURES,
+    "e03_nb_nouveaux_fournisseurs": MARCHES_NOTIFIES,
+    "e03_nb_mp_variante": MARCHES_NOTIFIES,
+    "e05_mp_clause_sociale_pct": MARCHES_NOTIFIES,
+    "e05_nb_mp_clause_sociale": MARCHES_NOTIFIES,
+    "e05_mp_clause_sociale_par_categorie_pct": MARCHES_NOTIFIES,
+    "e05_mp_fournitures_clause_insertion_pct": MARCHES_NOTIFIES,
+    "e05_mp_consideration_sociale_pct": MARCHES_NOTIFIES,
+    "e06_nb_marches_reserves_en_cours": MARCHES_NOTIFIES,
+    "e06_nb_marches_insertion_en_cours": MARCHES_NOTIFIES,
+    "e07_nb_interdictions_soumissionner": OFFRES_DEPOSEES,
+    "e08_mp_clause_environnementale_pct": MARCHES_NOTIFIES,
+    "e08_mp_critere_environnemental_pct": MARCHES_NOTIFIES,
+    "e08_mp_consideration_environnementale_pct": MARCHES_NOTIFIES,
+    "e08_nb_mp_innovants": MARCHES_NOTIFIES,
+    "e12_nb_offres_groupements": OFFRES_DEPOSEES,
+    "e13_nb_tpe_pme_soumissionnaires": OFFRES_DEPOSEES,
+    "e13_mp_attribues_tpe_pme_pct": MARCHES_NOTIFIES,
+    "e13_nb_courriers_reserves": OFFRES_DEPOSEES,
+    "e13_procedure_simplifiee_moins_40k_pct": LOTS_LANCES,
+    "e13_allotissement_pct": LOTS_LANCES,
+}
+
+# Marts naming the buyers of the loaded sources: (table, SIREN column).
+PERIMETRE_SOURCES = (
+    ("fct_marches", "acheteur_siren"),
+    ("fct_lots", "acheteur_siren"),
+    ("fct_offres", "acheteur_siren"),
+)
+
+# Raw rows that feed the indicators: when one exists, an empty fct_indicateurs is a failure.
+INDICATOR_RAW_DATA = (
+    "select 1 from raw.marches_decp where type_contrat = 'marche'",
+    "select 1 from raw.marches_consultations",
+    "select 1 from raw.marches_offres",
+)
+
+
+# ---------------------------------------------------------------------------- building blocks
+
+def _latest_plausible_date() -> date:
+    # Tomorrow: the night runs after midnight Paris time on a server that may count in UTC.
+    return date.today() + timedelta(days=1)
+
+
+def _not_null(*columns: str) -> list[gxe.Expectation]:
+    return [gxe.ExpectColumnValuesToNotBeNull(column=column) for column in columns]
+
+
+def _primary_key(column: str) -> list[gxe.Expectation]:
+    return [gxe.ExpectColumnValuesToNotBeNull(column=column), gxe.ExpectColumnValuesToBeUnique(column=column)]
+
+
+def _in_set(column: str, values: tuple[str, ...]) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values))
+
+
+def _at_least(column: str, minimum: int) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=minimum)
+
+
+def _plausible_date(column: str) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeBetween(
+        column=column, min_value=PLAUSIBLE_FIRST_DATE, max_value=_latest_plausible_date()
+    )
+
+
+def _plausible_year(column: str) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeBetween(
+        column=column, min_value=PLAUSIBLE_FIRST_DATE.year, max_value=_latest_plausible_date().year
+    )
+
+
+def _columns_present(columns: tuple[str, ...]) -> gxe.Expectation:
+    return gxe.ExpectTableColumnsToMatchSet(column_set=list(columns), exact_match=False)
+
+
+def _no_rows(description: str, query: str) -> gxe.Expectation:
+    """A rule written as SQL returning the offending rows; ``{batch}`` is the validated table.
+
+    GX substitutes ``{batch}`` with an aliased subquery unless the query contains JOIN, in which
+    case the alias is left to the query: the queries here never alias ``{batch}`` nor use JOIN.
+    """
+    return gxe.UnexpectedRowsExpectation(description=description, unexpected_rows_query=query)
+
+
+def _year_of(date_column: str, year_column: str) -> gxe.Expectation:
+    return _no_rows(
+        f"{year_column} est l'année de {date_column}",
+        f"select {date_column}, {year_column} from {{batch}} "
+        f"where {year_column} is distinct from extract(year from {date_column})::integer",
+    )
+
+
+def _tpe_is_pme() -> gxe.Expectation:
+    return _no_rows(
+        "une TPE est toujours une PME (est_tpe implique est_pme)",
+        "select * from {batch} where est_tpe and not coalesce(est_pme, false)",
+    )
+
+
+def _not_empty_while(description: str, *raw_data_queries: str) -> gxe.Expectation:
+    raw_data_exists = " or ".join(f"exists ({query})" for query in raw_data_queries)
+    return _no_rows(
+        description,
+        f"select 'table vide' as constat where not exists (select 1 from {{batch}}) and ({raw_data_exists})",
+    )
+
+
+def _lineage() -> list[gxe.Expectation]:
+    return [
+        *_not_null(*LINEAGE_COLUMNS),
+        _at_least("_record_number", 1),
+        # The same record of the same file content is loaded once, whatever the number of reruns.
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["_file_sha256", "_record_number"]),
+        gxe.ExpectColumnValuesToMatchRegex(column="_file_sha256", regex=SHA256_REGEX),
+    ]
+
+
+def _suite(name: str, expectations: list[gxe.Expectation]) -> gx.ExpectationSuite:
+    return gx.ExpectationSuite(name=name, expectations=expectations)
+
+
+# ---------------------------------------------------------------------------- raw layer
+
+def raw_fichiers_suite() -> gx.ExpectationSuite:
+    return _suite("raw.fichiers", [
+        *_primary_key("load_id"),
+        *_not_null("run_id", "source", "fichier", "sha256", "statut", "charge_le"),
+        _in_set("statut", STATUTS_FICHIER),
+        gxe.ExpectColumnValuesToMatchRegex(column="sha256", regex=SHA256_REGEX),
+        gxe.ExpectColumnValuesToNotBeNull(column="message", row_condition=Column("statut") == "rejete"),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["source", "sha256"], row_condition=Column("statut") == "charge"
+        ),
+        *(_at_least(column, 0) for column in ("nb_enregistrements", "nb_charges", "nb_quarantaine", "nb_signalements")),
+        _plausible_date("charge_le"),
+    ])
+
+
+def _finding_suite(name: str) -> gx.ExpectationSuite:
+    """raw.quarantaine and raw.signalements share one shape: a finding on one record."""
+    return _suite(name, [
+        *_not_null("load_id", "source", "fichier", "enregistrement", "champ", "message"),
+        _at_least("enregistrement", 1),
+    ])
+
+
+def raw_quarantaine_suite() -> gx.ExpectationSuite:
+    return _finding_suite("raw.quarantaine")
+
+
+def raw_signalements_suite() -> gx.ExpectationSuite:
+    return _finding_suite("raw.signalements")
+
+
+def raw_marches_decp_suite() -> gx.ExpectationSuite:
+    return _suite("raw.marches_decp", [
+        *_lineage(),
+        *_not_null("type_contrat", "acheteur_id", "id", "donnees"),
+        _in_set("type_contrat", TYPES_CONTRAT),
+        _plausible_date("date_publication_donnees"),
+    ])
+
+
+def raw_marches_consultations_suite() -> gx.ExpectationSuite:
+    return _suite("raw.marches_consultations", [
+        *_lineage(),
+        *_not_null("acheteur_siret", "id_consultation", "lot"),
+        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siret", regex=SIRET_REGEX),
+        _at_least("lot", 1),
+        _at_least("nb_lots", 1),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="nb_lots", column_B="lot", or_equal=True, ignore_row_if="either_value_is_missing"
+        ),
+        _in_set("categorie", CATEGORIES_ACHAT),
+        _in_set("procedure", PROCEDURES),
+        _in_set("statut", STATUTS_LOT),
+        _at_least("montant_estime_ht", 0),
+        _plausible_date("date_lancement"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="date_cloture", column_B="date_lancement", or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+    ])
+
+
+def raw_marches_offres_suite() -> gx.ExpectationSuite:
+    return _suite("raw.marches_offres", [
+        *_lineage(),
+        *_not_null("acheteur_siret", "id_consultation", "lot", "soumissionnaire_siret", "type_identifiant"),
+        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siret", regex=SIRET_REGEX),
+        _at_least("lot", 1),
+        _in_set("type_identifiant", TYPES_IDENTIFIANT_OFFRE),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="soumissionnaire_siret", regex=SIRET_REGEX, row_condition=Column("type_identifiant") == "SIRET"
+        ),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="soumissionnaire_siret", regex=TVA_UE_REGEX, row_condition=Column("type_identifiant") == "TVA_UE"
+        ),
+        _plausible_date("date_depot"),
+    ])
+
+
+def raw_sirene_etablissements_suite() -> gx.ExpectationSuite:
+    return _suite("raw.sirene_etablissements", [
+        *_lineage(),
+        *_not_null("siren", "siret"),
+        gxe.ExpectColumnValuesToMatchRegex(column="siren", regex=SIREN_REGEX),
+        gxe.ExpectColumnValuesToMatchRegex(column="siret", regex=SIRET_REGEX),
+        _no_rows("le SIRET commence par le SIREN", "select siren, siret from {batch} where left(siret, 9) <> siren"),
+        gxe.ExpectColumnValuesToMatchRegex(column="codeCommuneEtablissement", regex=CODE_COMMUNE_REGEX),
+        _in_set("etatAdministratifEtablissement", ETATS_ETABLISSEMENT),
+    ])
+
+
+def raw_sirene_unites_legales_suite() -> gx.ExpectationSuite:
+    return _suite("raw.sirene_unites_legales", [
+        *_lineage(),
+        *_not_null("siren"),
+        gxe.ExpectColumnValuesToMatchRegex(column="siren", regex=SIREN_REGEX),
+        _in_set("categorieEntreprise", CATEGORIES_ENTREPRISE),
+        _in_set("economieSocialeSolidaireUniteLegale", OUI_NON_SIRENE),
+        _in_set("etatAdministratifUniteLegale", ETATS_UNITE_LEGALE),
+    ])
+
+
+RAW_SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {
+    "fichiers": raw_fichiers_suite,
+    "quarantaine": raw_quarantaine_suite,
+    "signalements": raw_signalements_suite,
+    "marches_decp": raw_marches_decp_suite,
+    "marches_consultations": raw_marches_consultations_suite,
+    "marches_offres": raw_marches_offres_suite,
+    "sirene_etablissements": raw_sirene_etablissements_suite,
+    "sirene_unites_legales": raw_sirene_unites_legales_suite,
+}
+
+
+# ---------------------------------------------------------------------------- public marts
+# Mart suites take the schema they validate (marts_candidat before publication) because some
+# rules read a sibling mart; suite names do not carry it: they are the published names.
+
+def dim_acheteurs_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.dim_acheteurs", [
+        _columns_present(("acheteur_siret", "acheteur_siren", "acheteur_nom")),
+        *_primary_key("acheteur_siret"),
+        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siret", regex=SIRET_REGEX),
+        _no_rows(
+            "acheteur_siren est le début de acheteur_siret",
+            "select * from {batch} where acheteur_siren is distinct from left(acheteur_siret, 9)",
+        ),
+    ])
+
+
+def dim_entreprises_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.dim_entreprises", [
+        _columns_present((
+            "entreprise_id", "type_identifiant", "denomination", "categorie_entreprise", "tranche_effectifs",
+            "est_pme", "est_tpe", "est_ess", "connue_sirene",
+        )),
+        *_primary_key("entreprise_id"),
+        *_not_null("type_identifiant", "connue_sirene"),
+        _in_set("type_identifiant", TYPES_IDENTIFIANT_ENTREPRISE),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="entreprise_id", regex=SIREN_REGEX, row_condition=Column("type_identifiant") == "SIRET"
+        ),
+        _in_set("categorie_entreprise", CATEGORIES_ENTREPRISE),
+        _tpe_is_pme(),
+    ])
+
+
+FCT_MARCHES_COLUMNS = (
+    "marche_cle", "acheteur_id", "acheteur_siren", "id_marche", "nature", "objet", "code_cpv", "procedure",
+    "date_notification", "annee_notification", "duree_mois", "montant", "date_fin", "categorie_achat",
+    "clause_sociale", "critere_social", "marche_reserve", "consideration_sociale", "clause_environnementale",
+    "critere_environnemental", "consideration_environnementale", "marche_innovant", "titulaire_principal_id",
+    "titulaire_principal_entreprise_id", "titulaire_principal_est_pme", "nb_titulaires", "id_consultation",
+    "lot", "variantes_autorisees", "lot_marche_reserve", "lot_marche_insertion", "lot_mpgp", "source_fichier",
+)
+
+
+def fct_marches_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_marches", [
+        _columns_present(FCT_MARCHES_COLUMNS),
+        *_primary_key("marche_cle"),
+        *_not_null("acheteur_id", "acheteur_siren", "id_marche", "date_notification", "annee_notification",
+                   "categorie_achat", "source_fichier"),
+        _no_rows(
+            "marche_cle vaut acheteur_id|id_marche",
+            "select marche_cle, acheteur_id, id_marche from {batch} where marche_cle <> acheteur_id || '|' || id_marche",
+        ),
+        _in_set("categorie_achat", CATEGORIES_ACHAT),
+        _at_least("montant", 0),
+        _at_least("duree_mois", 0),
+        _at_least("nb_titulaires", 0),
+        _at_least("lot", 1),
+        _plausible_date("date_notification"),
+        _year_of("date_notification", "annee_notification"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="date_fin", column_B="date_notification", or_equal=True, ignore_row_if="either_value_is_missing"
+        ),
+        _not_empty_while(
+            "fct_marches n'est pas vide quand raw.marches_decp contient des marchés",
+            "select 1 from raw.marches_decp where type_contrat = 'marche'",
+        ),
+    ])
+
+
+def fct_marches_titulaires_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_marches_titulaires", [
+        _columns_present(("marche_titulaire_cle", "marche_cle", "rang", "titulaire_id", "type_identifiant", "entreprise_id")),
+        *_primary_key("marche_titulaire_cle"),
+        *_not_null("marche_cle", "rang", "titulaire_id", "type_identifiant"),
+        _at_least("rang", 1),
+        _in_set("type_identifiant", TYPES_IDENTIFIANT_ENTREPRISE),
+        _no_rows(
+            "chaque titulaire appartient à un marché de fct_marches",
+            f"select marche_cle from {{batch}} where marche_cle not in "
+            f"(select marche_cle from {schema}.fct_marches where marche_cle is not null)",
+        ),
+    ])
+
+
+FCT_LOTS_COLUMNS = (
+    "lot_cle", "acheteur_siret", "id_consultation", "lot", "nb_lots", "objet", "categorie", "segment", "code_cpv",
+    "procedure", "montant_estime_ht", "maitrise_oeuvre", "date_lancement", "date_cloture", "statut",
+    "variantes_autorisees", "marche_reserve", "marche_insertion", "mpgp", "id_marche", "acheteur_siren",
+    "annee_lancement", "annee_cloture", "marche_cle",
+)
+
+
+def fct_lots_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_lots", [
+        _columns_present(FCT_LOTS_COLUMNS),
+        *_primary_key("lot_cle"),
+        *_not_null("acheteur_siret", "acheteur_siren", "id_consultation", "lot"),
+        _at_least("lot", 1),
+        _in_set("categorie", CATEGORIES_ACHAT),
+        _in_set("statut", STATUTS_LOT),
+        _in_set("procedure", PROCEDURES),
+        _at_least("montant_estime_ht", 0),
+        _plausible_date("date_lancement"),
+        _year_of("date_lancement", "annee_lancement"),
+        _year_of("date_cloture", "annee_cloture"),
+        _not_empty_while(
+            "fct_lots n'est pas vide quand raw.marches_consultations contient des lots",
+            "select 1 from raw.marches_consultations",
+        ),
+    ])
+
+
+def fct_offres_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_offres", [
+        _columns_present((
+            "offre_cle", "lot_cle", "acheteur_siren", "soumissionnaire_id", "entreprise_id", "territoire",
+            "annee_depot", "date_depot", "groupement", "retenue", "exclusion_motif", "demande_motifs_rejet",
+            "est_pme", "est_tpe",
+        )),
+        *_primary_key("offre_cle"),
+        *_not_null("lot_cle", "acheteur_siren", "soumissionnaire_id", "entreprise_id", "territoire",
+                   "groupement", "retenue"),
+        _in_set("territoire", TERRITOIRES),
+        _plausible_date("date_depot"),
+        _year_of("date_depot", "annee_depot"),
+        _tpe_is_pme(),
+        _not_empty_while(
+            "fct_offres n'est pas vide quand raw.marches_offres contient des offres",
+            "select 1 from raw.marches_offres",
+        ),
+    ])
+
+
+INDICATOR_MART_COLUMNS = ("indicateur_id", "perimetre", "annee", "ventilation", "valeur", "numerateur", "denominateur")
+
+
+def _indicator_rows() -> list[gxe.Expectation]:
+    """Rules every indicator row obeys, in fct_indicateurs as in each ind_* mart."""
+    return [
+        *_not_null("indicateur_id", "perimetre", "annee", "ventilation"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["indicateur_id", "perimetre", "annee", "ventilation"]),
+        gxe.ExpectColumnValuesToMatchRegex(column="perimetre", regex=PERIMETRE_REGEX),
+        gxe.ExpectColumnValuesToMatchRegex(column="ventilation", regex=VENTILATION_REGEX),
+        _plausible_year("annee"),
+        _at_least("numerateur", 0),
+        _at_least("denominateur", 0),
+    ]
+
+
+def missing_indicators_query(schema: str) -> str:
+    """SQL listing the (indicateur_id, perimetre, annee) triples the marts should hold but do not."""
+    perimetres = " union ".join(
+        [f"select '{PERIMETRE_TOUS}'::text"]
+        + [f"select {column}::text from {schema}.{table} where {column} is not null" for table, column in PERIMETRE_SOURCES]
+    )
+    indicators_by_axis: dict[YearAxis, list[str]] = {}
+    for indicator_id, axis in EXPECTED_INDICATORS.items():
+        indicators_by_axis.setdefault(axis, []).append(indicator_id)
+    expected_parts = []
+    for axis, indicator_ids in indicators_by_axis.items():
+        id_rows = ", ".join(f"('{indicator_id}')" for indicator_id in indicator_ids)
+        expected_parts.append(
+            f"select ids.indicateur_id, years.annee from (values {id_rows}) as ids (indicateur_id), "
+            f"(select distinct {axis.year_column}::integer as annee from {schema}.{axis.table} "
+            f"where {axis.year_column} is not null) as years"
+        )
+    expected = " union all ".join(expected_parts)
+    return (
+        f"with perimetres (perimetre) as ({perimetres}), expected as ({expected}) "
+        f"select e.indicateur_id, p.perimetre, e.annee from expected e, perimetres p "
+        f"where (e.indicateur_id, p.perimetre, e.annee) not in (select indicateur_id, perimetre, annee::integer "
+        f"from {{batch}} where indicateur_id is not null and perimetre is not null and annee is not null) "
+        f"order by e.indicateur_id, p.perimetre, e.annee"
+    )
+
+
+FCT_INDICATEURS_COLUMNS = (
+    "indicateur_cle", "indicateur_id", "engagement", "libelle", "perimetre", "annee", "ventilation", "valeur",
+    "numerateur", "denominateur", "unite", "realisation_2022", "cible_valeur", "cible_sens", "cible_annee",
+    "statut", "motif",
+)
+
+
+def fct_indicateurs_suite(schema: str) -> gx.ExpectationSuite:
+    is_percentage = Column("unite") == "pourcentage"
+    no_data = Column("statut") == "pas_de_donnees"
+    return _suite("marts.fct_indicateurs", [
+        _columns_present(FCT_INDICATEURS_COLUMNS),
+        *_primary_key("indicateur_cle"),
+        _no_rows(
+            "indicateur_cle vaut indicateur_id|perimetre|annee|ventilation",
+            "select indicateur_cle from {batch} where indicateur_cle <> "
+            "indicateur_id || '|' || perimetre || '|' || annee::text || '|' || ventilation",
+        ),
+        *_indicator_rows(),
+        *_not_null("libelle", "unite", "statut"),
+        _in_set("statut", STATUTS_INDICATEUR),
+        gxe.ExpectColumnValuesToBeBetween(column="valeur", min_value=0, max_value=100, row_condition=is_percentage),
+        gxe.ExpectColumnValuesToBeBetween(column="valeur", min_value=0, row_condition=Column("unite") == "nombre"),
+        gxe.ExpectColumnValuesToBeNull(column="valeur", row_condition=no_data),
+        gxe.ExpectColumnValuesToNotBeNull(column="motif", row_condition=no_data),
+        gxe.ExpectColumnValuesToNotBeNull(column="valeur", row_condition=Column("statut") == "calcule"),
+        _no_rows(
+            "chaque indicateur attendu est présent pour chaque périmètre et chaque année ayant des données",
+            missing_indicators_query(schema),
+        ),
+        _not_empty_while(
+            "fct_indicateurs n'est pas vide quand la couche raw contient des données de marchés",
+            *INDICATOR_RAW_DATA,
+        ),
+    ])
+
+
+def indicator_mart_suite(table: str) -> gx.ExpectationSuite:
+    """Suite of one ind_* mart (one per engagement; which exist depends on the loaded sources)."""
+    return _suite(f"marts.{table}", [_columns_present(INDICATOR_MART_COLUMNS), *_indicator_rows()])
+
+
+CORE_MART_SUITES: dict[str, Callable[[str], gx.ExpectationSuite]] = {
+    "dim_acheteurs": dim_acheteurs_suite,
+    "dim_entreprises": dim_entreprises_suite,
+    "fct_marches": fct_marches_suite,
+    "fct_marches_titulaires": fct_marches_titulaires_suite,
+    "fct_lots": fct_lots_suite,
+    "fct_offres": fct_offres_suite,
+    "fct_indicateurs": fct_indicateurs_suite,
+}
+INDICATOR_MART_PREFIX = "ind_"

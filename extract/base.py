@@ -1,0 +1,57 @@
+"""The small interface every source extractor implements: read → validate → load raw.
+
+Two families of sources share it:
+- record sources (JSON deliveries such as DECP) yield one ``ParsedRecord`` per record, validated in
+  Python, and the loader streams the good ones into the raw table with ``COPY``;
+- tabular sources (CSV/XLSX exports) are streamed by the loader straight into PostgreSQL with
+  ``COPY`` and validated there, set-based, with the rules their ``TabularSource`` declares.
+Both end the same way: good rows in the raw table with lineage columns, every violation of a bad
+row in ``raw.quarantaine``, non-blocking findings in ``raw.signalements``, one row in ``raw.fichiers``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Iterator
+
+LINEAGE_COLUMNS = ("_load_id", "_source_file", "_file_sha256", "_record_number", "_loaded_at")
+
+
+class FileRejected(Exception):
+    """The whole file cannot be read (empty, truncated, wrong format, required column missing).
+
+    The message is French and is shown to the data team as is.
+    """
+
+
+@dataclass(frozen=True)
+class Violation:
+    field: str  # JSON path (DECP) or column name (CSV)
+    message: str  # French
+
+
+@dataclass
+class ParsedRecord:
+    number: int  # 1-based record index (JSON) or physical line (CSV, header = line 1)
+    raw_text: str  # the record as delivered, for the quarantine
+    key: str | None = None  # business key when readable, e.g. "21260362500011|2022-0042"
+    values: dict[str, Any] | None = None  # raw-table column -> value, when the record is valid
+    violations: list[Violation] = field(default_factory=list)  # blocking: record quarantined
+    flags: list[Violation] = field(default_factory=list)  # non-blocking: record loaded
+
+    @property
+    def quarantined(self) -> bool:
+        return bool(self.violations)
+
+
+class RecordSource:
+    """A source whose files are parsed and validated record by record in Python."""
+
+    source: ClassVar[str]  # inbox sub-folder, e.g. "marches/decp"
+    raw_table: ClassVar[str]  # e.g. "raw.marches_decp"
+    columns: ClassVar[tuple[str, ...]]  # raw-table columns filled from ParsedRecord.values
+    file_patterns: ClassVar[tuple[str, ...]]  # e.g. ("*.json",)
+
+    def read(self, path: Path) -> Iterator[ParsedRecord]:
+        """Yield every record of the file; raise FileRejected when the file cannot be read."""
+        raise NotImplementedError

@@ -1,0 +1,252 @@
+"""The loader every source shares: identify a file by its content, load it once, report.
+
+``load_source`` takes the files of a source's inbox folder in name order; ``load_file`` loads one
+file in its own transaction:
+
+- the file is read once, streaming, to compute its sha256 and detect its encoding (UTF-8 with or
+  without BOM, else Windows-1252);
+- a content already loaded for this source is not loaded again (statut ``deja_charge``, nothing
+  written): the same export delivered twice, under any name, any night, counts once;
+- otherwise a ``raw.fichiers`` row gives the file its ``load_id`` (increasing in processing order,
+  which is what staging's "newest delivery wins" relies on), then the source's rows are loaded —
+  tabular sources through ``extract.tabular``, record sources by streaming their good records
+  with ``COPY`` — with every violation in ``raw.quarantaine`` and every finding in
+  ``raw.signalements``;
+- a file that cannot be read at all is rolled back and recorded as ``rejete`` with its reason.
+
+Each file commits on its own: a transaction the caller left open on the connection is committed
+first.
+"""
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import asdict, dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.pq import TransactionStatus
+from psycopg.types.json import Jsonb
+
+from extract.base import LINEAGE_COLUMNS, FileRejected, RecordSource
+from extract.siret import SIRET_SQL_FUNCTION
+from extract.tabular import SQL_FUNCTIONS, FileLineage, LoadCounts, TabularSource, load_tabular_file
+
+RAW_SCHEMA_PATH = Path(__file__).resolve().parent / "raw_schema.sql"
+READ_CHUNK_BYTES = 1 << 20
+UTF8_BOM = codecs.BOM_UTF8
+# Serialises concurrent schema set-ups (two `create or replace function` at once may fail).
+SCHEMA_LOCK_KEY = 0x5350_4153  # "SPAS"
+
+LOADED = "charge"
+ALREADY_LOADED = "deja_charge"
+REJECTED = "rejete"
+
+
+def ensure_raw_schema(conn: psycopg.Connection) -> None:
+    """Create or update the raw schema, its tables and its validation functions (idempotent)."""
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
+        for script in (RAW_SCHEMA_PATH.read_text(encoding="utf-8"), SIRET_SQL_FUNCTION, SQL_FUNCTIONS):
+            conn.execute(script)
+
+
+@dataclass(frozen=True)
+class FileFingerprint:
+    sha256: str
+    encoding: str  # 'utf-8' or 'cp1252' (meaningful for text files)
+
+
+def fingerprint(path: Path) -> FileFingerprint:
+    """Hash the file and detect its encoding in one streaming pass."""
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    is_utf8 = True
+    has_bom = None
+    with path.open("rb") as stream:
+        while chunk := stream.read(READ_CHUNK_BYTES):
+            digest.update(chunk)
+            if has_bom is None:
+                has_bom = chunk.startswith(UTF8_BOM)
+            # A BOM settles the encoding: invalid bytes after it are defects of a UTF-8 file.
+            if is_utf8 and not has_bom:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    is_utf8 = False
+    if is_utf8 and not has_bom:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
+    return FileFingerprint(sha256=digest.hexdigest(), encoding="utf-8" if is_utf8 else "cp1252")
+
+
+@dataclass
+class FileReport:
+    source: str
+    fichier: str
+    sha256: str
+    statut: str  # 'charge' | 'deja_charge' | 'rejete'
+    message: str | None = None
+    load_id: int | None = None
+    nb_enregistrements: int = 0
+    nb_charges: int = 0
+    nb_quarantaine: int = 0
+    nb_signalements: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SourceReport:
+    source: str
+    fichiers: list[FileReport] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        totals = {
+            name: sum(getattr(report, name) for report in self.fichiers)
+            for name in ("nb_enregistrements", "nb_charges", "nb_quarantaine", "nb_signalements")
+        }
+        return {
+            "source": self.source,
+            "nb_fichiers": len(self.fichiers),
+            "nb_rejetes": sum(report.statut == REJECTED for report in self.fichiers),
+            **totals,
+            "fichiers": [report.to_dict() for report in self.fichiers],
+        }
+
+
+def source_files(source, inbox: Path) -> list[Path]:
+    """The files of the source's folder that match its patterns (case-insensitive), by name."""
+    folder = inbox / source.source
+    if not folder.is_dir():
+        return []
+    return sorted(
+        (path for path in folder.iterdir() if path.is_file() and matches_patterns(source, path.name)),
+        key=lambda path: path.name,
+    )
+
+
+def matches_patterns(source, file_name: str) -> bool:
+    return any(fnmatch(file_name.lower(), pattern.lower()) for pattern in source.file_patterns)
+
+
+def load_source(conn: psycopg.Connection, source, inbox: Path, run_id: str) -> SourceReport:
+    report = SourceReport(source=source.source)
+    for path in source_files(source, inbox):
+        report.fichiers.append(load_file(conn, source, path, inbox, run_id))
+    return report
+
+
+def load_file(conn: psycopg.Connection, source, path: Path, inbox: Path, run_id: str) -> FileReport:
+    relative = path.relative_to(inbox).as_posix()
+    content = fingerprint(path)
+    report = FileReport(source=source.source, fichier=relative, sha256=content.sha256, statut=LOADED)
+    if conn.info.transaction_status == TransactionStatus.INTRANS:
+        conn.commit()
+    with conn.transaction():
+        # Two processes given the same content at once: the second waits, then finds it loaded.
+        conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{source.source}:{content.sha256}",))
+        previous = conn.execute(
+            "select load_id, fichier, run_id from raw.fichiers where source = %s and sha256 = %s and statut = 'charge'",
+            (source.source, content.sha256),
+        ).fetchone()
+        if previous:
+            report.statut = ALREADY_LOADED
+            report.message = (
+                f"contenu identique à « {previous[1]} », déjà chargé (chargement {previous[0]}, nuit {previous[2]}) :"
+                " rien n'est rechargé"
+            )
+            return report
+        (report.load_id,) = conn.execute(
+            "insert into raw.fichiers (run_id, source, fichier, sha256, statut) values (%s, %s, %s, %s, 'charge')"
+            " returning load_id",
+            (run_id, source.source, relative, content.sha256),
+        ).fetchone()
+        lineage = FileLineage(load_id=report.load_id, source=source.source, fichier=relative, sha256=content.sha256)
+        try:
+            with conn.transaction():
+                counts = _load_content(conn, source, path, content, lineage)
+        except FileRejected as rejection:
+            counts = LoadCounts(message=str(rejection))
+            report.statut = REJECTED
+        except psycopg.DataError as error:
+            # A value PostgreSQL refused despite the checks: the file is set aside, the night goes on.
+            counts = LoadCounts(message=f"refusé par PostgreSQL : {error.diag.message_primary or error}")
+            report.statut = REJECTED
+        report.message = counts.message
+        report.nb_enregistrements = counts.nb_enregistrements
+        report.nb_charges = counts.nb_charges
+        report.nb_quarantaine = counts.nb_quarantaine
+        report.nb_signalements = counts.nb_signalements
+        conn.execute(
+            "update raw.fichiers set statut = %s, message = %s, nb_enregistrements = %s, nb_charges = %s,"
+            " nb_quarantaine = %s, nb_signalements = %s where load_id = %s",
+            (report.statut, report.message, report.nb_enregistrements, report.nb_charges,
+             report.nb_quarantaine, report.nb_signalements, report.load_id),
+        )
+    return report
+
+
+def _load_content(
+    conn: psycopg.Connection, source, path: Path, content: FileFingerprint, lineage: FileLineage
+) -> LoadCounts:
+    if isinstance(source, TabularSource):
+        return load_tabular_file(conn, source, path, content.encoding, lineage)
+    if isinstance(source, RecordSource):
+        return _load_records(conn, source, path, lineage)
+    raise TypeError(f"{type(source).__name__} is neither a TabularSource nor a RecordSource")
+
+
+def _copy_value(value):
+    return Jsonb(value) if isinstance(value, (dict, list)) else value
+
+
+def _load_records(conn: psycopg.Connection, source: RecordSource, path: Path, lineage: FileLineage) -> LoadCounts:
+    """Stream the good records into the raw table; then store the violations and the flags.
+
+    Only the problems are kept in memory until the COPY ends (one connection runs one COPY).
+    """
+    counts = LoadCounts()
+    quarantine_rows = []
+    signalement_rows = []
+    table_columns = [*LINEAGE_COLUMNS[:4], *source.columns]  # _loaded_at: the column default
+    statement = sql.SQL("copy {table} ({columns}) from stdin").format(
+        table=sql.SQL(source.raw_table), columns=sql.SQL(", ").join(map(sql.Identifier, table_columns))
+    )
+    common = (lineage.load_id, lineage.source, lineage.fichier)
+    with conn.cursor() as cursor, cursor.copy(statement) as copy:
+        for record in source.read(path):
+            counts.nb_enregistrements += 1
+            if record.quarantined:
+                counts.nb_quarantaine += 1
+                quarantine_rows.extend(
+                    (*common, record.number, record.key, violation.field, violation.message, record.raw_text)
+                    for violation in record.violations
+                )
+                continue
+            counts.nb_charges += 1
+            copy.write_row(
+                [lineage.load_id, lineage.fichier, lineage.sha256, record.number,
+                 *(_copy_value(record.values.get(column)) for column in source.columns)]
+            )
+            signalement_rows.extend(
+                (*common, record.number, record.key, flag.field, flag.message) for flag in record.flags
+            )
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "insert into raw.quarantaine (load_id, source, fichier, enregistrement, cle, champ, message, contenu)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s)",
+            quarantine_rows,
+        )
+        cursor.executemany(
+            "insert into raw.signalements (load_id, source, fichier, enregistrement, cle, champ, message)"
+            " values (%s, %s, %s, %s, %s, %s, %s)",
+            signalement_rows,
+        )
+    counts.nb_signalements = len(signalement_rows)
+    return counts

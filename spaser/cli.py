@@ -1,0 +1,164 @@
+"""Command line of the SPASER warehouse (``spaser --help``)."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from spaser.config import demo_inbox_dir, spaser_home
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    return args.handler(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spaser", description="Entrepôt de données du SPASER de Valence Romans Agglo")
+    commands = parser.add_subparsers(title="commandes")
+
+    run = commands.add_parser("run", help="exécute une nuit complète (le DAG spaser_nightly via dag.test())")
+    run.add_argument("--inbox", type=Path, help="dossier de dépôt ; par défaut, le jeu de démonstration")
+    run.set_defaults(handler=_run)
+
+    export = commands.add_parser("export", help="exporte les données publiées")
+    exports = export.add_subparsers(title="exports")
+    indicateurs = exports.add_parser("indicateurs", help="valeurs des indicateurs publiés")
+    indicateurs.add_argument("--format", choices=("csv", "json"), default="csv")
+    indicateurs.add_argument("--output", type=Path, help="fichier de sortie (défaut : sortie standard)")
+    indicateurs.add_argument("--annee", type=int, help="limiter à une année")
+    indicateurs.set_defaults(handler=_export_indicateurs)
+
+    quarantaine = commands.add_parser("quarantaine", help="liste les enregistrements en quarantaine et leurs motifs")
+    quarantaine.add_argument("--source", help="par exemple marches/decp")
+    quarantaine.add_argument("--run", help="limiter à une nuit (run id)")
+    quarantaine.add_argument("--limite", type=int, default=200, help="nombre maximal de lignes affichées")
+    quarantaine.set_defaults(handler=_quarantaine)
+
+    demo = commands.add_parser("demo", help="écrit le dossier de dépôt de démonstration")
+    demo.add_argument("--output", type=Path, help="dossier cible (défaut : $SPASER_HOME/demo_inbox)")
+    demo.set_defaults(handler=_demo)
+
+    ui = commands.add_parser("ui", help="démarre l'interface Airflow locale (airflow standalone)")
+    ui.set_defaults(handler=_ui)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from spaser.airflow_setup import configure_airflow_environment, migrate_metadata_database
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    configure_airflow_environment()
+    inbox = args.inbox
+    if inbox is None:
+        from spaser.demo import write_demo_inbox
+
+        inbox = demo_inbox_dir()
+        write_demo_inbox(inbox)
+        print(f"Jeu de démonstration écrit dans {inbox}")
+    print("Préparation de la base de métadonnées Airflow…")
+    migrate_metadata_database()
+
+    dag = _load_nightly_dag()
+    print(f"Nuit lancée sur {Path(inbox).resolve()}")
+    dag_run = dag.test(run_conf={"inbox": str(Path(inbox).resolve())})
+    summary_path = spaser_home() / "derniere_nuit.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else None
+    if summary is None or summary.get("run_id") != dag_run.run_id:
+        print(f"La nuit {dag_run.run_id} s'est terminée sans résumé (état : {dag_run.state}).")
+        return 1
+    print(_format_summary(summary))
+    return 0 if summary["succes"] and str(dag_run.state) == "success" else 1
+
+
+def _load_nightly_dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    from spaser.config import DAGS_DIR
+
+    bag = DagBag(dag_folder=str(DAGS_DIR))
+    if bag.import_errors:
+        raise SystemExit("Erreur d'import du DAG : " + json.dumps(bag.import_errors, ensure_ascii=False))
+    return bag.dags["spaser_nightly"]
+
+
+def _format_summary(summary: dict) -> str:
+    lines = [
+        "",
+        f"Résumé de la nuit {summary['run_id']} — {'SUCCÈS' if summary['succes'] else 'ÉCHEC'}",
+        f"  Fichiers : {summary['fichiers']['charges']} chargé(s), "
+        f"{summary['fichiers']['deja_charges']} déjà chargé(s), {summary['fichiers']['rejetes']} rejeté(s)",
+        f"  Lignes chargées : {summary['lignes_chargees']} ; en quarantaine : {summary['lignes_en_quarantaine']} ; "
+        f"signalements : {summary['signalements']}",
+    ]
+    for rejected in summary["fichiers_rejetes"]:
+        lines.append(f"    rejeté : {rejected['fichier']} — {rejected['message']}")
+    for name, gate in summary["controles"].items():
+        lines.append(
+            f"  Contrôles {name} : {gate['nb_controles'] - gate['nb_echecs']} réussi(s), {gate['nb_echecs']} en échec"
+        )
+    if summary.get("indicateurs"):
+        lines.append(
+            f"  Indicateurs : {summary['indicateurs']['nb_indicateurs']} indicateur(s), "
+            f"{summary['indicateurs']['nb_valeurs']} valeur(s) publiée(s)"
+        )
+    for step, message in summary["etapes_en_echec"].items():
+        lines.append(f"  ÉCHEC {step} : {message}")
+    if summary["etapes_non_executees"]:
+        lines.append("  Étapes non exécutées : " + ", ".join(summary["etapes_non_executees"]))
+    lines.append(f"  Sorties : {summary['sorties']['exports']} ; rapports qualité : {summary['sorties']['site_qualite']}")
+    lines.append(f"  Résumé complet : {spaser_home() / 'derniere_nuit.json'}")
+    return "\n".join(lines)
+
+
+def _export_indicateurs(args: argparse.Namespace) -> int:
+    from spaser.export import fetch_indicateurs, write_indicateurs
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        rows = fetch_indicateurs(conn, args.annee)
+    write_indicateurs(rows, args.format, args.output)
+    if args.output:
+        print(f"{len(rows)} valeur(s) écrite(s) dans {args.output}", file=sys.stderr)
+    return 0
+
+
+def _quarantaine(args: argparse.Namespace) -> int:
+    from spaser.quarantine import fetch_quarantine, format_quarantine
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        rows = fetch_quarantine(conn, source=args.source, run_id=args.run, limit=args.limite)
+    print(format_quarantine(rows))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from spaser.demo import write_demo_inbox
+
+    target = args.output or demo_inbox_dir()
+    summary = write_demo_inbox(target)
+    print(f"Jeu de démonstration écrit dans {target}")
+    print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from spaser.airflow_setup import configure_airflow_environment
+
+    configure_airflow_environment()
+    print("Interface Airflow : http://localhost:8080 (identifiants affichés par airflow standalone)")
+    airflow = Path(sys.executable).parent / "airflow"
+    os.execv(str(airflow), [str(airflow), "standalone"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

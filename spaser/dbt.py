@@ -1,0 +1,145 @@
+"""Running dbt, one layer at a time, against the configured warehouse.
+
+dbt runs in a subprocess (its global state and logging stay out of the Airflow worker) with the
+connection passed through the environment variables that ``dbt_project/profiles.yml`` reads.
+Its artifacts and logs go under ``$SPASER_HOME/dbt`` so concurrent checkouts never share them.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from spaser.config import DBT_PROJECT_DIR, spaser_home
+from spaser.warehouse import connection_params
+
+log = logging.getLogger(__name__)
+
+CANDIDATE_MARTS_SCHEMA = "marts_candidat"
+PUBLISHED_MARTS_SCHEMA = "marts"
+
+# The night's dbt steps, in order: (step name, dbt arguments). Cautious indirect selection keeps
+# a test that also reads a later layer (e.g. a singular test over the marts) out of earlier layers.
+LAYERS: dict[str, list[str]] = {
+    "seed": ["seed"],
+    "staging": ["build", "--select", "staging", "--indirect-selection", "cautious"],
+    "intermediate": ["build", "--select", "intermediate", "--indirect-selection", "cautious"],
+    "marts": ["build", "--select", "marts", "--indirect-selection", "cautious"],
+}
+
+
+class DbtFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class DbtLayerReport:
+    layer: str
+    success: bool
+    nodes: list[dict] = field(default_factory=list)  # one per model/test/seed: name, type, status, message
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def failures(self) -> list[dict]:
+        return [n for n in self.nodes if n["status"] not in ("success", "pass", "skipped")]
+
+
+def _dbt_executable() -> str:
+    beside_python = Path(sys.executable).parent / "dbt"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("dbt")
+    if not found:
+        raise DbtFailed("dbt est introuvable : installez le projet (pip install -e .)")
+    return found
+
+
+def dbt_environment(marts_schema: str = CANDIDATE_MARTS_SCHEMA) -> dict[str, str]:
+    params = connection_params()
+    env = dict(os.environ)
+    env.update(
+        SPASER_PG_HOST=params.host,
+        SPASER_PG_PORT=str(params.port),
+        SPASER_PG_USER=params.user,
+        SPASER_PG_PASSWORD=params.password,
+        SPASER_PG_DBNAME=params.dbname,
+        SPASER_MARTS_SCHEMA=marts_schema,
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    return env
+
+
+def _artifact_dirs() -> tuple[Path, Path]:
+    base = spaser_home() / "dbt"
+    return base / "target", base / "logs"
+
+
+def run_dbt(arguments: list[str], marts_schema: str = CANDIDATE_MARTS_SCHEMA) -> subprocess.CompletedProcess:
+    target_dir, log_dir = _artifact_dirs()
+    command = [
+        _dbt_executable(),
+        *arguments,
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target_dir),
+        "--log-path", str(log_dir),
+    ]
+    log.info("dbt %s", " ".join(arguments))
+    completed = subprocess.run(
+        command, env=dbt_environment(marts_schema), capture_output=True, text=True, cwd=DBT_PROJECT_DIR
+    )
+    for line in completed.stdout.splitlines():
+        log.info("%s", line)
+    if completed.stderr.strip():
+        log.warning("%s", completed.stderr.strip())
+    return completed
+
+
+def build_layer(layer: str) -> DbtLayerReport:
+    """Build one layer (models and their tests); raise DbtFailed with the failing nodes named."""
+    completed = run_dbt(LAYERS[layer])
+    report = DbtLayerReport(layer=layer, success=completed.returncode == 0, nodes=_read_run_results())
+    if not report.success:
+        failing = "; ".join(f"{n['name']} ({n['status']}) : {n['message']}" for n in report.failures)
+        raise DbtFailed(
+            f"dbt a échoué sur la couche {layer} : "
+            + (failing or completed.stdout[-2000:] or completed.stderr[-2000:])
+        )
+    return report
+
+
+def generate_docs(target_site: Path) -> Path:
+    """dbt docs for the published marts, written into the users' site."""
+    completed = run_dbt(["docs", "generate"], marts_schema=PUBLISHED_MARTS_SCHEMA)
+    if completed.returncode != 0:
+        raise DbtFailed("dbt docs generate a échoué : " + completed.stdout[-2000:])
+    target_dir, _ = _artifact_dirs()
+    target_site.mkdir(parents=True, exist_ok=True)
+    for name in ("index.html", "manifest.json", "catalog.json"):
+        shutil.copy2(target_dir / name, target_site / name)
+    return target_site / "index.html"
+
+
+def _read_run_results() -> list[dict]:
+    target_dir, _ = _artifact_dirs()
+    path = target_dir / "run_results.json"
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        {
+            "name": r["unique_id"].split(".", 2)[-1],
+            "type": r["unique_id"].split(".", 1)[0],
+            "status": str(r["status"]),
+            "message": r.get("message") or "",
+            "seconds": round(r.get("execution_time") or 0.0, 2),
+        }
+        for r in results["results"]
+    ]

@@ -1,0 +1,214 @@
+"""The steps of one night, as plain functions: the DAG wires them, tests call them directly.
+
+Each step returns a JSON-serialisable dict (it travels as an Airflow XCom) and raises
+``NightStepFailed`` with a French explanation when the night must stop. Heavy libraries (GX, dbt,
+psycopg) are imported inside the steps so that parsing the DAG file stays fast.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from spaser.config import exports_dir, site_dir, spaser_home
+
+log = logging.getLogger("spaser.night")
+
+
+class NightStepFailed(RuntimeError):
+    """A step decided that the night cannot go on; the message says why, in French."""
+
+
+def default_inbox() -> Path:
+    """The landing folder of the nightly deliveries (``SPASER_INBOX``, else ``$SPASER_HOME/inbox``)."""
+    return Path(os.environ.get("SPASER_INBOX") or spaser_home() / "inbox").resolve()
+
+
+def resolve_inbox(requested: str | None) -> Path:
+    inbox = Path(requested).resolve() if requested else default_inbox()
+    if not inbox.is_dir():
+        raise NightStepFailed(f"Dossier de dépôt introuvable : {inbox}")
+    return inbox
+
+
+def prepare_warehouse(inbox: str | None) -> dict:
+    from extract.loader import ensure_raw_schema
+    from extract.sources import unexpected_entries
+    from spaser.warehouse import connect
+
+    resolved = resolve_inbox(inbox)
+    with connect() as conn:
+        ensure_raw_schema(conn)
+    unexpected = unexpected_entries(resolved)
+    for message in unexpected:
+        log.warning("%s", message)
+    log.info("Entrepôt prêt ; dossier de dépôt : %s", resolved)
+    return {"inbox": str(resolved), "hors_perimetre": unexpected}
+
+
+def extract_source(source_name: str, inbox: str, run_id: str) -> dict:
+    from extract.loader import load_source
+    from extract.sources import SOURCES
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        report = load_source(conn, SOURCES[source_name], Path(inbox), run_id).to_dict()
+    for fichier in report["fichiers"]:
+        log.info(
+            "%s : %s — %s enregistrement(s), %s chargé(s), %s en quarantaine%s",
+            source_name,
+            fichier["fichier"],
+            fichier["nb_enregistrements"],
+            fichier["nb_charges"],
+            fichier["nb_quarantaine"],
+            f" ({fichier['statut']} : {fichier['message']})" if fichier.get("message") else "",
+        )
+    return report
+
+
+def validate_raw(run_id: str) -> dict:
+    from expectations.gate import validate_raw as run_raw_checkpoint
+
+    report = run_raw_checkpoint(run_id)
+    log.info("%s", report.explain())
+    if not report.success:
+        raise NightStepFailed("Contrôles qualité des données brutes en échec :\n" + report.explain())
+    return report.to_dict()
+
+
+def build_dbt_layer(layer: str) -> dict:
+    from spaser.dbt import DbtFailed, build_layer
+
+    if layer == "marts":
+        from expectations.publish import prepare_candidate
+        from spaser.warehouse import connect
+
+        with connect() as conn:
+            prepare_candidate(conn)
+    try:
+        return build_layer(layer).to_dict()
+    except DbtFailed as failure:
+        raise NightStepFailed(str(failure)) from failure
+
+
+def validate_marts(run_id: str) -> dict:
+    from expectations.gate import validate_marts as run_marts_checkpoint
+
+    report = run_marts_checkpoint(run_id)
+    log.info("%s", report.explain())
+    if not report.success:
+        raise NightStepFailed(
+            "Porte qualité fermée : les marts de cette nuit ne sont pas publiés, "
+            "les marts publiés précédemment restent en place.\n" + report.explain()
+        )
+    return report.to_dict()
+
+
+def publish() -> dict:
+    from expectations.publish import publish_candidate
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        publish_candidate(conn)
+    published_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    log.info("Marts publiés (%s)", published_at)
+    return {"publie_le": published_at}
+
+
+def export_indicateurs() -> dict:
+    from spaser.export import fetch_indicateurs, write_indicateurs
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        rows = fetch_indicateurs(conn)
+    outputs = {}
+    for fmt in ("csv", "json"):
+        path = exports_dir() / f"indicateurs.{fmt}"
+        write_indicateurs(rows, fmt, path)
+        outputs[fmt] = str(path)
+    log.info("%s valeurs d'indicateurs exportées vers %s", len(rows), outputs["csv"])
+    return {
+        "nb_valeurs": len(rows),
+        "nb_indicateurs": len({row["indicateur_id"] for row in rows}),
+        "fichiers": outputs,
+    }
+
+
+def run_step(run_id: str, step: str, function, *args) -> dict:
+    """Run one step; on failure keep its French explanation for the night's summary, then re-raise."""
+    try:
+        return function(*args)
+    except Exception as failure:
+        failures_dir = _run_dir(run_id) / "echecs"
+        failures_dir.mkdir(parents=True, exist_ok=True)
+        (failures_dir / f"{step}.txt").write_text(str(failure), encoding="utf-8")
+        raise
+
+
+def summarize(run_id: str, step_results: dict[str, dict | None]) -> dict:
+    """The night's summary, written to ``$SPASER_HOME/runs/<run>/resume.json`` and ``derniere_nuit.json``.
+
+    ``step_results`` maps every step to its result, None when it failed or did not run.
+    """
+    failures_dir = _run_dir(run_id) / "echecs"
+    failures = {
+        path.stem: path.read_text(encoding="utf-8") for path in sorted(failures_dir.glob("*.txt"))
+    } if failures_dir.exists() else {}
+    not_run = [name for name, result in step_results.items() if result is None and name not in failures]
+    extraction = [r for name, r in step_results.items() if name.startswith("extract_") and r]
+    files = [f for report in extraction for f in report["fichiers"]]
+    gates = {name: r for name, r in step_results.items() if name.startswith("validate_") and r}
+    summary = {
+        "run_id": run_id,
+        "termine_le": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "succes": not failures and not not_run,
+        "etapes_en_echec": failures,
+        "etapes_non_executees": not_run,
+        "fichiers": {
+            "charges": sum(f["statut"] == "charge" for f in files),
+            "deja_charges": sum(f["statut"] == "deja_charge" for f in files),
+            "rejetes": sum(f["statut"] == "rejete" for f in files),
+        },
+        "lignes_chargees": sum(f["nb_charges"] for f in files),
+        "lignes_en_quarantaine": sum(f["nb_quarantaine"] for f in files),
+        "signalements": sum(f["nb_signalements"] for f in files),
+        "fichiers_rejetes": [
+            {"fichier": f["fichier"], "message": f["message"]} for f in files if f["statut"] == "rejete"
+        ],
+        "controles": {
+            name: {
+                "succes": gate["success"],
+                "nb_controles": sum(suite["nb_expectations"] for suite in gate["suites"]),
+                "nb_echecs": sum(suite["nb_echecs"] for suite in gate["suites"]),
+            }
+            for name, gate in gates.items()
+        },
+        "indicateurs": step_results.get("export_indicateurs"),
+        "publication": step_results.get("publish"),
+        "sorties": {
+            "exports": str(exports_dir()),
+            "site_qualite": str(site_dir() / "qualite" / "index.html"),
+        },
+    }
+    run_dir = _run_dir(run_id)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(summary, ensure_ascii=False, indent=2)
+    (run_dir / "resume.json").write_text(text, encoding="utf-8")
+    (spaser_home() / "derniere_nuit.json").write_text(text, encoding="utf-8")
+    return summary
+
+
+def summarize_or_fail(run_id: str, step_results: dict[str, dict | None]) -> dict:
+    """Summarize, then fail when the night did: the run's state in Airflow must tell the truth."""
+    summary = summarize(run_id, step_results)
+    if not summary["succes"]:
+        failed = ", ".join([*summary["etapes_en_echec"], *summary["etapes_non_executees"]])
+        raise NightStepFailed(f"Nuit en échec (étapes : {failed}) ; résumé : {_run_dir(run_id) / 'resume.json'}")
+    return summary
+
+
+def _run_dir(run_id: str) -> Path:
+    safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+    return spaser_home() / "runs" / safe_name

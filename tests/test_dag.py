@@ -1,0 +1,47 @@
+"""The DAG file imports cleanly, wires the night's steps in order, and stays cheap to parse."""
+from __future__ import annotations
+
+import pytest
+
+from spaser.airflow_setup import configure_airflow_environment
+from spaser.config import DAGS_DIR
+
+
+@pytest.fixture(scope="module")
+def nightly_dag(tmp_path_factory):
+    import os
+
+    os.environ.setdefault("SPASER_HOME", str(tmp_path_factory.mktemp("airflow_home")))
+    configure_airflow_environment()
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS_DIR))
+    assert bag.import_errors == {}
+    return bag.dags["spaser_nightly"]
+
+
+def test_every_source_is_extracted_before_the_raw_checks(nightly_dag):
+    from extract.sources import SOURCES
+
+    extract_ids = {"extract_" + name.replace("/", "_") for name in SOURCES}
+    assert extract_ids <= set(nightly_dag.task_ids)
+    raw_checks = nightly_dag.get_task("validate_raw")
+    assert extract_ids == raw_checks.upstream_task_ids
+
+
+def test_marts_are_published_only_after_the_gate(nightly_dag):
+    chain = ["validate_raw", "dbt_seed", "dbt_staging", "dbt_intermediate", "dbt_marts",
+             "validate_marts", "publish", "export_indicateurs"]
+    for upstream, downstream in zip(chain, chain[1:]):
+        assert nightly_dag.get_task(downstream).upstream_task_ids == {upstream}, downstream
+
+
+def test_summary_runs_whatever_happened(nightly_dag):
+    summary = nightly_dag.get_task("summary")
+    assert summary.trigger_rule == "all_done"
+    assert set(nightly_dag.task_ids) - {"summary"} == summary.upstream_task_ids
+
+
+def test_nightly_schedule_in_paris_time(nightly_dag):
+    assert nightly_dag.timezone.name == "Europe/Paris"
+    assert nightly_dag.catchup is False

@@ -1,0 +1,268 @@
+"""The quality gate on a real PostgreSQL: suites, qualite.validations, Data Docs and the atomic swap.
+
+Marts are built here with plain SQL following docs/ARCHITECTURE.md, so these tests do not depend on dbt.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+import yaml
+
+from expectations import suites
+from expectations.gate import validate_marts, validate_raw
+from expectations.publish import CandidateMissing, prepare_candidate, publish_candidate
+from tests.conftest import SPEC_DIR
+
+RAW_SCHEMA_SQL = Path(__file__).resolve().parents[1] / "extract" / "raw_schema.sql"
+VRA_SIRET = "20006878100015"
+VRA = "200068781"
+YEAR = 2024
+AIRFLOW_RUN_ID = "scheduled__2024-06-01T02:00:00+00:00"
+
+MART_TABLES = {
+    "dim_acheteurs": "acheteur_siret text, acheteur_siren text, acheteur_nom text",
+    "dim_entreprises": "entreprise_id text, type_identifiant text, denomination text, categorie_entreprise text,"
+    " tranche_effectifs text, est_pme boolean, est_tpe boolean, est_ess boolean, connue_sirene boolean",
+    "fct_marches": "marche_cle text, acheteur_id text, acheteur_siren text, id_marche text, nature text, objet text,"
+    " code_cpv text, procedure text, date_notification date, annee_notification integer, duree_mois integer,"
+    " montant numeric, date_fin date, categorie_achat text, clause_sociale boolean, critere_social boolean,"
+    " marche_reserve boolean, consideration_sociale boolean, clause_environnementale boolean,"
+    " critere_environnemental boolean, consideration_environnementale boolean, marche_innovant boolean,"
+    " titulaire_principal_id text, titulaire_principal_entreprise_id text, titulaire_principal_est_pme boolean,"
+    " nb_titulaires integer, id_consultation text, lot integer, variantes_autorisees boolean,"
+    " lot_marche_reserve boolean, lot_marche_insertion boolean, lot_mpgp boolean, source_fichier text",
+    "fct_marches_titulaires": "marche_titulaire_cle text, marche_cle text, rang integer, titulaire_id text,"
+    " type_identifiant text, entreprise_id text",
+    "fct_lots": "lot_cle text, acheteur_siret text, id_consultation text, lot integer, nb_lots integer, objet text,"
+    " categorie text, segment text, code_cpv text, procedure text, montant_estime_ht numeric,"
+    " maitrise_oeuvre boolean, date_lancement date, date_cloture date, statut text, variantes_autorisees boolean,"
+    " marche_reserve boolean, marche_insertion boolean, mpgp boolean, id_marche text, acheteur_siren text,"
+    " annee_lancement integer, annee_cloture integer, marche_cle text",
+    "fct_offres": "offre_cle text, lot_cle text, acheteur_siren text, soumissionnaire_id text, entreprise_id text,"
+    " territoire text, annee_depot integer, date_depot date, groupement boolean, retenue boolean,"
+    " exclusion_motif text, demande_motifs_rejet boolean, est_pme boolean, est_tpe boolean",
+    "fct_indicateurs": "indicateur_cle text, indicateur_id text, engagement text, libelle text, perimetre text,"
+    " annee integer, ventilation text, valeur numeric, numerateur numeric, denominateur numeric, unite text,"
+    " realisation_2022 numeric, cible_valeur numeric, cible_sens text, cible_annee integer, statut text, motif text",
+    "ind_e05_insertion": "indicateur_id text, perimetre text, annee integer, ventilation text, valeur numeric,"
+    " numerateur numeric, denominateur numeric",
+}
+
+
+def _create_marts(conn: psycopg.Connection, schema: str) -> None:
+    conn.execute(f"create schema {schema}")
+    for table, columns in MART_TABLES.items():
+        conn.execute(f"create table {schema}.{table} ({columns})")
+
+
+def _fill_marts(conn: psycopg.Connection, schema: str, buyer_name: str = "Valence Romans Agglo") -> None:
+    """One marché, its lot, one bid and every expected indicator for TOUS and VRA in YEAR."""
+    marche = f"{VRA_SIRET}|{YEAR}-001"
+    lot = f"{VRA_SIRET}|C1|1"
+    conn.execute(f"insert into {schema}.dim_acheteurs values (%s, %s, %s)", (VRA_SIRET, VRA, buyer_name))
+    conn.execute(f"insert into {schema}.dim_entreprises values ('123456789', 'SIRET', 'ACME', 'PME', '11', true, true, false, true)")
+    conn.execute(
+        f"insert into {schema}.fct_marches (marche_cle, acheteur_id, acheteur_siren, id_marche, date_notification,"
+        " annee_notification, duree_mois, montant, date_fin, categorie_achat, nb_titulaires, lot, source_fichier)"
+        f" values (%s, %s, %s, %s, '{YEAR}-03-01', {YEAR}, 12, 1000, '{YEAR + 1}-03-01', 'travaux', 1, 1, 'decp.json')",
+        (marche, VRA_SIRET, VRA, f"{YEAR}-001"),
+    )
+    conn.execute(
+        f"insert into {schema}.fct_marches_titulaires values (%s, %s, 1, '12345678900011', 'SIRET', '123456789')",
+        (f"{marche}|1", marche),
+    )
+    conn.execute(
+        f"insert into {schema}.fct_lots (lot_cle, acheteur_siret, id_consultation, lot, nb_lots, categorie, procedure,"
+        " montant_estime_ht, maitrise_oeuvre, date_lancement, date_cloture, statut, acheteur_siren, annee_lancement,"
+        f" annee_cloture, marche_cle) values (%s, %s, 'C1', 1, 1, 'travaux', 'procedure_adaptee', 900, false,"
+        f" '{YEAR}-01-10', '{YEAR}-02-20', 'attribue', %s, {YEAR}, {YEAR}, %s)",
+        (lot, VRA_SIRET, VRA, marche),
+    )
+    conn.execute(
+        f"insert into {schema}.fct_offres values (%s, %s, %s, '12345678900011', '123456789', 'agglo', {YEAR},"
+        f" '{YEAR}-01-20', false, true, null, false, true, true)",
+        (f"{lot}|12345678900011", lot, VRA),
+    )
+    for indicator_id in suites.EXPECTED_INDICATORS:
+        for perimetre in ("TOUS", VRA):
+            percentage = indicator_id.endswith("_pct")
+            conn.execute(
+                f"insert into {schema}.fct_indicateurs (indicateur_cle, indicateur_id, libelle, perimetre, annee,"
+                " ventilation, valeur, numerateur, denominateur, unite, statut) values (%s, %s, 'libellé', %s, %s, '',"
+                " %s, 1, 2, %s, 'calcule')",
+                (f"{indicator_id}|{perimetre}|{YEAR}|", indicator_id, perimetre, YEAR,
+                 50 if percentage else 1, "pourcentage" if percentage else "nombre"),
+            )
+    conn.execute(
+        f"insert into {schema}.fct_indicateurs (indicateur_cle, indicateur_id, libelle, perimetre, annee, ventilation,"
+        " unite, statut, motif) values (%s, 'e03_nb_nouveaux_fournisseurs', 'libellé', 'TOUS', %s, '', 'nombre',"
+        " 'pas_de_donnees', 'première année de l''historique')",
+        (f"e03_nb_nouveaux_fournisseurs|TOUS|{YEAR - 1}|", YEAR - 1),
+    )
+    conn.execute(
+        f"insert into {schema}.ind_e05_insertion values ('e05_nb_mp_clause_sociale', 'TOUS', {YEAR}, '', 1, null, null)"
+    )
+
+
+def _load_raw(conn: psycopg.Connection) -> None:
+    conn.execute(RAW_SCHEMA_SQL.read_text())
+    sha = "a" * 64
+    load_id = conn.execute(
+        "insert into raw.fichiers (run_id, source, fichier, sha256, statut, nb_enregistrements, nb_charges)"
+        " values ('nuit-1', 'marches/decp', 'decp.json', %s, 'charge', 1, 1) returning load_id", (sha,)
+    ).fetchone()[0]
+    conn.execute(
+        "insert into raw.marches_decp (_load_id, _source_file, _file_sha256, _record_number, type_contrat,"
+        " acheteur_id, id, date_publication_donnees, donnees) values (%s, 'decp.json', %s, 1, 'marche', %s,"
+        " '2024-001', '2024-03-05', '{}')",
+        (load_id, sha, VRA_SIRET),
+    )
+
+
+def _published_content(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+    return {
+        table: conn.execute(f"select * from marts.{table} order by 1, 2").fetchall() for table in MART_TABLES
+    }
+
+
+@pytest.fixture
+def warehouse(conn):
+    """Raw data of one marché, an old published marts schema and a valid candidate."""
+    _load_raw(conn)
+    _create_marts(conn, "marts")
+    _fill_marts(conn, "marts", buyer_name="ancienne publication")
+    _create_marts(conn, "marts_candidat")
+    _fill_marts(conn, "marts_candidat")
+    conn.commit()
+    return conn
+
+
+def _failures(report, suite_name: str) -> list[dict]:
+    [outcome] = [outcome for outcome in report.to_dict()["suites"] if outcome["suite"] == suite_name]
+    return outcome["echecs"]
+
+
+def test_a_valid_candidate_passes_the_gate_and_replaces_the_published_marts(warehouse):
+    raw_report = validate_raw("nuit-1")
+    assert raw_report.success, raw_report.explain()
+    assert {outcome.suite for outcome in raw_report.suites} == {f"raw.{table}" for table in suites.RAW_SUITES}
+
+    report = validate_marts(AIRFLOW_RUN_ID)
+
+    assert report.success, report.explain()
+    assert "marts.ind_e05_insertion" in {outcome.suite for outcome in report.suites}
+    json.dumps(report.to_dict())  # goes to Airflow XCom as is
+    rows = warehouse.execute(
+        "select couche, count(*), bool_and(succes) from qualite.validations where run_id in ('nuit-1', %s)"
+        " group by couche", (AIRFLOW_RUN_ID,)
+    ).fetchall()
+    assert sorted(rows) == [("marts", len(report.suites), True), ("raw", len(suites.RAW_SUITES), True)]
+    index = Path(report.data_docs_index)
+    assert index.name == "index.html" and "marts.fct_indicateurs" in index.read_text(encoding="utf-8")
+    for outcome in report.suites:  # the links of index.html, percent-encoded there
+        assert (index.parent / outcome.report_path).is_file()
+        assert f'href="{quote(outcome.report_path)}"' in index.read_text(encoding="utf-8")
+
+    publish_candidate(warehouse)
+
+    assert warehouse.execute("select acheteur_nom from marts.dim_acheteurs").fetchall() == [("Valence Romans Agglo",)]
+    schemas = {row[0] for row in warehouse.execute("select nspname from pg_namespace where nspname like 'marts%'")}
+    assert schemas == {"marts"}
+
+
+def test_a_failing_candidate_is_reported_and_the_published_marts_stay_untouched(warehouse):
+    before = _published_content(warehouse)
+    warehouse.execute(
+        "update marts_candidat.fct_indicateurs set valeur = 140 where indicateur_id = 'e05_mp_clause_sociale_pct'"
+        " and perimetre = 'TOUS'"
+    )
+    warehouse.execute("delete from marts_candidat.fct_indicateurs where indicateur_id = 'k_nb_marches' and perimetre = %s", (VRA,))
+    warehouse.execute("insert into marts_candidat.dim_acheteurs select * from marts_candidat.dim_acheteurs")
+    warehouse.commit()
+
+    report = validate_marts("nuit-2")
+    validate_marts("nuit-2")  # a rerun of the night replaces its history rows
+
+    assert not report.success
+    indicator_failures = {(f["expectation"], f["column"]): f for f in _failures(report, "marts.fct_indicateurs")}
+    percentage = indicator_failures[("expect_column_values_to_be_between", "valeur")]
+    assert percentage["sample"] == [140]
+    assert percentage["summary"].startswith("valeur : valeurs ≥ 0 et ≤ 100 (lignes où unite == 'pourcentage')")
+    missing = indicator_failures[("unexpected_rows_expectation", None)]
+    assert missing["sample"] == [{"indicateur_id": "k_nb_marches", "perimetre": VRA, "annee": YEAR}]
+    assert [(f["expectation"], f["column"]) for f in _failures(report, "marts.dim_acheteurs")] == [
+        ("expect_column_values_to_be_unique", "acheteur_siret")
+    ]
+    assert "140" in report.explain() and "ÉCHEC" in report.explain()
+    assert warehouse.execute(
+        "select suite, nb_echecs from qualite.validations where run_id = 'nuit-2' and not succes order by suite"
+    ).fetchall() == [("marts.dim_acheteurs", 1), ("marts.fct_indicateurs", 2)]
+    assert _published_content(warehouse) == before
+
+
+def test_empty_marts_are_accepted_only_while_raw_holds_no_data(conn):
+    conn.execute(RAW_SCHEMA_SQL.read_text())
+    _create_marts(conn, "marts_candidat")
+    conn.commit()
+    assert validate_marts("nuit-vide").success
+
+    _load_raw(conn)
+    conn.execute("drop table marts_candidat.fct_offres")
+    conn.commit()
+    report = validate_marts("nuit-sans-marts")
+
+    failed = {outcome.suite: outcome for outcome in report.suites if not outcome.success}
+    assert set(failed) == {"marts.fct_marches", "marts.fct_indicateurs", "marts.fct_offres"}
+    assert "absente" in failed["marts.fct_offres"].failures[0].summary
+
+
+def test_raw_violations_are_named_by_table_column_and_value(conn):
+    _load_raw(conn)
+    load_id = conn.execute("select load_id from raw.fichiers").fetchone()[0]
+    conn.execute(
+        "insert into raw.sirene_unites_legales (_load_id, _source_file, _file_sha256, _record_number, siren,"
+        " \"categorieEntreprise\") values (%s, 'ul.csv', %s, 2, '12345678', 'TPE')",
+        (load_id, "b" * 64),
+    )
+    conn.commit()
+
+    report = validate_raw("nuit-3")
+
+    assert not report.success
+    failures = {(f["expectation"], f["column"]): f["sample"] for f in _failures(report, "raw.sirene_unites_legales")}
+    assert failures == {
+        ("expect_column_values_to_match_regex", "siren"): ["12345678"],
+        ("expect_column_values_to_be_in_set", "categorieEntreprise"): ["TPE"],
+    }
+
+
+def test_publication_without_candidate_is_refused_and_keeps_the_published_marts(conn):
+    _create_marts(conn, "marts")
+    _fill_marts(conn, "marts")
+    conn.commit()
+    before = _published_content(conn)
+
+    with pytest.raises(CandidateMissing):
+        publish_candidate(conn)
+
+    assert _published_content(conn) == before
+    _create_marts(conn, "marts_candidat")
+    conn.commit()
+    prepare_candidate(conn)
+    assert conn.execute("select 1 from pg_namespace where nspname = 'marts_candidat'").fetchone() is None
+
+
+def test_every_expected_indicator_is_in_the_catalogue_with_the_source_of_its_year_axis():
+    catalogue = {entry["id"]: entry for entry in yaml.safe_load((SPEC_DIR / "indicateurs.yml").read_text())["indicateurs"]}
+    source_of_axis = {
+        suites.MARCHES_NOTIFIES: "marches.decp",
+        suites.LOTS_LANCES: "marches.consultations",
+        suites.LOTS_CLOTURES: "marches.consultations",
+        suites.OFFRES_DEPOSEES: "marches.offres",
+    }
+    for indicator_id, axis in suites.EXPECTED_INDICATORS.items():
+        assert source_of_axis[axis] in catalogue[indicator_id]["sources"], indicator_id

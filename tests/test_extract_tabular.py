@@ -1,0 +1,173 @@
+"""The CSV rules: separator and encoding detection, header mapping, SIRET check digit, and the
+SQL casting functions (booleans, dates, decimals) as PostgreSQL runs them."""
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+import extract.loader
+from extract.base import FileRejected
+from extract.loader import ensure_raw_schema, fingerprint
+from extract.marches import OffresSource
+from extract.siret import is_valid_siret
+from extract.tabular import map_columns, read_layout, sniff_delimiter
+
+
+# ---------------------------------------------------------------- separator, encoding, header
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("a;b;c", ";"),
+        ("a,b,c", ","),
+        ("a\tb\tc", "\t"),
+        ('"nom, prénom";b;c', ";"),  # the most frequent one wins
+        ("siret", ","),
+    ],
+)
+def test_separator_is_sniffed_from_the_header(header, expected):
+    assert sniff_delimiter(header) == expected
+
+
+def test_encoding_is_detected_while_hashing(tmp_path):
+    utf8 = tmp_path / "utf8.csv"
+    utf8.write_bytes("objet\nÉlagage\n".encode("utf-8"))
+    with_bom = tmp_path / "bom.csv"
+    with_bom.write_bytes(b"\xef\xbb\xbfobjet\nsans accent\n")
+    windows = tmp_path / "cp1252.csv"
+    windows.write_bytes("objet\nÉlagage – 3 €\n".encode("cp1252"))
+
+    assert fingerprint(utf8).encoding == "utf-8"
+    assert fingerprint(with_bom).encoding == "utf-8"
+    assert fingerprint(windows).encoding == "cp1252"
+    assert fingerprint(windows).sha256 == hashlib.sha256(windows.read_bytes()).hexdigest()
+
+
+def test_chunked_reading_keeps_multibyte_characters_and_the_whole_file_hash(tmp_path, monkeypatch):
+    monkeypatch.setattr(extract.loader, "READ_CHUNK_BYTES", 3)
+    path = tmp_path / "f.csv"
+    path.write_bytes("ab".encode() + "é".encode("utf-8") * 5)
+    truncated = tmp_path / "g.csv"
+    truncated.write_bytes("abé".encode("utf-8")[:-1])
+
+    assert fingerprint(path).encoding == "utf-8"
+    assert fingerprint(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert fingerprint(truncated).encoding == "cp1252"
+
+
+def test_header_is_read_without_bom_and_mapped_case_insensitively(tmp_path):
+    path = tmp_path / "offres.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbfLot;ACHETEUR_SIRET;id_consultation;soumissionnaire_siret;groupement;date_depot;retenue;"
+        b"exclusion_motif;demande_motifs_rejet;Commentaire\r\n"
+    )
+    layout = read_layout(path, "utf-8")
+    mapping = map_columns(OffresSource(), layout.header)
+
+    assert layout.delimiter == ";"
+    assert mapping.positions["lot"] == 1 and mapping.positions["acheteur_siret"] == 2
+    assert mapping.extra == ("Commentaire",)
+
+
+def test_every_missing_required_column_is_named(tmp_path):
+    with pytest.raises(FileRejected, match=r"absentes de l'en-tête : soumissionnaire_siret, date_depot"):
+        map_columns(OffresSource(), ("acheteur_siret", "id_consultation", "lot", "groupement", "retenue",
+                                     "exclusion_motif", "demande_motifs_rejet"))
+
+
+def test_a_column_given_twice_rejects_the_file():
+    header = ("acheteur_siret", "id_consultation", "lot", "LOT", "soumissionnaire_siret", "groupement",
+              "date_depot", "retenue", "exclusion_motif", "demande_motifs_rejet")
+    with pytest.raises(FileRejected, match="« lot » apparaît deux fois"):
+        map_columns(OffresSource(), header)
+
+
+def test_empty_file_is_rejected(tmp_path):
+    path = tmp_path / "vide.csv"
+    path.write_bytes(b"\r\n")
+    with pytest.raises(FileRejected, match="fichier vide"):
+        read_layout(path, "utf-8")
+
+
+# ---------------------------------------------------------------- SIRET check digit
+
+VALID_SIRETS = [
+    "73282932000074",  # the example of INSEE's documentation
+    "20006878100018",  # Valence Romans Agglo
+    "35600000000048",  # La Poste head office: ordinary Luhn key
+    "35600000000010",  # La Poste establishment: wrong Luhn key, digit sum 15
+]
+INVALID_SIRETS = [
+    "73282932000075",  # one digit off
+    "21260362500011",  # Luhn total 27
+    "35600000000002",  # La Poste, digit sum 16 and wrong Luhn key
+    "7328293200007",  # 13 digits
+    "7328293200007A",
+    "７３２８２９３２０００７４",  # full-width digits are not ASCII digits
+    "",
+]
+
+
+@pytest.mark.parametrize("siret", VALID_SIRETS)
+def test_valid_sirets(siret):
+    assert is_valid_siret(siret)
+
+
+@pytest.mark.parametrize("siret", INVALID_SIRETS)
+def test_invalid_sirets(siret):
+    assert not is_valid_siret(siret)
+
+
+def test_sql_siret_check_agrees_with_python(conn):
+    ensure_raw_schema(conn)
+    samples = VALID_SIRETS + INVALID_SIRETS + [f"3560000000{n:04d}" for n in range(0, 200, 7)] + [
+        f"2126036250{n:04d}" for n in range(0, 200, 3)
+    ]
+    in_sql = dict(conn.execute("select s, raw.siret_valide(s) from unnest(%s::text[]) s", (samples,)).fetchall())
+    assert in_sql == {sample: is_valid_siret(sample) for sample in samples}
+    assert conn.execute("select raw.siret_valide(null)").fetchone()[0] is False
+
+
+# ---------------------------------------------------------------- casting functions in SQL
+# One database per test is costly: each test checks a whole table of cases at once.
+
+def sql_values(conn, function: str, cases: dict) -> dict:
+    ensure_raw_schema(conn)
+    rows = conn.execute(f"select t, raw.{function}(t) from unnest(%s::text[]) t", (list(cases),)).fetchall()
+    return dict(rows)
+
+
+def test_booleans(conn):
+    cases = {"oui": True, "OUI": True, "O": True, "o": True, "1": True, "true": True, "True": True,
+             "non": False, "Non": False, "N": False, "0": False, "false": False, "FALSE": False,
+             "peut-être": None, "2": None, "vrai": None}
+    assert sql_values(conn, "texte_en_booleen", cases) == cases
+
+
+def test_dates(conn):
+    cases = {"15/03/2022": date(2022, 3, 15), "5/3/2022": date(2022, 3, 5), "2022-03-15": date(2022, 3, 15),
+             "29/02/2024": date(2024, 2, 29), "31/12/2022": date(2022, 12, 31),
+             "31/02/2022": None, "29/02/2023": None, "2022-02-30": None, "00/01/2022": None, "12/13/2022": None,
+             "99/99/2022": None, "2022/03/15": None, "15-03-2022": None, "15/03/22": None, "hier": None}
+    assert sql_values(conn, "texte_en_date", cases) == cases
+
+
+def test_invalid_constant_dates_do_not_raise_at_planning(conn):
+    ensure_raw_schema(conn)
+    assert conn.execute("select raw.texte_en_date('31/02/2022'), raw.texte_en_date('2022-13-45')").fetchone() == (
+        None, None)
+
+
+def test_decimals(conn):
+    cases = {"1234,56": Decimal("1234.56"), "1234.56": Decimal("1234.56"), "-12,5": Decimal("-12.5"),
+             "42": Decimal(42), ",5": Decimal("0.5"), "12,": Decimal(12),
+             "1,234.56": None, "12 €": None, "douze": None, "1e5": None}
+    assert sql_values(conn, "texte_en_nombre", cases) == cases
+
+
+def test_integers(conn):
+    cases = {"12": 12, "+3": 3, "-1": -1, "1.5": None, "1234567890": None, "un": None}
+    assert sql_values(conn, "texte_en_entier", cases) == cases

@@ -1,0 +1,336 @@
+"""The shared loader against a real PostgreSQL: lineage, quarantine, rejection, idempotence,
+fallback parsing, SIRENE extracts, record sources and the inbox report."""
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from extract.base import ParsedRecord, RecordSource, Violation
+from extract.loader import ensure_raw_schema, fingerprint, load_file, load_source
+from extract.marches import ConsultationsSource, OffresSource
+from extract.sirene import SireneEtablissementsSource, SireneUnitesLegalesSource
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"
+
+
+@pytest.fixture
+def inbox(tmp_path) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def warehouse(conn):
+    ensure_raw_schema(conn)
+    conn.commit()
+    return conn
+
+
+def deliver(inbox: Path, source, fixture: str, name: str | None = None) -> Path:
+    target = inbox / source.source / (name or fixture)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(FIXTURES / fixture, target)
+    return target
+
+
+def rows(conn, query: str, *params):
+    return conn.execute(query, params).fetchall()
+
+
+def quarantine(conn, load_id: int) -> dict[int, dict[str, str]]:
+    found: dict[int, dict[str, str]] = {}
+    for line, field, message in rows(
+        conn, "select enregistrement, champ, message from raw.quarantaine where load_id = %s", load_id
+    ):
+        found.setdefault(line, {})[field] = message
+    return found
+
+
+# ---------------------------------------------------------------- offres: good rows, bad rows, flags
+
+def test_good_rows_load_with_lineage_and_bad_rows_are_quarantined_with_every_violation(warehouse, inbox):
+    source = OffresSource()
+    path = deliver(inbox, source, "offres_defauts.csv")
+
+    report = load_file(warehouse, source, path, inbox, "nuit-1")
+
+    assert (report.statut, report.nb_enregistrements, report.nb_charges, report.nb_quarantaine) == (
+        "charge", 6, 4, 2)
+    loaded = rows(
+        warehouse,
+        "select _load_id, _source_file, _file_sha256, _record_number, _loaded_at is not null, lot,"
+        " soumissionnaire_siret, type_identifiant, groupement, date_depot, retenue, exclusion_motif,"
+        " demande_motifs_rejet from raw.marches_offres order by _record_number",
+    )
+    lineage = (report.load_id, "marches/offres/offres_defauts.csv", fingerprint(path).sha256)
+    assert loaded == [
+        (*lineage, 1, True, 1, "73282932000074", "SIRET", False, date(2022, 4, 14), True, None, False),
+        (*lineage, 2, True, 1, "DE123456789", "TVA_UE", True, date(2022, 4, 15), False, "offre_irreguliere", True),
+        (*lineage, 4, True, 2, "73282932000075", "SIRET", False, date(2022, 4, 15), False, None, True),
+        (*lineage, 6, True, 2, "35600000000010", "SIRET", False, date(2022, 4, 15), False, None, False),
+    ]
+
+    bad = quarantine(warehouse, report.load_id)
+    assert set(bad) == {4, 6}
+    assert set(bad[4]) == {"lot", "soumissionnaire_siret", "groupement", "date_depot"}
+    assert bad[4]["date_depot"] == (
+        "ligne 4, colonne date_depot : « 31/02/2022 » n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)"
+    )
+    assert bad[4]["lot"] == "ligne 4, colonne lot : « lot un » n'est pas un nombre entier"
+    assert "« peut-être » n'est pas un booléen" in bad[4]["groupement"]  # cp1252 decoded
+    assert "ni un numéro de TVA intracommunautaire" in bad[4]["soumissionnaire_siret"]
+    assert bad[6] == {"acheteur_siret": "ligne 6, colonne acheteur_siret : valeur obligatoire manquante"}
+    (contenu, cle), = rows(warehouse, "select distinct contenu, cle from raw.quarantaine where enregistrement = 4")
+    assert contenu == "20006878100018;2022-0042;lot un;???;peut-être;31/02/2022;non;;non"
+    assert cle == "20006878100018|2022-0042|lot un|???"
+
+    flags = rows(warehouse, "select enregistrement, champ, message from raw.signalements where load_id = %s",
+                 report.load_id)
+    assert flags == [(5, "soumissionnaire_siret",
+                      "ligne 5, colonne soumissionnaire_siret : « 73282932000075 » ne respecte pas la clé de "
+                      "contrôle d'un SIRET (Luhn) ; enregistrement chargé")]
+    assert report.nb_signalements == 1
+
+    fichier = rows(warehouse, "select run_id, source, fichier, statut, nb_enregistrements, nb_charges,"
+                              " nb_quarantaine, nb_signalements from raw.fichiers")
+    assert fichier == [("nuit-1", "marches/offres", "marches/offres/offres_defauts.csv", "charge", 6, 4, 2, 1)]
+
+
+def test_missing_required_column_rejects_the_file_naming_it(warehouse, inbox):
+    source = OffresSource()
+    path = deliver(inbox, source, "offres_sans_date_depot.csv")
+
+    report = load_file(warehouse, source, path, inbox, "nuit-1")
+
+    assert report.statut == "rejete"
+    assert "absente de l'en-tête : date_depot" in report.message
+    assert rows(warehouse, "select statut, message from raw.fichiers") == [("rejete", report.message)]
+    assert rows(warehouse, "select count(*) from raw.marches_offres") == [(0,)]
+
+
+def test_same_content_twice_loads_once_and_corrections_get_a_later_load_id(warehouse, inbox):
+    source = OffresSource()
+    deliver(inbox, source, "offres_defauts.csv", "2022-04-20_offres.csv")
+    deliver(inbox, source, "offres_defauts.csv", "2022-04-21_offres_bis.csv")
+
+    first_night = load_source(warehouse, source, inbox, "nuit-1").to_dict()
+    second_night = load_source(warehouse, source, inbox, "nuit-2").to_dict()
+
+    assert [f["statut"] for f in first_night["fichiers"]] == ["charge", "deja_charge"]
+    assert "2022-04-20_offres.csv" in first_night["fichiers"][1]["message"]
+    assert [f["statut"] for f in second_night["fichiers"]] == ["deja_charge", "deja_charge"]
+    assert rows(warehouse, "select count(*) from raw.marches_offres") == [(4,)]
+    assert rows(warehouse, "select count(*) from raw.fichiers") == [(1,)]
+
+    correction = inbox / source.source / "2022-04-22_correction.csv"
+    correction.write_bytes((FIXTURES / "offres_defauts.csv").read_bytes().replace(b"14/04/2022", b"13/04/2022"))
+    (report,) = [f for f in load_source(warehouse, source, inbox, "nuit-3").fichiers if f.statut == "charge"]
+    assert report.load_id > first_night["fichiers"][0]["load_id"]
+    assert rows(warehouse, "select _load_id, date_depot from raw.marches_offres where _record_number = 1"
+                           " order by _load_id") == [
+        (first_night["fichiers"][0]["load_id"], date(2022, 4, 14)), (report.load_id, date(2022, 4, 13))]
+
+
+def test_malformed_lines_are_quarantined_by_the_fallback_and_good_lines_still_load(warehouse, inbox):
+    source = OffresSource()
+    path = deliver(inbox, source, "offres_malformees.csv")
+
+    report = load_file(warehouse, source, path, inbox, "nuit-1")
+
+    assert report.statut == "charge"
+    assert report.message.startswith("lecture de secours ligne à ligne")
+    assert (report.nb_enregistrements, report.nb_charges, report.nb_quarantaine) == (4, 2, 2)
+    assert rows(warehouse, "select lot, date_depot from raw.marches_offres order by lot") == [
+        (1, date(2022, 6, 1)), (4, date(2022, 6, 2))]
+    bad = quarantine(warehouse, report.load_id)
+    assert bad == {
+        4: {"ligne": "ligne 4 : 5 champ(s) au lieu des 9 de l'en-tête"},
+        5: {"ligne": "ligne 5 : octets invalides pour l'encodage UTF-8 (caractère remplacé par « \ufffd »)"},
+    }
+    assert rows(warehouse, "select cle from raw.quarantaine where enregistrement = 5") == [
+        ("20006878100018|C-1|3|73282932000074",)]
+    assert rows(warehouse, "select enregistrement, message from raw.signalements") == [
+        (3, "1 ligne(s) vide(s) ignorée(s) : 3")]
+
+
+def test_a_file_whose_lines_all_have_the_wrong_shape_is_rejected(warehouse, inbox):
+    source = OffresSource()
+    path = inbox / source.source / "tronque.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("acheteur_siret;id_consultation;lot;soumissionnaire_siret;groupement;date_depot;retenue;"
+                    "exclusion_motif;demande_motifs_rejet\n20006878100018;C-1\n20006878100018;C-2;1\n", encoding="utf-8")
+
+    report = load_file(warehouse, source, path, inbox, "nuit-1")
+
+    assert report.statut == "rejete"
+    assert "aucune des 2 ligne(s) de données n'a la forme de l'en-tête" in report.message
+    assert rows(warehouse, "select count(*) from raw.quarantaine") == [(0,)]
+
+
+# ---------------------------------------------------------------- consultations: French habits
+
+def test_cp1252_semicolon_decimal_comma_file_with_extra_column(warehouse, inbox):
+    source = ConsultationsSource()
+    path = deliver(inbox, source, "consultations_cp1252.csv")
+
+    report = load_file(warehouse, source, path, inbox, "nuit-1")
+
+    assert (report.statut, report.nb_charges, report.nb_quarantaine, report.nb_signalements) == ("charge", 2, 0, 1)
+    assert rows(
+        warehouse,
+        "select lot, objet, categorie, montant_estime_ht, maitrise_oeuvre, date_lancement, date_cloture, statut,"
+        " variantes_autorisees, nb_lots, id_marche, code_cpv from raw.marches_consultations order by id_consultation",
+    ) == [
+        (1, "Réfection de la toiture de l'école", "travaux", Decimal("1234567.89"), False, date(2023, 1, 15),
+         date(2023, 2, 28), "attribue", True, 1, "2023VAL007", None),
+        (1, "Fournitures de bureau", "fournitures", Decimal("12500.5"), False, date(2023, 2, 1), None, "en_cours",
+         True, 1, None, None),
+    ]
+    assert rows(warehouse, "select enregistrement, champ, message from raw.signalements") == [
+        (1, "Référent", "colonne « Référent » non prévue par le format de la source : ignorée")]
+
+
+def test_utf8_bom_comma_iso_dates_and_lower_cased_codes(warehouse, inbox):
+    source = ConsultationsSource()
+    path = deliver(inbox, source, "consultations_utf8_bom.csv")
+
+    report = load_file(warehouse, source, path, inbox, "nuit-1")
+
+    assert (report.statut, report.nb_charges, report.nb_quarantaine) == ("charge", 2, 0)
+    assert rows(
+        warehouse,
+        "select lot, objet, categorie, montant_estime_ht, date_cloture, variantes_autorisees, marche_reserve,"
+        " marche_insertion from raw.marches_consultations order by lot",
+    ) == [
+        (1, "Entretien des espaces verts", "services", Decimal("125000.50"), date(2022, 5, 12), True, False, True),
+        (2, "Élagage", "services", Decimal("38000"), None, False, True, False),
+    ]
+
+
+def test_enumerations_are_checked(warehouse, inbox):
+    source = ConsultationsSource()
+    path = inbox / source.source / "c.csv"
+    path.parent.mkdir(parents=True)
+    header = (FIXTURES / "consultations_utf8_bom.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    path.write_text(header + "\n20006878100018,X,1,1,o,prestations,s,,gre_a_gre,1,non,2022-01-01,,fini,"
+                             "non,non,non,non,\n", encoding="utf-8")
+
+    report = load_file(warehouse, source, path, inbox, "nuit-1")
+
+    bad = quarantine(warehouse, report.load_id)[2]
+    assert set(bad) == {"categorie", "procedure", "statut"}
+    assert bad["categorie"].endswith("« prestations » n'est pas une valeur autorisée (travaux, fournitures, services)")
+
+
+# ---------------------------------------------------------------- SIRENE
+
+def test_sirene_extracts_load_with_official_headers(warehouse, inbox):
+    etablissements, unites = SireneEtablissementsSource(), SireneUnitesLegalesSource()
+    deliver(inbox, etablissements, "sirene_etablissements.csv")
+    deliver(inbox, unites, "sirene_unites_legales.csv")
+
+    (etab_report,) = load_source(warehouse, etablissements, inbox, "nuit-1").fichiers
+    (ul_report,) = load_source(warehouse, unites, inbox, "nuit-1").fichiers
+
+    assert (etab_report.nb_charges, etab_report.nb_quarantaine) == (3, 1)
+    assert rows(
+        warehouse,
+        'select siret, "codeCommuneEtablissement", "etatAdministratifEtablissement", "etablissementSiege",'
+        ' "trancheEffectifsEtablissement", "denominationUsuelleEtablissement"'
+        " from raw.sirene_etablissements order by siret",
+    ) == [
+        ("20006878100018", "26362", "A", True, "32", None),
+        ("35600000000010", "26281", "F", False, "NN", None),
+        ("73282932000074", "75108", "A", True, "53", 'SIEGE, "ANCIEN"'),
+    ]
+    assert set(quarantine(warehouse, etab_report.load_id)[5]) == {"siren", "siret", "etablissementSiege"}
+    ignored = rows(warehouse, "select count(*) from raw.signalements where load_id = %s", etab_report.load_id)
+    assert ignored == [(45,)]  # 53 official columns, 8 read
+
+    assert (ul_report.nb_charges, ul_report.nb_quarantaine) == (3, 0)
+    assert rows(
+        warehouse,
+        'select siren, "categorieEntreprise", "trancheEffectifsUniteLegale", "economieSocialeSolidaireUniteLegale",'
+        ' "categorieJuridiqueUniteLegale" from raw.sirene_unites_legales order by siren',
+    ) == [
+        ("200068781", "GE", "32", "N", "7346"),
+        ("356000000", "GE", "53", "N", "5510"),
+        ("732829320", "PME", "01", None, "5499"),
+    ]
+
+
+def test_optional_columns_absent_from_the_file_are_null_not_false(warehouse, inbox):
+    source = SireneEtablissementsSource()
+    path = inbox / source.source / "court.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("siren,siret,codeCommuneEtablissement\n732829320,73282932000074,75108\n", encoding="utf-8")
+
+    load_file(warehouse, source, path, inbox, "nuit-1")
+
+    assert rows(warehouse, 'select "etablissementSiege", "etatAdministratifEtablissement"'
+                           " from raw.sirene_etablissements") == [(None, None)]
+
+
+# ---------------------------------------------------------------- record sources share the loader
+
+class TinyRecordSource(RecordSource):
+    """A record source in the shape of DECP's, to check the loader's record path on its own."""
+
+    source = "marches/decp"
+    raw_table = "raw.marches_decp"
+    columns = ("type_contrat", "acheteur_id", "id", "date_publication_donnees", "donnees")
+    file_patterns = ("*.json",)
+
+    def read(self, path):
+        good = {"type_contrat": "marche", "acheteur_id": "20006878100018", "id": "2022M1",
+                "date_publication_donnees": date(2022, 5, 1), "donnees": {"id": "2022M1", "montant": 10}}
+        yield ParsedRecord(number=1, raw_text="{...}", key="20006878100018|2022M1", values=good,
+                           flags=[Violation("titulaires[0].titulaire.id", "SIRET invalide")])
+        yield ParsedRecord(number=2, raw_text='{"id": 3}', key=None,
+                           violations=[Violation("id", "pas une chaîne"), Violation("acheteur", "absent")])
+
+
+def test_record_sources_are_streamed_with_their_quarantine_and_flags(warehouse, inbox):
+    source = TinyRecordSource()
+    path = inbox / source.source / "decp.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("{}", encoding="utf-8")
+
+    report = load_file(warehouse, source, path, inbox, "nuit-1")
+
+    assert (report.nb_enregistrements, report.nb_charges, report.nb_quarantaine, report.nb_signalements) == (2, 1, 1, 1)
+    assert rows(warehouse, "select _record_number, id, donnees->>'montant' from raw.marches_decp") == [(1, "2022M1", "10")]
+    assert rows(warehouse, "select enregistrement, champ, contenu from raw.quarantaine order by champ") == [
+        (2, "acheteur", '{"id": 3}'), (2, "id", '{"id": 3}')]
+    assert rows(warehouse, "select enregistrement, cle, champ from raw.signalements") == [
+        (1, "20006878100018|2022M1", "titulaires[0].titulaire.id")]
+
+
+# ---------------------------------------------------------------- the inbox
+
+def test_unexpected_entries_are_reported_and_left_in_place(inbox):
+    from extract.sources import SOURCES, unexpected_entries
+
+    for relative in ("marches/offres/offres.csv", "marches/offres/offres.xlsx", "finance/mandats/2022.csv",
+                     "referentiels/cog/communes.csv", "divers/notes.txt", "lisez-moi.txt"):
+        (inbox / relative).parent.mkdir(parents=True, exist_ok=True)
+        (inbox / relative).write_text("x", encoding="utf-8")
+
+    messages = unexpected_entries(inbox)
+
+    assert set(SOURCES) == {"marches/decp", "marches/consultations", "marches/offres",
+                            "referentiels/sirene_etablissements", "referentiels/sirene_unites_legales"}
+    assert messages == [
+        "divers/notes.txt : dossier inconnu, fichier laissé en place",
+        "finance/mandats/2022.csv : source pas encore prise en charge, fichier laissé en place",
+        "lisez-moi.txt : dossier inconnu, fichier laissé en place",
+        "marches/offres/offres.xlsx : format non lu par la source marches/offres (attendu : *.csv), "
+        "fichier laissé en place",
+        "referentiels/cog/communes.csv : source pas encore prise en charge, fichier laissé en place",
+    ]
+    assert (inbox / "finance/mandats/2022.csv").exists()

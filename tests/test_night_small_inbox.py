@@ -1,0 +1,129 @@
+"""A whole night on a small hand-made inbox, checked against values computed by hand.
+
+``tests/fixtures/inbox_small`` holds two buyers, two years and about fifteen contracts built to
+exercise every rule of the marchés slice (deduplication, modifications, quarantine, categories,
+territories, company sizes, empty denominators). ``attendus.csv`` lists every row the catalogue
+rules require for the slice's indicators, computed by hand; ``CALCULS.md`` explains each value.
+Nothing here re-implements the SQL: the expected values are data.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from spaser.cli import main
+from tests.conftest import fresh_warehouse
+
+FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_small"
+EXPECTED_VALUES = FIXTURE_DIR / "attendus.csv"
+# Only the source folders go into the inbox: the expected values and their explanation stay out.
+SOURCE_FOLDERS = ("marches", "referentiels")
+TOLERANCE = 1e-9
+
+RowKey = tuple[str, str, int, str]  # indicateur_id, perimetre, annee, ventilation
+
+
+@dataclass
+class SmallNight:
+    run_status: int
+    export_status: int
+    exported: dict[RowKey, float | None]
+    quarantine: list[tuple[str, str, int, str, str]]
+    files: list[tuple[str, str, str, str | None]]
+
+
+@pytest.fixture(scope="module")
+def small_night(admin_url, tmp_path_factory) -> SmallNight:
+    workspace = tmp_path_factory.mktemp("small_inbox")
+    inbox = workspace / "inbox"
+    for folder in SOURCE_FOLDERS:
+        shutil.copytree(FIXTURE_DIR / folder, inbox / folder)
+    export = workspace / "indicateurs.csv"
+    with fresh_warehouse(admin_url, workspace / "spaser_home") as url:
+        run_status = main(["run", "--inbox", str(inbox)])
+        export_status = main(["export", "indicateurs", "--format", "csv", "--output", str(export)])
+        with psycopg.connect(url) as conn:
+            quarantine = conn.execute(
+                "select source, fichier, enregistrement, champ, message from raw.quarantaine"
+            ).fetchall()
+            files = conn.execute("select source, fichier, statut, message from raw.fichiers").fetchall()
+    return SmallNight(run_status, export_status, _read_values(export), quarantine, files)
+
+
+def _read_values(path: Path) -> dict[RowKey, float | None]:
+    values: dict[RowKey, float | None] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            key = (row["indicateur_id"], row["perimetre"], int(row["annee"]), row["ventilation"])
+            assert key not in values, f"ligne en double dans {path.name} : {key}"
+            values[key] = float(row["valeur"]) if row["valeur"] != "" else None
+    return values
+
+
+def _same_value(expected: float | None, actual: float | None) -> bool:
+    if expected is None or actual is None:
+        return expected is actual
+    return math.isclose(expected, actual, rel_tol=0, abs_tol=TOLERANCE)
+
+
+def _show(value: float | None) -> str:
+    return "NULL" if value is None else repr(value)
+
+
+def test_the_night_runs_and_exports(small_night):
+    assert small_night.run_status == 0
+    assert small_night.export_status == 0
+
+
+def test_every_file_of_the_inbox_is_loaded(small_night):
+    delivered = {
+        (str(path.parent.relative_to(FIXTURE_DIR)), path.name)
+        for folder in SOURCE_FOLDERS
+        for path in (FIXTURE_DIR / folder).rglob("*")
+        if path.is_file()
+    }
+    loaded = {(source, Path(fichier).name) for source, fichier, statut, _ in small_night.files if statut == "charge"}
+    rejected = [(fichier, message) for _, fichier, statut, message in small_night.files if statut != "charge"]
+    assert rejected == []
+    assert loaded == delivered
+
+
+def test_only_the_two_bad_decp_records_are_quarantined_with_their_reasons(small_night):
+    violations: dict[tuple[str, str, int], list[tuple[str, str]]] = {}
+    for source, fichier, enregistrement, champ, message in small_night.quarantine:
+        violations.setdefault((source, Path(fichier).name, enregistrement), []).append((champ, message))
+    schema_break = ("marches/decp", "2023-12-01_decp_export.json", 14)
+    contradiction = ("marches/decp", "2023-12-15_decp_correctifs.json", 4)
+    assert set(violations) == {schema_break, contradiction}
+
+    [(champ, message)] = violations[schema_break]
+    assert champ.endswith("dureeMois") and "NC" in message
+
+    [(champ, message)] = violations[contradiction]
+    assert "considerationsSociales" in champ
+    assert "Pas de considération sociale" in message and "Clause sociale" in message
+
+
+def test_every_indicator_of_the_slice_matches_the_hand_computed_values(small_night):
+    expected = _read_values(EXPECTED_VALUES)
+    slice_ids = {key[0] for key in expected}
+    actual = {key: value for key, value in small_night.exported.items() if key[0] in slice_ids}
+
+    problems = []
+    for key in sorted(expected.keys() - actual.keys()):
+        problems.append(f"absente de l'export : {key} attendu {_show(expected[key])}")
+    for key in sorted(actual.keys() - expected.keys()):
+        problems.append(f"en trop dans l'export : {key} = {_show(actual[key])}")
+    for key in sorted(expected.keys() & actual.keys()):
+        if not _same_value(expected[key], actual[key]):
+            problems.append(f"valeur différente : {key} attendu {_show(expected[key])}, obtenu {_show(actual[key])}")
+    assert not problems, (
+        f"{len(problems)} écart(s) avec {EXPECTED_VALUES.name} (explications dans CALCULS.md) :\n"
+        + "\n".join(problems)
+    )
