@@ -363,7 +363,6 @@ _RULES_FR = {
     "expect_compound_columns_to_be_unique": "combinaison unique",
     "expect_column_values_to_be_in_set": "valeurs dans la liste autorisée",
     "expect_column_values_to_match_regex": "format attendu",
-    "expect_column_pair_values_a_to_be_greater_than_b": "la première colonne n'est pas inférieure à la seconde",
     "expect_table_columns_to_match_set": "colonnes du contrat présentes",
 }
 
@@ -375,6 +374,8 @@ def _summary_fr(expectation_type, kwargs, description, column, count, sample, er
         bounds = [f"≥ {_number(kwargs['min_value'])}" if kwargs.get("min_value") is not None else None,
                   f"≤ {_number(kwargs['max_value'])}" if kwargs.get("max_value") is not None else None]
         rule = "valeurs " + " et ".join(bound for bound in bounds if bound)
+    elif expectation_type == "expect_column_pair_values_a_to_be_greater_than_b":
+        rule = f"{kwargs['column_A']} {'≥' if kwargs.get('or_equal') else '>'} {kwargs['column_B']}"
     else:
         rule = _RULES_FR.get(expectation_type, expectation_type)
     if expectation_type == "expect_column_values_to_be_in_set":

@@ -34,8 +34,7 @@ def publish_candidate(
                 f"Publication impossible : le schéma candidat « {candidate} » n'existe pas "
                 "(les marts de la nuit n'ont pas été construits)."
             )
-        # A backup left by a crash between two statements cannot exist (one transaction), but a
-        # schema of that name created by hand would make the rename fail: drop it first.
+        # A schema already bearing the backup name (made by hand) would make the rename fail.
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(backup)))
         if _schema_exists(conn, published):
             conn.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(published), sql.Identifier(backup)))

@@ -25,7 +25,6 @@ expressions so that PostgreSQL inlines them into the validating query.
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import re
 from dataclasses import dataclass

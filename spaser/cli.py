@@ -155,8 +155,10 @@ def _ui(args: argparse.Namespace) -> int:
 
     configure_airflow_environment()
     print("Interface Airflow : http://localhost:8080 (identifiants affichés par airflow standalone)")
-    airflow = Path(sys.executable).parent / "airflow"
-    os.execv(str(airflow), [str(airflow), "standalone"])
+    venv_bin = Path(sys.executable).parent
+    # standalone starts its components as `airflow ...` subprocesses: they must find this venv's.
+    os.environ["PATH"] = f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.execv(str(venv_bin / "airflow"), [str(venv_bin / "airflow"), "standalone"])
     return 0
 
 
