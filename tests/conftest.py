@@ -15,9 +15,8 @@ import pytest
 
 from spaser.warehouse import ConnectionParams
 
+# shared/ lies beside the checkout (and beside CI's fresh clone).
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED_DIR.exists():  # CI clones the project beside a copy of shared/
-    SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 REFERENCE_DIR = SHARED_DIR / "reference"
 SPEC_DIR = SHARED_DIR / "spec"
 
