@@ -3,6 +3,10 @@
 -- columns: _load_id (one per loaded file, increasing in delivery order: night, then file name),
 -- _source_file, _file_sha256, _record_number (1-based data line of a CSV, 1-based record index
 -- of a JSON list), _loaded_at.
+-- The data tables have no foreign key onto raw.fichiers: checking it costs a lookup per row, a
+-- third of a multi-million-line load, while _load_id is only ever written by the loader from the
+-- raw.fichiers row it has just created, in the same transaction (the raw GX suite checks the
+-- lineage anyway). raw.quarantaine and raw.signalements, a few rows per file, keep theirs.
 
 create schema if not exists raw;
 
@@ -51,7 +55,7 @@ create table if not exists raw.signalements (
 -- marches/decp: one row per valid DECP 2024 record (marché or contrat-concession). The record is
 -- kept whole, as delivered (official wrappers included), in `donnees`; staging reads its fields.
 create table if not exists raw.marches_decp (
-    _load_id        bigint not null references raw.fichiers (load_id),
+    _load_id        bigint not null,
     _source_file    text not null,
     _file_sha256    text not null,
     _record_number  integer not null,
@@ -65,7 +69,7 @@ create table if not exists raw.marches_decp (
 
 -- marches/consultations: one row per lot (contract in sources.md).
 create table if not exists raw.marches_consultations (
-    _load_id        bigint not null references raw.fichiers (load_id),
+    _load_id        bigint not null,
     _source_file    text not null,
     _file_sha256    text not null,
     _record_number  integer not null,
@@ -93,7 +97,7 @@ create table if not exists raw.marches_consultations (
 
 -- marches/offres: one row per bid on a lot.
 create table if not exists raw.marches_offres (
-    _load_id        bigint not null references raw.fichiers (load_id),
+    _load_id        bigint not null,
     _source_file    text not null,
     _file_sha256    text not null,
     _record_number  integer not null,
@@ -112,7 +116,7 @@ create table if not exists raw.marches_offres (
 
 -- referentiels/sirene_etablissements: INSEE SIRENE StockEtablissement extract (official names).
 create table if not exists raw.sirene_etablissements (
-    _load_id        bigint not null references raw.fichiers (load_id),
+    _load_id        bigint not null,
     _source_file    text not null,
     _file_sha256    text not null,
     _record_number  integer not null,
@@ -129,7 +133,7 @@ create table if not exists raw.sirene_etablissements (
 
 -- referentiels/sirene_unites_legales: INSEE SIRENE StockUniteLegale extract (official names).
 create table if not exists raw.sirene_unites_legales (
-    _load_id        bigint not null references raw.fichiers (load_id),
+    _load_id        bigint not null,
     _source_file    text not null,
     _file_sha256    text not null,
     _record_number  integer not null,
@@ -142,3 +146,22 @@ create table if not exists raw.sirene_unites_legales (
     "categorieJuridiqueUniteLegale"       text,
     "etatAdministratifUniteLegale"        text
 );
+
+-- Databases created before the data tables lost their foreign keys: drop them, looking them up
+-- first so that a night on an up-to-date database takes no lock on the tables.
+do $$
+declare
+    foreign_key record;
+begin
+    for foreign_key in
+        select conrelid::regclass as data_table, conname
+        from pg_constraint
+        where contype = 'f' and confrelid = 'raw.fichiers'::regclass
+          and conrelid in ('raw.marches_decp'::regclass, 'raw.marches_consultations'::regclass,
+                           'raw.marches_offres'::regclass, 'raw.sirene_etablissements'::regclass,
+                           'raw.sirene_unites_legales'::regclass)
+    loop
+        execute format('alter table %s drop constraint %I', foreign_key.data_table, foreign_key.conname);
+    end loop;
+end
+$$;

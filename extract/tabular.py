@@ -9,9 +9,10 @@ the header must have it, whether a value is mandatory). Loading one file:
 2. the file's bytes are streamed unchanged into a temporary all-text table whose columns follow
    the header (``COPY ... FORMAT csv, HEADER, DELIMITER, ENCODING``), numbered by an identity
    column; Python never holds more than one chunk of the file;
-3. one SQL statement then casts every cell once and, from the same pass, inserts the good rows into
-   the raw table with lineage, one ``raw.quarantaine`` row per violation of every bad row, and one
-   ``raw.signalements`` row per non-blocking finding (a SIRET failing its check digit).
+3. a first statement casts every cell and inserts the good rows into the raw table with lineage;
+   a second one casts again and keeps only the bad and the flagged rows, for one
+   ``raw.quarantaine`` row per violation of every bad row and one ``raw.signalements`` row per
+   non-blocking finding (a SIRET failing its check digit).
 
 When COPY refuses the file (ragged rows, blank lines, bytes invalid in the detected encoding), the
 file is re-read with Python's csv module into the same temporary table, malformed records marked
@@ -446,10 +447,14 @@ class _Cell:
     def value(self) -> str:
         return f"x{self.index}"
 
-    @property
-    def read_as(self) -> str:
-        """The text the cast reads: without inner blanks for identifiers and numbers."""
-        return f"w{self.index}" if self.column.type.compact else self.text
+    def typed_value(self) -> str:
+        """SQL: the typed value of the cell text. Identifiers and numbers are read without their
+        inner blanks; as a cast that succeeds never reads a blank, it is first tried on the text as
+        is and the blanks are removed only when it fails — a rare cell, and a costly ``translate``."""
+        cast = self.column.type.cast
+        if not self.column.type.compact:
+            return cast.format(v=self.text)
+        return f"coalesce({cast.format(v=self.text)}, {cast.format(v=_COMPACTED.format(text=self.text))})"
 
     def is_valid(self) -> str:
         if self.column.mandatory:
@@ -497,38 +502,67 @@ def _validate_and_insert(
     layout: CsvLayout,
     lineage: FileLineage,
 ) -> LoadCounts:
+    """Two scans of the staged rows, each casting every cell once.
+
+    The first inserts the good rows, typed, into the raw table and nothing else: no CTE shared by
+    several inserts, whose million-row tuplestore cost more than the casts. The second keeps only
+    the bad and the flagged rows — usually a handful — and writes their violations and findings.
+    """
     cells = [_Cell(column, index) for index, column in enumerate(source.columns, start=1)]
     by_name = {cell.column.name: cell for cell in cells}
+    cell_columns = [f"c{position}" for position in range(1, len(layout.header) + 1)]
 
     def staged(cell: _Cell) -> str:
         position = mapping.positions.get(cell.column.name)
         return _TRIMMED.format(cell=f"t.c{position}") if position else "null::text"
 
-    texts = ", ".join(f"{staged(cell)} as {cell.text}" for cell in cells)
-    compacted = "".join(
-        f", {_COMPACTED.format(text=cell.text)} as {cell.read_as}" for cell in cells if cell.column.type.compact
-    )
-    values = ", ".join(f"{cell.column.type.cast.format(v=cell.read_as)} as {cell.value}" for cell in cells)
+    def typed_rows(carried: list[str]) -> str:
+        """Every staged row with its cell texts (v1...) and typed values (x1...). Each level is an
+        optimisation fence (offset 0) so that a text or a value used several times is computed once."""
+        texts = ", ".join(f"{staged(cell)} as {cell.text}" for cell in cells)
+        values = ", ".join(f"{cell.typed_value()} as {cell.value}" for cell in cells)
+        return (
+            f"select m.*, {values} from ("
+            f"select {', '.join(['t._record_number', 't._malformed', *carried, texts])} "
+            f"from {STAGING_TABLE} t offset 0) m"
+        )
+
     validity = " and ".join(["_malformed is null", *(cell.is_valid() for cell in cells)])
-    cell_columns = [f"c{position}" for position in range(1, len(layout.header) + 1)]
+
+    def typed(cell: _Cell) -> str:
+        # An empty cell may mean "false"; a column the file does not have means "not delivered".
+        when_empty = cell.column.type.when_empty
+        if when_empty and cell.column.name in mapping.positions:
+            return f"coalesce({cell.value}, {when_empty})"
+        return cell.value
+
+    raw_columns = [*(cell.column.name for cell in cells), *source.derived_columns]
+    raw_values = [typed(cell) for cell in cells] + [
+        template.format(**{name: cell.value for name, cell in by_name.items()})
+        for template in source.derived_columns.values()
+    ]
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"insert into {source.raw_table}"
+            f" (_load_id, _source_file, _file_sha256, _record_number, {', '.join(map(_quoted, raw_columns))})"
+            f" select {_literal(conn, lineage.load_id)}, {_literal(conn, lineage.fichier)},"
+            f" {_literal(conn, lineage.sha256)}, r._record_number, {', '.join(raw_values)}"
+            f" from ({typed_rows([])} offset 0) r where {validity}"
+        )
+        loaded = cursor.rowcount
+
+    flag_conditions = [condition for cell in cells if (condition := cell.flag_condition()) is not None]
     delivered = "array_to_string(array[{}], {}, '')".format(
         ", ".join(cell_columns), _literal(conn, layout.delimiter)
     )
-    kept = ", ".join(["_record_number", "line", "_malformed", "valid",
-                      *(cell.text for cell in cells), *(cell.value for cell in cells)])
-    flag_conditions = [condition for cell in cells if (condition := cell.flag_condition()) is not None]
-    flagged = " or ".join(flag_conditions) or "false"
-    # Each level is an optimisation fence (offset 0) so that the cell texts, the typed values and
-    # the validity are computed once per row; the delivered line is rebuilt only for bad rows, the
-    # flag messages only for flagged rows.
-    checked = (
-        f"select {kept}, case when not valid then coalesce(_delivered, {delivered}) end as contenu, "
-        f"valid and ({flagged}) as flagged from ("
-        f"select r.*, {validity} as valid from ("
-        f"select n.*, {values} from (select m.*{compacted} from ("
-        f"select t._record_number, coalesce(t._line, t._record_number + {HEADER_LINE}) as line, "
-        f"t._malformed, t._delivered, {', '.join('t.' + name for name in cell_columns)}, {texts} "
-        f"from {STAGING_TABLE} t offset 0) m offset 0) n offset 0) r offset 0) s"
+    carried = [f"coalesce(t._line, t._record_number + {HEADER_LINE}) as line", "t._delivered",
+               *(f"t.{name}" for name in cell_columns)]
+    # The flag conditions (the SIRET check digit) are only worth computing on the rows that load.
+    problems = (
+        f"select f.*, case when not valid then coalesce(_delivered, {delivered}) end as contenu from ("
+        f"select c.*, valid and ({' or '.join(flag_conditions) or 'false'}) as flagged from ("
+        f"select r.*, {validity} as valid from ({typed_rows(carried)} offset 0) r offset 0) c offset 0) f "
+        f"where not valid or flagged"
     )
     key = " || '|' || ".join(f"coalesce({by_name[name].text}, '')" for name in source.key_columns)
     lineage_values = ", ".join(_literal(conn, value) for value in (lineage.load_id, lineage.source, lineage.fichier))
@@ -544,47 +578,25 @@ def _validate_and_insert(
         names = ", ".join(_literal(conn, name) for name in messages)
         return f"unnest(array[{names}]::text[], array[{', '.join(messages.values())}]::text[]) as v (champ, message)"
 
-    def typed(cell: _Cell) -> str:
-        # An empty cell may mean "false"; a column the file does not have means "not delivered".
-        when_empty = cell.column.type.when_empty
-        if when_empty and cell.column.name in mapping.positions:
-            return f"coalesce({cell.value}, {when_empty})"
-        return cell.value
-
-    raw_columns = [*(cell.column.name for cell in cells), *source.derived_columns]
-    raw_values = [typed(cell) for cell in cells] + [
-        template.format(**{name: cell.value for name, cell in by_name.items()})
-        for template in source.derived_columns.values()
-    ]
     statement = f"""
-        with checked as ({checked}),
+        with problems as materialized ({problems}),
         quarantined as (
             insert into raw.quarantaine (load_id, source, fichier, enregistrement, cle, champ, message, contenu)
             select {lineage_values}, c.line, {key}, v.champ, v.message, c.contenu
-            from checked c cross join lateral {per_field(violations)}
+            from problems c cross join lateral {per_field(violations)}
             where not c.valid and v.message is not null
             returning enregistrement
         ),
         flagged as (
             insert into raw.signalements (load_id, source, fichier, enregistrement, cle, champ, message)
             select {lineage_values}, c.line, {key}, v.champ, v.message
-            from checked c cross join lateral {per_field(flags or {"": "null"})}
+            from problems c cross join lateral {per_field(flags or {"": "null"})}
             where c.flagged and v.message is not null
             returning 1
-        ),
-        loaded as (
-            insert into {source.raw_table}
-                (_load_id, _source_file, _file_sha256, _record_number, {", ".join(map(_quoted, raw_columns))})
-            select {_literal(conn, lineage.load_id)}, {_literal(conn, lineage.fichier)},
-                {_literal(conn, lineage.sha256)}, c._record_number, {", ".join(raw_values)}
-            from checked c
-            where c.valid
-            returning 1
         )
-        select (select count(*) from loaded), (select count(distinct enregistrement) from quarantined),
-            (select count(*) from flagged)
+        select (select count(distinct enregistrement) from quarantined), (select count(*) from flagged)
     """
-    loaded, quarantined, flagged = conn.execute(statement).fetchone()
+    quarantined, flagged = conn.execute(statement).fetchone()
     return LoadCounts(
         nb_enregistrements=loaded + quarantined,
         nb_charges=loaded,
