@@ -199,6 +199,15 @@ def _lineage() -> list[gxe.Expectation]:
         # The same record of the same file content is loaded once, whatever the number of reruns.
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["_file_sha256", "_record_number"]),
         gxe.ExpectColumnValuesToMatchRegex(column="_file_sha256", regex=SHA256_REGEX),
+        # Raw data tables carry no foreign key (it cost more than the COPY itself at scale):
+        # the lineage's integrity is checked here, once per night, set-based.
+        _no_rows(
+            "chaque ligne provient d'un fichier chargé de raw.fichiers (même load_id, même empreinte)",
+            # Unqualified lineage columns resolve to the batch: raw.fichiers has none of them.
+            "select _load_id, _file_sha256 from {batch} where not exists ("
+            " select 1 from raw.fichiers as f where f.load_id = _load_id"
+            " and f.sha256 = _file_sha256 and f.statut = 'charge')",
+        ),
     ]
 
 

@@ -222,11 +222,11 @@ def test_empty_marts_are_accepted_only_while_raw_holds_no_data(conn):
 
 def test_raw_violations_are_named_by_table_column_and_value(conn):
     _load_raw(conn)
-    load_id = conn.execute("select load_id from raw.fichiers").fetchone()[0]
+    load_id, sha256 = conn.execute("select load_id, sha256 from raw.fichiers").fetchone()
     conn.execute(
         "insert into raw.sirene_unites_legales (_load_id, _source_file, _file_sha256, _record_number, siren,"
         " \"categorieEntreprise\") values (%s, 'ul.csv', %s, 2, '12345678', 'TPE')",
-        (load_id, "b" * 64),
+        (load_id, sha256),
     )
     conn.commit()
 
@@ -238,6 +238,24 @@ def test_raw_violations_are_named_by_table_column_and_value(conn):
         ("expect_column_values_to_match_regex", "siren"): ["12345678"],
         ("expect_column_values_to_be_in_set", "categorieEntreprise"): ["TPE"],
     }
+
+
+def test_raw_rows_whose_file_is_not_a_loaded_delivery_are_caught(conn):
+    _load_raw(conn)
+    load_id = conn.execute("select load_id from raw.fichiers").fetchone()[0]
+    conn.execute(
+        "insert into raw.sirene_unites_legales (_load_id, _source_file, _file_sha256, _record_number, siren)"
+        " values (%s, 'ul.csv', %s, 2, '123456789')",
+        (load_id, "b" * 64),
+    )
+    conn.commit()
+
+    report = validate_raw("nuit-4")
+
+    failures = _failures(report, "raw.sirene_unites_legales")
+    assert [(f["expectation"], f["sample"]) for f in failures] == [
+        ("unexpected_rows_expectation", [{"_load_id": load_id, "_file_sha256": "b" * 64}])
+    ]
 
 
 def test_publication_without_candidate_is_refused_and_keeps_the_published_marts(conn):
