@@ -17,6 +17,8 @@ STEP_DOCS = {
     "validate_raw": "Great Expectations : une suite par table brute ; un échec arrête la nuit avant dbt.",
     "validate_marts": "Porte qualité : les marts candidats ne sont publiés que si toutes les suites passent.",
     "publish": "Publication atomique : bascule du schéma marts_candidat vers marts.",
+    "grant_access": "Rôles spaser_lecteur / spaser_auditeur (créés si le compte le peut) et leurs droits de lecture.",
+    "build_site": "Tableau de bord statique (site/), documentation dbt et page qualité des données.",
     "export_indicateurs": "Export des indicateurs publiés (CSV et JSON) sous $SPASER_HOME/exports.",
     "summary": "Résumé de la nuit : fichiers, lignes, quarantaine, contrôles, indicateurs.",
 }
@@ -60,6 +62,14 @@ def spaser_nightly():
     def export_indicateurs(run_id=None) -> dict:
         return night.run_step(run_id, "export_indicateurs", night.export_indicateurs)
 
+    @task(doc_md=STEP_DOCS["grant_access"])
+    def grant_access(run_id=None) -> dict:
+        return night.run_step(run_id, "grant_access", night.grant_access)
+
+    @task(doc_md=STEP_DOCS["build_site"])
+    def build_site(run_id=None) -> dict:
+        return night.run_step(run_id, "build_site", night.build_site)
+
     @task(trigger_rule="all_done", doc_md=STEP_DOCS["summary"])
     def summary(step_task_ids: list[str], ti=None, run_id=None) -> dict:
         results = {task_id: ti.xcom_pull(task_ids=task_id) for task_id in step_task_ids}
@@ -98,10 +108,13 @@ def spaser_nightly():
 
     gate = validate_marts()
     published = publish()
+    access = grant_access()
     exported = export_indicateurs()
-    previous >> gate >> published >> exported
+    site = build_site()
+    previous >> gate >> published >> [access, exported]
+    exported >> site
 
-    steps = [prepared, *extractions, raw_checked, *dbt_steps, gate, published, exported]
+    steps = [prepared, *extractions, raw_checked, *dbt_steps, gate, published, access, exported, site]
     summary([s.operator.task_id for s in steps]) << steps
 
 

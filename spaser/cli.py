@@ -36,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     indicateurs.add_argument("--annee", type=int, help="limiter à une année")
     indicateurs.set_defaults(handler=_export_indicateurs)
 
+    donut = exports.add_parser("donut", help="indicateurs pour le débat d'orientation budgétaire (Donut)")
+    donut.add_argument("--annee", type=int, required=True, help="dernière année exportée (depuis 2022)")
+    donut.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    donut.add_argument("--output", type=Path, help="fichier de sortie (défaut : $SPASER_HOME/exports/donut_AAAA.xlsx|csv)")
+    donut.set_defaults(handler=_export_donut)
+
+    roles = commands.add_parser("roles", help="crée les rôles spaser_lecteur / spaser_auditeur et leurs droits")
+    roles.add_argument("--sql", action="store_true", help="affiche le SQL de création des rôles (pour l'administrateur)")
+    roles.set_defaults(handler=_roles)
+
     quarantaine = commands.add_parser("quarantaine", help="liste les enregistrements en quarantaine et leurs motifs")
     quarantaine.add_argument("--source", help="par exemple marches/decp")
     quarantaine.add_argument("--run", help="limiter à une nuit (run id)")
@@ -127,6 +137,35 @@ def _export_indicateurs(args: argparse.Namespace) -> int:
     write_indicateurs(rows, args.format, args.output)
     if args.output:
         print(f"{len(rows)} valeur(s) écrite(s) dans {args.output}", file=sys.stderr)
+    return 0
+
+
+def _export_donut(args: argparse.Namespace) -> int:
+    from spaser.config import exports_dir
+    from spaser.donut import write_donut
+    from spaser.warehouse import connect
+
+    output = args.output or exports_dir() / f"donut_{args.annee}.{args.format}"
+    with connect() as conn:
+        result = write_donut(conn, args.annee, args.format, output)
+    print(f"{result['nb_lignes']} ligne(s) écrite(s) dans {output}", file=sys.stderr)
+    return 0
+
+
+def _roles(args: argparse.Namespace) -> int:
+    from spaser.access import grant_access, roles_ddl
+    from spaser.warehouse import connect
+
+    if args.sql:
+        print(roles_ddl())
+        return 0
+    with connect() as conn:
+        result = grant_access(conn)
+    print(f"Droits de lecture accordés à : {', '.join(result['roles_accordes']) or 'aucun rôle'}")
+    if result["roles_manquants"]:
+        print(f"Rôles absents (le compte n'a pas le droit CREATEROLE) : {', '.join(result['roles_manquants'])} ; "
+              "faites exécuter `spaser roles --sql` par l'administrateur.", file=sys.stderr)
+        return 1
     return 0
 
 

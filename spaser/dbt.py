@@ -117,12 +117,15 @@ def build_layer(layer: str) -> DbtLayerReport:
 
 def generate_docs(target_site: Path) -> Path:
     """dbt docs for the published marts, written into the users' site."""
-    completed = run_dbt(["docs", "generate"], marts_schema=PUBLISHED_MARTS_SCHEMA)
+    # --static embeds manifest and catalog in one page: the plain index.html fetches them, which
+    # browsers refuse for pages opened from disk (file://).
+    completed = run_dbt(["docs", "generate", "--static"], marts_schema=PUBLISHED_MARTS_SCHEMA)
     if completed.returncode != 0:
         raise DbtFailed("dbt docs generate a échoué : " + completed.stdout[-2000:])
     target_dir, _ = _artifact_dirs()
     target_site.mkdir(parents=True, exist_ok=True)
-    for name in ("index.html", "manifest.json", "catalog.json"):
+    shutil.copy2(target_dir / "static_index.html", target_site / "index.html")
+    for name in ("manifest.json", "catalog.json"):
         shutil.copy2(target_dir / name, target_site / name)
     return target_site / "index.html"
 

@@ -108,13 +108,45 @@ def validate_marts(run_id: str) -> dict:
 
 def publish() -> dict:
     from expectations.publish import publish_candidate
+    from spaser.access import grant_published
     from spaser.warehouse import connect
 
     with connect() as conn:
-        publish_candidate(conn)
+        # The swap creates a new marts schema without grants: re-granting in the same transaction
+        # means the BI roles never see the marts disappear.
+        with conn.transaction():
+            publish_candidate(conn)
+            granted = grant_published(conn)
     published_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    log.info("Marts publiés (%s)", published_at)
+    log.info("Marts publiés (%s), lisibles par : %s", published_at, ", ".join(granted) or "aucun rôle")
     return {"publie_le": published_at}
+
+
+def grant_access() -> dict:
+    from spaser.access import grant_access as apply_roles_and_grants, roles_ddl
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        result = apply_roles_and_grants(conn)
+    if result["roles_manquants"]:
+        log.warning(
+            "Rôles absents et non créables par le compte du pipeline (droit CREATEROLE) : %s. "
+            "À faire exécuter une fois par l'administrateur (sortie de `spaser roles --sql`) :\n%s",
+            ", ".join(result["roles_manquants"]), roles_ddl(),
+        )
+    else:
+        log.info("Accès accordés en lecture : %s", ", ".join(result["roles_accordes"]))
+    return result
+
+
+def build_site() -> dict:
+    from spaser.site import build_site as write_site
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        result = write_site(conn, site_dir())
+    log.info("Tableau de bord écrit : %s (%s pages)", result["accueil"], result["nb_pages"])
+    return result
 
 
 def export_indicateurs() -> dict:
@@ -187,6 +219,8 @@ def summarize(run_id: str, step_results: dict[str, dict | None]) -> dict:
         },
         "indicateurs": step_results.get("export_indicateurs"),
         "publication": step_results.get("publish"),
+        "acces": step_results.get("grant_access"),
+        "tableau_de_bord": (step_results.get("build_site") or {}).get("accueil"),
         "sorties": {
             "exports": str(exports_dir()),
             "site_qualite": str(site_dir() / "qualite" / "index.html"),

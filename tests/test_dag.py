@@ -45,3 +45,8 @@ def test_summary_runs_whatever_happened(nightly_dag):
 def test_nightly_schedule_in_paris_time(nightly_dag):
     assert nightly_dag.timezone.name == "Europe/Paris"
     assert nightly_dag.catchup is False
+
+
+def test_access_is_granted_after_publication_and_the_site_built_after_the_export(nightly_dag):
+    assert nightly_dag.get_task("grant_access").upstream_task_ids == {"publish"}
+    assert nightly_dag.get_task("build_site").upstream_task_ids == {"export_indicateurs"}

@@ -1,0 +1,112 @@
+"""PostgreSQL roles of the users' tools, and their grants.
+
+- ``spaser_lecteur``: read-only on the published marts (schema ``marts``) and nothing else — BI tools
+  (Metabase, Superset, Power BI) connect with it.
+- ``spaser_auditeur``: the marts plus the data-quality results (schema ``qualite``: the history of
+  every validation, its failed expectations, and the quarantine counted by source and reason —
+  counts, never the quarantined records themselves, which may hold personal data).
+- The pipeline's own role is the one in ``SPASER_WAREHOUSE_URL``: it owns every schema and table it
+  builds, which is what lets it grant them.
+
+The two roles are group roles created NOLOGIN: people and tools get a login role of their own that
+is made a member (``grant spaser_lecteur to metabase``), so a password never lives in this project.
+
+Roles are cluster-wide and creating them needs CREATEROLE, which a pipeline account often lacks.
+``ensure_roles`` therefore creates them only when it may; otherwise it reports them missing, the
+night goes on (the marts are published, nobody outside the pipeline can read them yet), and the DBA
+runs once the SQL that ``spaser roles --sql`` prints.
+
+The marts schema is replaced at every publication (``expectations.publish``), and a new schema
+carries no grant: ``grant_published`` re-applies them and the night calls it inside the swap's
+transaction, so readers never see marts they may not read.
+"""
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+LECTEUR = "spaser_lecteur"
+AUDITEUR = "spaser_auditeur"
+ROLES = (LECTEUR, AUDITEUR)
+PUBLISHED_SCHEMA = "marts"
+QUALITE_SCHEMA = "qualite"
+
+# Read by the auditors' role: the failed expectations one row each, and the quarantine as counts.
+QUALITE_VIEWS_DDL = """
+create or replace view qualite.attentes_en_echec as
+select v.validation_id, v.run_id, v.valide_le, v.couche, v.suite, v.table_name,
+       echec ->> 'expectation' as attente, echec ->> 'column' as colonne,
+       (echec ->> 'unexpected_count')::bigint as nb_lignes_en_ecart, echec ->> 'summary' as resume
+from qualite.validations as v
+cross join lateral jsonb_array_elements(v.echecs) as echec;
+
+create or replace view qualite.quarantaine_par_source as
+select f.run_id, q.source, q.champ, q.message as motif,
+       count(distinct (q.load_id, q.enregistrement)) as nb_enregistrements, count(*) as nb_violations
+from raw.quarantaine as q
+inner join raw.fichiers as f on f.load_id = q.load_id
+group by f.run_id, q.source, q.champ, q.message;
+"""
+
+
+def roles_ddl() -> str:
+    """The SQL a DBA runs once when the pipeline's role may not create roles."""
+    return "\n".join(
+        f"do $$ begin if not exists (select from pg_roles where rolname = '{role}') then "
+        f"create role {role} nologin; end if; end $$;"
+        for role in ROLES
+    )
+
+
+def missing_roles(conn: psycopg.Connection) -> list[str]:
+    existing = {row[0] for row in conn.execute("select rolname from pg_roles where rolname = any(%s)", (list(ROLES),))}
+    return [role for role in ROLES if role not in existing]
+
+
+def may_create_roles(conn: psycopg.Connection) -> bool:
+    row = conn.execute("select rolsuper or rolcreaterole from pg_roles where rolname = current_user").fetchone()
+    return bool(row and row[0])
+
+
+def ensure_roles(conn: psycopg.Connection) -> list[str]:
+    """Create the missing roles when allowed; return the roles still missing."""
+    missing = missing_roles(conn)
+    if missing and may_create_roles(conn):
+        with conn.transaction():
+            conn.execute(roles_ddl())
+        missing = missing_roles(conn)
+    return missing
+
+
+def grant_published(conn: psycopg.Connection) -> list[str]:
+    """Grant read access on the published marts (and qualite to the auditors) to the existing roles.
+
+    Runs in the caller's transaction. Returns the roles granted.
+    """
+    present = [role for role in ROLES if role not in missing_roles(conn)]
+    for role in present:
+        for statement in (
+            "grant usage on schema {schema} to {role}",
+            "grant select on all tables in schema {schema} to {role}",
+        ):
+            conn.execute(sql.SQL(statement).format(schema=sql.Identifier(PUBLISHED_SCHEMA), role=sql.Identifier(role)))
+    if AUDITEUR in present and _schema_exists(conn, QUALITE_SCHEMA):
+        conn.execute(QUALITE_VIEWS_DDL)
+        for statement in (
+            "grant usage on schema {schema} to {role}",
+            "grant select on all tables in schema {schema} to {role}",
+        ):
+            conn.execute(sql.SQL(statement).format(schema=sql.Identifier(QUALITE_SCHEMA), role=sql.Identifier(AUDITEUR)))
+    return present
+
+
+def grant_access(conn: psycopg.Connection) -> dict:
+    """Roles, then grants: the night's ``grant_access`` step and ``spaser roles``."""
+    missing = ensure_roles(conn)
+    with conn.transaction():
+        granted = grant_published(conn)
+    return {"roles_accordes": granted, "roles_manquants": missing}
+
+
+def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
+    return conn.execute("select 1 from pg_namespace where nspname = %s", (schema,)).fetchone() is not None

@@ -1,0 +1,475 @@
+"""The users' dashboard: a static French site under ``$SPASER_HOME/site``, rebuilt at the end of every night.
+
+It reads only the published marts (``rapport_indicateurs``, ``dim_indicateurs``, ``dim_engagements``,
+``fct_marches``) and the quality history, so it shows whatever indicators exist and grows with them.
+Pages: ``index.html`` (by axe), ``engagement-NN.html`` and ``chiffres-cles.html`` (one card per
+indicator: values from 2022, target, status, chart, definition, sources, quality badge),
+``detail-<indicateur>.html`` (the contracts behind a value), ``qualite-des-donnees.html``; GX Data
+Docs stay under ``qualite/`` (written by the gate) and dbt docs go under ``dbt/``.
+Charts are inline SVG drawn here; the only script is ``assets/spaser.js`` (perimeter choice):
+no CDN, the site works offline.
+"""
+from __future__ import annotations
+
+import html
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg.rows import dict_row
+
+from spaser.config import COLLECTIVITES, PERIMETRE_TOUS
+
+ASSETS_DIR = Path(__file__).parent / "site_assets"
+# The perimeter switch: the service commun first (the SPASER's own scope), then the collectivités.
+PERIMETRES = {PERIMETRE_TOUS: "Service commun (tous les acheteurs)", **COLLECTIVITES}
+AXES = {
+    "transversal": "Axe transversal",
+    "social": "Axe social",
+    "environnemental": "Axe environnemental",
+    "economique": "Axe économique",
+    "chiffres_cles": "Chiffres clés",
+}
+AVANCEMENTS = {
+    "atteint": "atteint",
+    "en_bonne_voie": "en bonne voie",
+    "en_retard": "en retard",
+    "pas_de_donnees": "pas de données",
+    "sans_objectif": "sans objectif chiffré",
+}
+# Written on every page; the rule itself lives in dbt_project/models/marts/rapports/rapport_indicateurs.sql.
+REGLE_AVANCEMENT = (
+    "<p><strong>Comment le statut est établi</strong> (pour chaque année ; le statut affiché est celui de la "
+    "dernière année publiée).</p><ul>"
+    "<li><em>Référence</em> : la réalisation 2022 imprimée dans le SPASER ; à défaut la valeur calculée pour 2022 ; "
+    "à défaut la première année calculée.</li>"
+    "<li><em>Objectif de l'année</em> : la cible du SPASER (≥, ≤ ou =) ; pour « hausse », dépasser la référence ; "
+    "pour « +N % par rapport à 2022 », référence × (1 + N %) ; pour « +N points par an », la valeur de l'année "
+    "précédente + N.</li>"
+    "<li><strong>atteint</strong> : l'objectif est tenu.</li>"
+    "<li><strong>en retard</strong> : objectif non tenu alors que l'échéance est atteinte (ou que la cible est "
+    "annuelle), ou, avant l'échéance, valeur en deçà de la droite qui va de la référence à l'objectif à "
+    "l'échéance.</li>"
+    "<li><strong>en bonne voie</strong> : avant l'échéance, valeur au moins sur cette droite.</li>"
+    "<li><strong>pas de données</strong> : pas de valeur cette année (dénominateur vide, source non livrée) ou "
+    "pas de référence pour mesurer l'objectif ; <strong>sans objectif chiffré</strong> : le SPASER ne fixe pas de "
+    "cible, la valeur est suivie.</li></ul>"
+)
+# The records behind a value: the published contracts that an indicator counts (its numerator, or
+# the count itself), as the indicator marts filter them.
+DRILL_DOWNS = {
+    "k_nb_marches": ("marchés notifiés dans l'année", "true"),
+    "e05_nb_mp_clause_sociale": ("marchés avec clause sociale", "clause_sociale"),
+    "e05_mp_clause_sociale_pct": ("marchés avec clause sociale", "clause_sociale"),
+    "e05_mp_consideration_sociale_pct": ("marchés avec une considération sociale", "consideration_sociale"),
+    "e08_mp_clause_environnementale_pct": ("marchés avec clause environnementale", "clause_environnementale"),
+    "e08_mp_critere_environnemental_pct": ("marchés avec critère environnemental", "critere_environnemental"),
+    "e08_mp_consideration_environnementale_pct": (
+        "marchés avec une considération environnementale", "consideration_environnementale"),
+}
+PALETTE = ("#004a6e", "#e67e22", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#d4ac0d")
+
+
+@dataclass
+class Series:
+    """One indicator x perimetre x ventilation, its rows ordered by year."""
+
+    ventilation: str
+    rows: list[dict] = field(default_factory=list)
+
+    @property
+    def latest(self) -> dict:
+        return self.rows[-1]
+
+
+@dataclass
+class Indicator:
+    indicateur_id: str
+    libelle: str
+    unite: str
+    definition: str
+    sources: str
+    axe: str
+    engagements: list[int | None]
+    series: dict[str, list[Series]] = field(default_factory=dict)  # perimetre -> series
+
+    @property
+    def first_row(self) -> dict:
+        return next(iter(self.series.values()))[0].rows[0]
+
+
+# ---------------------------------------------------------------------------- reading
+
+def _fetch(conn: psycopg.Connection, query: str, params: tuple = ()) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
+
+
+def _indicators(conn: psycopg.Connection) -> dict[str, Indicator]:
+    catalogue = {row["indicateur_id"]: row for row in _fetch(conn, "select * from marts.dim_indicateurs")}
+    rows = _fetch(conn, """
+        select * from marts.rapport_indicateurs
+        where perimetre = any(%s)
+        order by indicateur_id, engagement nulls first, perimetre, ventilation, annee
+    """, (list(PERIMETRES),))
+    indicators: dict[str, Indicator] = {}
+    series_index: dict[tuple, Series] = {}
+    for row in rows:
+        identifier = row["indicateur_id"]
+        entry = catalogue[identifier]
+        indicator = indicators.setdefault(identifier, Indicator(
+            indicateur_id=identifier, libelle=row["libelle"], unite=row["unite"], definition=entry["definition"],
+            sources=entry["sources"] or "", axe=row["axe"], engagements=[],
+        ))
+        if row["engagement"] not in indicator.engagements:
+            indicator.engagements.append(row["engagement"])
+        if row["engagement"] != indicator.engagements[0]:
+            continue  # the rows of a second engagement repeat the first one's values
+        key = (identifier, row["perimetre"], row["ventilation"])
+        if key not in series_index:
+            series_index[key] = Series(row["ventilation"])
+            indicator.series.setdefault(row["perimetre"], []).append(series_index[key])
+        series_index[key].rows.append(row)
+    return indicators
+
+
+@dataclass
+class QualityState:
+    run_id: str | None
+    published_at: datetime | None
+    suites: list[dict]  # the latest run's validations
+
+    def inputs_of(self, sources: str) -> list[dict]:
+        """The raw-table validations of an indicator's catalogue sources (e.g. marches.decp -> raw.marches_decp)."""
+        prefixes = []
+        for source in filter(None, (s.strip() for s in sources.split(","))):
+            system, _, name = source.partition(".")
+            prefixes.append(f"raw.{name}" if system == "referentiels" else f"raw.{system}_{name}")
+        return [s for s in self.suites if s["couche"] == "raw" and s["table_name"].startswith(tuple(prefixes))]
+
+
+def _quality(conn: psycopg.Connection) -> QualityState:
+    if not _table_exists(conn, "qualite", "validations"):
+        return QualityState(None, None, [])
+    published = _fetch(conn, """
+        select run_id, max(valide_le) as valide_le from qualite.validations where couche = 'marts'
+        group by run_id having bool_and(succes) order by max(valide_le) desc limit 1
+    """)
+    if not published:
+        return QualityState(None, None, [])
+    run_id = published[0]["run_id"]
+    suites = _fetch(conn, "select * from qualite.validations where run_id = %s order by couche, suite", (run_id,))
+    return QualityState(run_id, published[0]["valide_le"], suites)
+
+
+def _table_exists(conn: psycopg.Connection, schema: str, table: str) -> bool:
+    return conn.execute(
+        "select 1 from information_schema.tables where table_schema = %s and table_name = %s", (schema, table)
+    ).fetchone() is not None
+
+
+# ---------------------------------------------------------------------------- formatting
+
+def _number(value: Decimal | None, unite: str = "") -> str:
+    if value is None:
+        return "—"
+    rounded = round(float(value), 2)
+    text = f"{rounded:,.2f}".replace(",", "\u202f").replace(".", ",").rstrip("0").rstrip(",")
+    return text + (" %" if unite == "pourcentage" else "")
+
+
+def _cible(row: dict) -> str:
+    sens = row["cible_sens"]
+    if not sens:
+        return "aucune cible chiffrée"
+    echeance = "chaque année" if row["cible_annee"] == "chaque_annee" else f"échéance {row['cible_annee']}"
+    if sens in (">=", "<=", "="):
+        symbol = {">=": "≥", "<=": "≤", "=": "="}[sens]
+        return f"{symbol} {_number(row['cible_valeur'], row['unite'])} ({echeance})"
+    return f"{sens} ({echeance})"
+
+
+def _status(avancement: str) -> str:
+    return f'<span class="statut statut-{avancement}">{AVANCEMENTS[avancement]}</span>'
+
+
+def _ventilation_label(ventilation: str) -> str:
+    return ", ".join(part.split("=", 1)[-1] for part in ventilation.split("|")) if ventilation else "valeur"
+
+
+def _chart(series_list: list[Series], unite: str) -> str:
+    """A line chart of the series over the years, with the year's objectif dashed when there is one."""
+    width, height, left, right, top, bottom = 420, 180, 46, 110, 12, 24
+    years = sorted({row["annee"] for series in series_list for row in series.rows})
+    values = [float(row[c]) for s in series_list for row in s.rows for c in ("valeur", "objectif") if row[c] is not None]
+    if not years or not values:
+        return '<p class="meta">Pas de valeur à représenter.</p>'
+    low, high = min(0.0, min(values)), max(values)
+    high = high if high > low else low + 1
+    x_of = {year: left + (width - left - right) * (i / max(len(years) - 1, 1)) for i, year in enumerate(years)}
+
+    def y_of(value: float) -> float:
+        return top + (height - top - bottom) * (1 - (value - low) / (high - low))
+
+    parts = [
+        f'<svg class="graphique" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="Évolution annuelle">',
+        f'<line x1="{left}" y1="{y_of(low):.1f}" x2="{width - right}" y2="{y_of(low):.1f}" stroke="#999"/>',
+        f'<text x="{left - 4}" y="{y_of(high) + 4:.1f}" text-anchor="end">{html.escape(_number(Decimal(str(high)), unite))}</text>',
+        f'<text x="{left - 4}" y="{y_of(low):.1f}" text-anchor="end">{html.escape(_number(Decimal(str(low)), unite))}</text>',
+    ]
+    parts += [f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{year}</text>' for year, x in x_of.items()]
+    for position, series in enumerate(series_list[: len(PALETTE)]):
+        colour = PALETTE[position]
+        points = [(x_of[r["annee"]], y_of(float(r["valeur"]))) for r in series.rows if r["valeur"] is not None]
+        if points:
+            path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(points))
+            parts.append(f'<path class="courbe" d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+            parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points]
+        targets = [(x_of[r["annee"]], y_of(float(r["objectif"]))) for r in series.rows if r["objectif"] is not None]
+        if targets:
+            path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(targets))
+            parts.append(f'<path class="objectif" d="{path}" fill="none" stroke="{colour}" stroke-dasharray="4 3"/>')
+        parts.append(
+            f'<text x="{width - right + 6}" y="{top + 12 * position + 8}" fill="{colour}">'
+            f'{html.escape(_ventilation_label(series.ventilation))[:20]}</text>'
+        )
+    if any(r["objectif"] is not None for s in series_list for r in s.rows):
+        parts.append(f'<text x="{width - right + 6}" y="{height - bottom}">- - objectif</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------- pages
+
+def _page(title: str, body: str, with_switch: bool = True) -> str:
+    switch = ""
+    if with_switch:
+        buttons = "".join(
+            f'<button type="button" data-choix-perimetre="{code}" aria-pressed="{str(code == PERIMETRE_TOUS).lower()}">'
+            f"{html.escape(name)}</button>"
+            for code, name in PERIMETRES.items()
+        )
+        switch = f'<div class="choix-perimetre" role="group" aria-label="Périmètre">Périmètre : {buttons}</div>'
+    return (
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)} — SPASER Valence Romans Agglo</title>"
+        '<link rel="icon" href="data:,"><link rel="stylesheet" href="assets/spaser.css">'
+        '<script src="assets/spaser.js" defer></script></head><body>'
+        '<header><strong>SPASER 2023-2026 — tableau de bord</strong><br><nav>'
+        '<a href="index.html">Accueil</a><a href="chiffres-cles.html">Chiffres clés</a>'
+        '<a href="qualite-des-donnees.html">Qualité des données</a><a href="qualite/index.html">Rapports de contrôle</a>'
+        '<a href="dbt/index.html">Documentation des données</a></nav></header>'
+        f"<main><h1>{html.escape(title)}</h1>{switch}{body}</main></body></html>"
+    )
+
+
+def _by_perimetre(render) -> str:
+    """One block per perimeter of the switch; the service commun is shown until the script runs."""
+    return "".join(
+        f'<div data-perimetre="{code}"{"" if code == PERIMETRE_TOUS else " hidden"}>{render(code)}</div>'
+        for code in PERIMETRES
+    )
+
+
+def _quality_badge(indicator: Indicator, quality: QualityState) -> str:
+    if quality.run_id is None:
+        return '<p class="meta qualite-ko">Contrôles qualité : aucun historique.</p>'
+    inputs = quality.inputs_of(indicator.sources)
+    failed = [s["table_name"] for s in inputs if not s["succes"]]
+    checked = ", ".join(sorted({s["table_name"] for s in inputs})) or "aucune table brute contrôlée"
+    verdict = (f'<span class="qualite-ko">contrôles en échec : {html.escape(", ".join(failed))}</span>' if failed
+               else '<span class="qualite-ok">✔ contrôles réussis</span>')
+    refreshed = (quality.published_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M")
+                 if quality.published_at else "—")
+    return (f'<p class="meta badge-qualite">Qualité des données (nuit {html.escape(quality.run_id)}) : {verdict} '
+            f"— entrées : {html.escape(checked)} ; actualisé le {refreshed}.</p>")
+
+
+def _indicator_card(indicator: Indicator, quality: QualityState) -> str:
+    first = indicator.first_row
+
+    def render(perimetre: str) -> str:
+        series_list = indicator.series.get(perimetre)
+        if not series_list:
+            return '<p class="meta">Pas de données pour ce périmètre.</p>'
+        years = sorted({row["annee"] for s in series_list for row in s.rows})
+        head = "".join(f"<th>{year}</th>" for year in years)
+        lines = []
+        for series in series_list:
+            by_year = {row["annee"]: row for row in series.rows}
+            cells = "".join(f"<td>{_number(by_year[y]['valeur'], indicator.unite) if y in by_year else '—'}</td>"
+                            for y in years)
+            latest = series.latest
+            lines.append(
+                f"<tr><td>{html.escape(_ventilation_label(series.ventilation))}</td>"
+                f"<td>{_number(latest['realisation_2022'], indicator.unite)}</td>{cells}"
+                f"<td>{html.escape(_cible(latest))}</td><td>{_status(latest['avancement'])}</td></tr>"
+            )
+        return (f"<table><thead><tr><th></th><th>SPASER 2022</th>{head}<th>Cible</th>"
+                f"<th>Statut {years[-1]}</th></tr></thead><tbody>{''.join(lines)}</tbody></table>"
+                f"{_chart(series_list, indicator.unite)}")
+
+    drill = ""
+    if indicator.indicateur_id in DRILL_DOWNS:
+        drill = (f'<p><a href="detail-{indicator.indicateur_id}.html">Voir les '
+                 f"{html.escape(DRILL_DOWNS[indicator.indicateur_id][0])} comptés</a></p>")
+    return (
+        f'<section class="carte indicateur" id="{indicator.indicateur_id}">'
+        f"<h3>{html.escape(indicator.libelle)}</h3>"
+        f'<p class="meta">{html.escape(indicator.indicateur_id)} — unité : {html.escape(first["unite"])}</p>'
+        f"{_by_perimetre(render)}"
+        f"<details><summary>Définition et sources</summary><p>{html.escape(indicator.definition)}</p>"
+        f"<p>Sources : {html.escape(indicator.sources)}</p></details>"
+        f"{_quality_badge(indicator, quality)}{drill}</section>"
+    )
+
+
+def _home(engagements: list[dict], indicators: dict[str, Indicator]) -> str:
+    sections = []
+    for axe, axe_title in AXES.items():
+        if axe == "chiffres_cles":
+            continue
+        cards = []
+        for engagement in (e for e in engagements if e["axe"] == axe):
+            members = [i for i in indicators.values() if engagement["engagement"] in i.engagements]
+
+            def render(perimetre: str, members=members) -> str:
+                items = []
+                for indicator in members:
+                    series_list = indicator.series.get(perimetre) or []
+                    statuses = " ".join(_status(s.latest["avancement"]) for s in series_list[:1])
+                    items.append(f'<li>{html.escape(indicator.libelle)} {statuses}</li>')
+                return f"<ul>{''.join(items)}</ul>" if items else ""
+
+            count = f"{len(members)} indicateur(s) publié(s)" if members else "aucun indicateur publié pour l'instant"
+            cards.append(
+                f'<div class="carte"><h3><a href="engagement-{engagement["engagement"]:02d}.html">'
+                f"Engagement {engagement['engagement']} : {html.escape(engagement['libelle'])}</a></h3>"
+                f'<p class="meta">{count}</p>{_by_perimetre(render) if members else ""}</div>'
+            )
+        sections.append(f'<section class="axe" id="axe-{axe}"><h2>{axe_title}</h2>{"".join(cards)}</section>')
+    intro = ("<p>Suivi automatique des 13 engagements du SPASER 2023-2026 de Valence Romans Agglo, de la Ville de "
+             "Valence et de la Ville de Romans-sur-Isère, à partir des données publiées chaque nuit.</p>")
+    return _page("Tableau de bord", intro + f'<div class="regle">{REGLE_AVANCEMENT}</div>' + "".join(sections))
+
+
+def _engagement_page(title: str, members: list[Indicator], quality: QualityState) -> str:
+    cards = "".join(_indicator_card(i, quality) for i in members) or "<p>Aucun indicateur publié pour l'instant.</p>"
+    return _page(title, f'<div class="regle">{REGLE_AVANCEMENT}</div>{cards}')
+
+
+def _drill_down_page(conn: psycopg.Connection, indicator: Indicator) -> str:
+    label, condition = DRILL_DOWNS[indicator.indicateur_id]
+    # condition is one of DRILL_DOWNS' fixed column names, never user input.
+    records = _fetch(conn, f"""
+        select acheteur_siren, annee_notification, id_marche, objet, date_notification, montant, categorie_achat
+        from marts.fct_marches where ({condition}) and annee_notification >= 2022
+        order by annee_notification, date_notification, id_marche
+    """)
+
+    def render(perimetre: str) -> str:
+        chosen = [r for r in records if perimetre == PERIMETRE_TOUS or r["acheteur_siren"] == perimetre]
+        blocks = []
+        for year in sorted({r["annee_notification"] for r in chosen}):
+            of_year = [r for r in chosen if r["annee_notification"] == year]
+            lines = "".join(
+                f"<tr><td>{html.escape(r['id_marche'])}</td><td>{html.escape(r['objet'] or '')}</td>"
+                f"<td>{html.escape(PERIMETRES.get(r['acheteur_siren'], r['acheteur_siren']))}</td>"
+                f"<td>{r['date_notification']}</td><td>{_number(r['montant'])}</td>"
+                f"<td>{html.escape(r['categorie_achat'] or '')}</td></tr>"
+                for r in of_year
+            )
+            blocks.append(
+                f'<h3>{year} : <span class="nb-enregistrements">{len(of_year)}</span> {html.escape(label)}</h3>'
+                "<table><thead><tr><th>Identifiant</th><th>Objet</th><th>Acheteur</th><th>Notification</th>"
+                f"<th>Montant (€)</th><th>Catégorie</th></tr></thead><tbody>{lines}</tbody></table>"
+            )
+        return "".join(blocks) or "<p>Aucun marché.</p>"
+
+    intro = (f'<p>Les {html.escape(label)} que compte l\'indicateur « {html.escape(indicator.libelle)} » '
+             f'(<a href="{_indicator_page(indicator)}#{indicator.indicateur_id}">retour</a>).</p>')
+    return _page(f"Détail : {indicator.libelle}", intro + _by_perimetre(render))
+
+
+def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
+    parts = []
+    if _table_exists(conn, "raw", "quarantaine"):
+        night = conn.execute(
+            "select run_id from raw.fichiers where statut = 'charge' order by load_id desc limit 1").fetchone()
+        if night:
+            rows = _fetch(conn, """
+                select q.source, q.champ, q.message, count(distinct (q.load_id, q.enregistrement)) as nb
+                from raw.quarantaine as q inner join raw.fichiers as f on f.load_id = q.load_id
+                where f.run_id = %s group by 1, 2, 3 order by 1, 4 desc, 2
+            """, (night[0],))
+            lines = "".join(
+                f"<tr><td>{html.escape(r['source'])}</td><td>{html.escape(r['champ'])}</td>"
+                f"<td>{html.escape(r['message'])}</td><td>{r['nb']}</td></tr>" for r in rows
+            )
+            parts.append(
+                f"<h2>Enregistrements mis en quarantaine (dernière nuit de chargement : {html.escape(night[0])})</h2>"
+                + (f'<table id="quarantaine"><thead><tr><th>Source</th><th>Champ</th><th>Motif</th>'
+                   f"<th>Enregistrements</th></tr></thead><tbody>{lines}</tbody></table>" if rows
+                   else "<p>Aucun enregistrement mis en quarantaine.</p>")
+                + "<p class=\"meta\">Le détail des enregistrements : <code>spaser quarantaine</code>.</p>"
+            )
+    failed = [s for s in quality.suites if not s["succes"]]
+    lines = "".join(
+        f"<tr><td>{html.escape(s['couche'])}</td><td>{html.escape(s['suite'])}</td>"
+        f"<td><ul>{''.join('<li>' + html.escape(f['summary']) + '</li>' for f in s['echecs'])}</ul></td></tr>"
+        for s in failed
+    )
+    parts.append(
+        f"<h2>Contrôles en échec (nuit publiée {html.escape(quality.run_id or '—')})</h2>"
+        + (f'<table id="controles-en-echec"><thead><tr><th>Couche</th><th>Suite</th><th>Attentes non satisfaites'
+           f"</th></tr></thead><tbody>{lines}</tbody></table>" if failed
+           else f"<p>Aucun : les {len(quality.suites)} suites de contrôle ont réussi.</p>")
+        + '<p>Historique complet et détail de chaque attente : <a href="qualite/index.html">rapports Great '
+          "Expectations</a>.</p>"
+    )
+    return _page("Qualité des données", "".join(parts), with_switch=False)
+
+
+def _indicator_page(indicator: Indicator) -> str:
+    engagement = indicator.engagements[0]
+    return "chiffres-cles.html" if engagement is None else f"engagement-{engagement:02d}.html"
+
+
+# ---------------------------------------------------------------------------- build
+
+def build_site(conn: psycopg.Connection, target: Path, with_dbt_docs: bool = True) -> dict:
+    """Write the dashboard into ``target`` (the GX reports under target/qualite are left in place)."""
+    indicators = _indicators(conn)
+    engagements = _fetch(conn, "select * from marts.dim_engagements order by engagement")
+    quality = _quality(conn)
+    target.mkdir(parents=True, exist_ok=True)
+    for stale in target.glob("*.html"):
+        stale.unlink()  # an indicator or engagement that disappeared must not keep its old page
+    shutil.copytree(ASSETS_DIR, target / "assets", dirs_exist_ok=True)
+    pages = {"index.html": _home(engagements, indicators)}
+    for engagement in engagements:
+        members = [i for i in indicators.values() if engagement["engagement"] in i.engagements]
+        pages[f"engagement-{engagement['engagement']:02d}.html"] = _engagement_page(
+            f"Engagement {engagement['engagement']} : {engagement['libelle']} ({AXES[engagement['axe']]})",
+            members, quality)
+    key_figures = [i for i in indicators.values() if None in i.engagements]
+    pages["chiffres-cles.html"] = _engagement_page("Chiffres clés", key_figures, quality)
+    for identifier in DRILL_DOWNS:
+        if identifier in indicators:
+            pages[f"detail-{identifier}.html"] = _drill_down_page(conn, indicators[identifier])
+    pages["qualite-des-donnees.html"] = _quality_page(conn, quality)
+    for name, text in pages.items():
+        (target / name).write_text(text, encoding="utf-8")
+    if with_dbt_docs:
+        from spaser.dbt import generate_docs
+
+        generate_docs(target / "dbt")
+    return {"accueil": str(target / "index.html"), "nb_pages": len(pages), "nb_indicateurs": len(indicators)}
