@@ -31,13 +31,12 @@ from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
 from extract.base import LINEAGE_COLUMNS, FileRejected, RecordSource
-from extract.siret import SIRET_SQL_FUNCTION
-from extract.tabular import SQL_FUNCTIONS, FileLineage, LoadCounts, TabularSource, load_tabular_file
+from extract.tabular import FileLineage, LoadCounts, TabularSource, load_tabular_file
 
 RAW_SCHEMA_PATH = Path(__file__).resolve().parent / "raw_schema.sql"
 READ_CHUNK_BYTES = 1 << 20
 UTF8_BOM = codecs.BOM_UTF8
-# Serialises concurrent schema set-ups (two `create or replace function` at once may fail).
+# Serialises concurrent schema set-ups (two `create ... if not exists` at once may fail).
 SCHEMA_LOCK_KEY = 0x5350_4153  # "SPAS"
 
 LOADED = "charge"
@@ -46,11 +45,10 @@ REJECTED = "rejete"
 
 
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
-    """Create or update the raw schema, its tables and its validation functions (idempotent)."""
+    """Create or update the raw schema and its tables (idempotent)."""
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
-        for script in (RAW_SCHEMA_PATH.read_text(encoding="utf-8"), SIRET_SQL_FUNCTION, SQL_FUNCTIONS):
-            conn.execute(script)
+        conn.execute(RAW_SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

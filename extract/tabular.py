@@ -1,4 +1,4 @@
-"""Tabular (CSV) sources: stream the file into PostgreSQL, then validate it there, set-based.
+"""Tabular (CSV) sources: parse, validate and type the file in Apache Arrow, COPY the good rows.
 
 A tabular source declares its columns (``Column``: name as the standard spells it, type, whether
 the header must have it, whether a value is mandatory). Loading one file:
@@ -6,157 +6,224 @@ the header must have it, whether a value is mandatory). Loading one file:
 1. the header line is read to sniff the separator (``;``, ``,`` or tab: the most frequent one) and
    to map the file's columns (any order, names compared case-insensitively) onto the declared
    ones — a missing required column rejects the file, an extra column is reported once;
-2. the file's bytes are streamed unchanged into a temporary all-text table whose columns follow
-   the header (``COPY ... FORMAT csv, HEADER, DELIMITER, ENCODING``), numbered by an identity
-   column; Python never holds more than one chunk of the file;
-3. a first statement casts every cell and inserts the good rows into the raw table with lineage;
-   a second one casts again and keeps only the bad and the flagged rows, for one
-   ``raw.quarantaine`` row per violation of every bad row and one ``raw.signalements`` row per
-   non-blocking finding (a SIRET failing its check digit).
+2. the rest of the file is read in blocks of whole records (about ``BLOCK_BYTES``: memory stays
+   flat whatever the file size), each parsed by Arrow's CSV reader into text columns;
+3. every block is validated and typed with vectorised Arrow/numpy operations (low-cardinality
+   types — dates, booleans, codes, numbers — are read once per distinct value of the block); the
+   good rows, typed, go straight into the raw table with lineage through ``COPY``; the bad rows
+   (rare) get one ``raw.quarantaine`` row per violation, and a non-blocking finding (a SIRET
+   failing its check digit) one ``raw.signalements`` row.
 
-When COPY refuses the file (ragged rows, blank lines, bytes invalid in the detected encoding), the
-file is re-read with Python's csv module into the same temporary table, malformed records marked
-as such, so that step 3 quarantines them and still loads the good rows.
+A block Arrow cannot take whole — bytes invalid in the detected encoding, a record with the wrong
+number of fields, a blank line, a quoted cell spanning lines — is re-read line by line with
+Python's csv module, so that every line gets its exact number, malformed records are
+quarantined with their defect and blank lines reported, while the good lines still load.
 
 French export habits accepted: decimal comma or point (blanks as thousands separators), dates
 JJ/MM/AAAA (or J/M/AAAA) or AAAA-MM-JJ, booleans oui/non, O/N, 1/0, true/false in any case, an
-empty boolean meaning false. The casting rules are SQL functions of schema ``raw``
-(``SQL_FUNCTIONS``, created by ``extract.loader.ensure_raw_schema``), written as single
-expressions so that PostgreSQL inlines them into the validating query.
+empty boolean meaning false.
 """
 from __future__ import annotations
 
 import csv
+import io
 import re
-from dataclasses import dataclass
+import string
+import threading
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import ClassVar, Iterator
+from queue import Empty, Queue
+from typing import Callable, ClassVar, Iterator
 
+import numpy as np
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from psycopg import sql
 
 from extract.base import FileRejected
+from extract.siret import LA_POSTE_SIREN, is_valid_siret
 
-# Python codec -> PostgreSQL COPY encoding, for the two encodings French exports come in.
-POSTGRES_ENCODINGS = {"utf-8": "UTF8", "cp1252": "WIN1252"}
 ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}
 DELIMITERS = (";", ",", "\t")
 HEADER_MAX_BYTES = 1 << 20
-COPY_CHUNK_BYTES = 1 << 20
-HEADER_LINE = 1  # physical line of the header: data line N is record N - 1
+BLOCK_BYTES = 4 << 20
+HEADER_LINE = 1  # physical line of the header
 MALFORMED_FIELD = "ligne"  # raw.quarantaine.champ of a record that could not be split into columns
 BLANK_LINES_LISTED = 20
-
-SQL_FUNCTIONS = r"""
-create or replace function raw.texte_en_entier(texte text) returns integer
-language sql immutable parallel safe as $$
-    select case when texte ~ '^[+-]?[0-9]{1,9}$' then texte::integer end
-$$;
-
--- Decimal comma or point; thousands separators are blanks, removed before the call.
-create or replace function raw.texte_en_nombre(texte text) returns numeric
-language sql immutable parallel safe as $$
-    select case when texte ~ '^[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)$'
-        then replace(texte, ',', '.')::numeric end
-$$;
-
-create or replace function raw.texte_en_booleen(texte text) returns boolean
-language sql immutable parallel safe as $$
-    select case lower(texte)
-        when 'oui' then true when 'o' then true when '1' then true when 'true' then true
-        when 'non' then false when 'n' then false when '0' then false when 'false' then false
-    end
-$$;
-
--- NULL unless (annee, mois, jour) is a real calendar date. make_date is only ever called on the
--- first day of a real month, so no input can raise an error (CASE arms whose condition folds to
--- false are dropped before their result is evaluated, even for constants).
-create or replace function raw.date_si_valide(annee integer, mois integer, jour integer) returns date
-language sql immutable parallel safe as $$
-    select case when annee between 1 and 9999 and mois between 1 and 12 and jour between 1 and 31 then
-        case when extract(month from make_date(annee, mois, 1) + (jour - 1)) = mois
-            then make_date(annee, mois, 1) + (jour - 1) end
-    end
-$$;
-
-create or replace function raw.texte_en_date(texte text) returns date
-language sql immutable parallel safe as $$
-    select case
-        when texte ~ '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$' then raw.date_si_valide(
-            split_part(texte, '/', 3)::integer, split_part(texte, '/', 2)::integer, split_part(texte, '/', 1)::integer)
-        when texte ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then raw.date_si_valide(
-            substr(texte, 1, 4)::integer, substr(texte, 6, 2)::integer, substr(texte, 9, 2)::integer)
-    end
-$$;
-"""
 
 # Blanks are trimmed around every cell; identifiers and numbers are read without their inner
 # blanks too, because exports group digits ("212 603 625 00011", "1 234,50") with ordinary or
 # non-breaking spaces. Messages quote the cell as delivered (trimmed).
-BLANKS = "E' \\t\\r\\n\\u00a0\\u202f'"
-_TRIMMED = "nullif(btrim({cell}, " + BLANKS + "), '')"
-_COMPACTED = "translate({text}, " + BLANKS + ", '')"
+BLANKS = " \t\r\n\u00a0\u202f"
+_INNER_BLANKS = re.compile(f"[{BLANKS}]")
+
+# ---------------------------------------------------------------- reading one value
+# Plain Python rules, applied once per distinct value of a block (see _by_distinct_value).
+
+_INTEGER = re.compile(r"[+-]?[0-9]{1,9}")
+_DECIMAL = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
+_FRENCH_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+BOOLEAN_SPELLINGS = {"oui": True, "o": True, "1": True, "true": True,
+                     "non": False, "n": False, "0": False, "false": False}
+
+
+def text_to_integer(text: str) -> int | None:
+    return int(text) if _INTEGER.fullmatch(text) else None
+
+
+def text_to_decimal(text: str) -> str | None:
+    """The number with a decimal point, as PostgreSQL's numeric reads it; None if not a number."""
+    return text.replace(",", ".") if _DECIMAL.fullmatch(text) else None
+
+
+def text_to_boolean(text: str) -> bool | None:
+    return BOOLEAN_SPELLINGS.get(text.lower())
+
+
+def text_to_date(text: str) -> date | None:
+    if match := _FRENCH_DATE.fullmatch(text):
+        day, month, year = map(int, match.groups())
+    elif match := _ISO_DATE.fullmatch(text):
+        year, month, day = map(int, match.groups())
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _by_distinct_value(rule: Callable[[str], object], arrow_type: pa.DataType):
+    """A vectorised reader applying ``rule`` once per distinct text of the block: dates, booleans,
+    codes and most numbers of an export repeat a lot, so this costs a dictionary encoding."""
+
+    def read(texts: pa.Array) -> pa.Array:
+        encoded = pc.dictionary_encode(texts)
+        values = pa.array([rule(text) for text in encoded.dictionary.to_pylist()], type=arrow_type)
+        return values.take(encoded.indices)
+
+    return read
+
+
+# ---------------------------------------------------------------- reading identifiers, vectorised
+
+_LUHN_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9])
+_LA_POSTE = np.frombuffer(LA_POSTE_SIREN.encode(), dtype=np.uint8) - ord("0")
+
+
+def _digits_only(texts: pa.Array, length: int) -> pa.Array:
+    return pc.if_else(pc.match_substring_regex(texts, f"^[0-9]{{{length}}}$"), texts, None)
+
+
+def siret_key_is_valid(sirets: pa.Array) -> np.ndarray:
+    """Luhn check (La Poste rule included) of 14-digit texts (no null), on their digit matrix;
+    the same rule as extract.siret.is_valid_siret, which tests compare it with."""
+    if len(sirets) == 0:
+        return np.zeros(0, dtype=bool)
+    fixed = pc.cast(sirets, pa.binary(14))
+    digits = np.frombuffer(fixed.buffers()[1], dtype=np.uint8, count=14 * (fixed.offset + len(fixed)))
+    digits = digits.reshape(-1, 14)[fixed.offset:].astype(np.int64) - ord("0")
+    # Counting from the right, every second digit is doubled: for 14 digits, the odd positions
+    # counted from the left (0, 2, ... in numpy's numbering).
+    total = _LUHN_DOUBLED[digits[:, 0::2]].sum(axis=1) + digits[:, 1::2].sum(axis=1)
+    la_poste = (digits[:, :9] == _LA_POSTE).all(axis=1) & (digits.sum(axis=1) % 5 == 0)
+    return (total % 10 == 0) | la_poste
+
+
+def _siret_flag(values: pa.Array) -> np.ndarray:
+    """True where a loaded 14-digit value fails the check digit (letters, i.e. VAT numbers, pass)."""
+    flagged = np.zeros(len(values), dtype=bool)
+    digits = pc.fill_null(pc.match_substring_regex(values, "^[0-9]{14}$"), False).to_numpy(zero_copy_only=False)
+    if digits.any():
+        positions = np.flatnonzero(digits)
+        flagged[positions] = ~siret_key_is_valid(values.take(pa.array(positions)))
+    return flagged
+
+
+def _company_identifier(texts: pa.Array) -> pa.Array:
+    upper = pc.utf8_upper(texts)
+    shape = pc.or_(pc.match_substring_regex(texts, "^[0-9]{14}$"),
+                   pc.match_substring_regex(upper, "^[A-Z]{2}[A-Z0-9]{2,13}$"))
+    return pc.if_else(shape, upper, None)
+
+
+# ---------------------------------------------------------------- column types
+
+
+def _identity(texts: pa.Array) -> pa.Array:
+    return texts
 
 
 @dataclass(frozen=True)
 class ColumnType:
-    """How a delivered cell becomes a typed raw value, as SQL templates.
+    """How a delivered cell becomes a typed raw value.
 
-    ``cast`` turns ``{v}`` — the cell, trimmed, NULL when empty — into the typed value, NULL when
-    the text is not valid; ``problem`` ends the French message « x » <problem>. ``flag`` is a
-    condition on the typed value ``{x}`` of a loaded row that deserves a signalement.
+    ``read`` turns the block's cells — trimmed, null when empty — into typed values, null where
+    the text is not valid; ``problem`` ends the French message « x » <problem>. ``compact``:
+    the cell is read without its inner blanks. ``flag`` marks (numpy booleans) the loaded values
+    that deserve a signalement, ``flag_problem`` ends its message. ``sql_type`` is the value's
+    PostgreSQL type, for the source's derived-column templates.
     """
 
-    cast: str
+    read: Callable[[pa.Array], pa.Array] = _identity
     problem: str = ""
     compact: bool = False
-    when_empty: str | None = None  # value stored for an empty cell (booleans: false)
-    flag: str | None = None
+    when_empty: object = None  # value stored for an empty cell (booleans: False)
+    flag: Callable[[pa.Array], np.ndarray] | None = None
     flag_problem: str = ""
+    sql_type: str = "text"
 
 
 SIRET_CHECK_PROBLEM = "ne respecte pas la clé de contrôle d'un SIRET (Luhn) ; enregistrement chargé"
 
-TEXT = ColumnType(cast="{v}")
-INTEGER = ColumnType(cast="raw.texte_en_entier({v})", problem="n'est pas un nombre entier", compact=True)
+TEXT = ColumnType()
+INTEGER = ColumnType(read=_by_distinct_value(text_to_integer, pa.int32()), problem="n'est pas un nombre entier",
+                     compact=True, sql_type="integer")
 DECIMAL = ColumnType(
-    cast="raw.texte_en_nombre({v})", problem="n'est pas un nombre (virgule ou point décimal)", compact=True
+    read=_by_distinct_value(text_to_decimal, pa.string()),
+    problem="n'est pas un nombre (virgule ou point décimal)", compact=True, sql_type="numeric",
 )
-DATE = ColumnType(cast="raw.texte_en_date({v})", problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)")
+DATE = ColumnType(read=_by_distinct_value(text_to_date, pa.date32()),
+                  problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)", sql_type="date")
 BOOLEAN = ColumnType(
-    cast="raw.texte_en_booleen({v})",
+    read=_by_distinct_value(text_to_boolean, pa.bool_()),
     problem="n'est pas un booléen (oui/non, O/N, 1/0, true/false)",
-    when_empty="false",
+    when_empty=False,
+    sql_type="boolean",
 )
-# length + '^[0-9]+$' is twice as fast in PostgreSQL as a bounded repetition such as [0-9]{14}.
-SIREN = ColumnType(cast="case when length({v}) = 9 and {v} ~ '^[0-9]+$' then {v} end", problem="n'est pas un SIREN (9 chiffres)", compact=True)
+SIREN = ColumnType(read=lambda texts: _digits_only(texts, 9), problem="n'est pas un SIREN (9 chiffres)", compact=True)
 SIRET = ColumnType(
-    cast="case when length({v}) = 14 and {v} ~ '^[0-9]+$' then {v} end",
+    read=lambda texts: _digits_only(texts, 14),
     problem="n'est pas un SIRET (14 chiffres)",
     compact=True,
-    flag="not raw.siret_valide({x})",
+    flag=_siret_flag,
     flag_problem=SIRET_CHECK_PROBLEM,
 )
 # A bidder is a French establishment (SIRET) or a foreign company known by its EU VAT number:
 # two letters (the country) then 2 to 13 letters or digits.
 COMPANY_IDENTIFIER = ColumnType(
-    cast="case when length({v}) = 14 and {v} ~ '^[0-9]+$' or upper({v}) ~ '^[A-Z]{{2}}[A-Z0-9]{{2,13}}$' "
-    "then upper({v}) end",
+    read=_company_identifier,
     problem="n'est ni un SIRET (14 chiffres) ni un numéro de TVA intracommunautaire "
     "(2 lettres puis 2 à 13 lettres ou chiffres)",
     compact=True,
-    flag="{x} ~ '^[0-9]+$' and not raw.siret_valide({x})",
+    flag=_siret_flag,
     flag_problem=SIRET_CHECK_PROBLEM,
 )
 
 
 def enumeration(*values: str) -> ColumnType:
     """A code from a closed list; compared and stored in lower case, as the contract spells them."""
-    listed = ", ".join(f"'{value}'" for value in values)
-    return ColumnType(
-        cast=f"case when lower({{v}}) in ({listed}) then lower({{v}}) end",
-        problem=f"n'est pas une valeur autorisée ({', '.join(values)})",
-    )
+    allowed = {value.lower() for value in values}
+
+    def code(text: str) -> str | None:
+        return text.lower() if text.lower() in allowed else None
+
+    return ColumnType(read=_by_distinct_value(code, pa.string()),
+                      problem=f"n'est pas une valeur autorisée ({', '.join(values)})")
 
 
 @dataclass(frozen=True)
@@ -168,7 +235,7 @@ class Column:
 
 
 class TabularSource:
-    """A CSV source validated set-based in PostgreSQL (see the module docstring)."""
+    """A CSV source validated in Arrow and COPYed into its raw table (see the module docstring)."""
 
     source: ClassVar[str]
     raw_table: ClassVar[str]
@@ -259,102 +326,181 @@ class LoadCounts:
     message: str | None = None  # how the file was read, when it is worth telling
 
 
-STAGING_TABLE = "pg_temp.delivered_rows"
-
-
 def load_tabular_file(
     conn: psycopg.Connection, source: TabularSource, path: Path, encoding: str, lineage: FileLineage
 ) -> LoadCounts:
     """Load one CSV file of ``source`` inside the caller's transaction; raise FileRejected."""
     layout = read_layout(path, encoding)
     mapping = map_columns(source, layout.header)
-    _create_staging_table(conn, len(layout.header))
-    fallback = None
-    try:
-        with conn.transaction():
-            _copy_file(conn, path, layout)
-    except psycopg.DataError as error:
-        fallback = _parse_with_python(conn, path, layout, lineage, copy_error=error)
-    counts = _validate_and_insert(conn, source, mapping, layout, lineage)
-    counts.nb_signalements += _report_extra_columns(conn, mapping, lineage)
-    if fallback:
-        counts.message = fallback.message
-        counts.nb_signalements += fallback.nb_signalements
-    return counts
+    loader = _BlockLoader(conn, source, layout, mapping, lineage)
+    with path.open("rb") as stream:
+        stream.readline(HEADER_MAX_BYTES)  # the header, already read
+        bodies = loader.good_rows_csv(_record_blocks(stream))
+        if loader.queries_per_block:  # the connection is needed between blocks: one COPY each
+            for body in bodies:
+                with conn.cursor() as cursor, cursor.copy(loader.copy_statement) as copy:
+                    copy.write(body)
+        else:
+            # One COPY for the file, fed by a thread that parses and validates the next blocks
+            # while PostgreSQL takes in the previous ones.
+            with conn.cursor() as cursor, cursor.copy(loader.copy_statement) as copy:
+                for body in _prefetched(bodies):
+                    copy.write(body)
+    return loader.finish()
 
 
-def _staging_columns(count: int) -> list[str]:
-    return [f"c{position}" for position in range(1, count + 1)]
+def _prefetched(items: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """The items of ``items``, produced by a thread at most ``depth`` items ahead (memory stays
+    bounded); an exception of the producer is raised here."""
+    queue: Queue = Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
 
-
-def _create_staging_table(conn: psycopg.Connection, column_count: int) -> None:
-    cells = ", ".join(f"{name} text" for name in _staging_columns(column_count))
-    conn.execute(f"drop table if exists {STAGING_TABLE}")
-    # _line and _malformed are only filled by the Python fallback; COPY leaves them NULL and the
-    # physical line is then the record number + 1 (exact unless a quoted cell spans lines).
-    conn.execute(
-        f"create temporary table delivered_rows ("
-        f"_record_number integer generated by default as identity, _line integer, "
-        f"_malformed text, _delivered text, {cells}) on commit drop"
-    )
-
-
-def _copy_file(conn: psycopg.Connection, path: Path, layout: CsvLayout) -> None:
-    statement = sql.SQL(
-        "copy {table} ({columns}) from stdin (format csv, header true, delimiter {delimiter}, encoding {encoding})"
-    ).format(
-        table=sql.SQL(STAGING_TABLE),
-        columns=sql.SQL(", ").join(map(sql.Identifier, _staging_columns(len(layout.header)))),
-        delimiter=sql.Literal(layout.delimiter),
-        encoding=sql.Literal(POSTGRES_ENCODINGS[layout.encoding]),
-    )
-    with conn.cursor() as cursor, cursor.copy(statement) as copy, path.open("rb") as stream:
-        while chunk := stream.read(COPY_CHUNK_BYTES):
-            copy.write(chunk)
-
-
-def _describe_copy_error(error: psycopg.DataError) -> str:
-    line = re.search(r"line (\d+)", error.diag.context or "")
-    where = f"ligne {line.group(1)} : " if line else ""
-    return f"{where}{error.diag.message_primary or error}"
-
-
-def _decoded_lines(stream, encoding: str, undecodable: set[int]) -> Iterator[str]:
-    """The file's lines as text; lines with bytes invalid in ``encoding`` (or NUL) are noted."""
-    for number, raw_line in enumerate(stream, start=1):
+    def produce() -> None:
         try:
-            text = raw_line.decode(encoding)
-            if "\x00" in text:
-                raise UnicodeDecodeError(encoding, raw_line, 0, 1, "NUL")
-        except UnicodeDecodeError:
-            undecodable.add(number)
-            text = raw_line.decode(encoding, errors="replace").replace("\x00", "\ufffd")
-        yield text.lstrip("\ufeff") if number == 1 else text
+            for item in items:
+                if stop.is_set():
+                    return
+                queue.put(item)
+            queue.put(done)
+        except BaseException as error:  # handed over to the consumer, which raises it
+            queue.put(error)
+
+    producer = threading.Thread(target=produce, name="tabular-blocks", daemon=True)
+    producer.start()
+    try:
+        while (item := queue.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while producer.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                queue.get_nowait()
+            except Empty:
+                producer.join(0.01)
 
 
-@dataclass(frozen=True)
-class FallbackOutcome:
-    message: str
-    nb_signalements: int
+def _record_boundary(block: bytes) -> int:
+    """Index of the last newline of ``block`` outside a quoted cell (-1 if none): a newline
+    preceded by an even number of quote characters ends a record ("" escapes count twice)."""
+    quotes = block.count(b'"')
+    quotes_after = 0
+    end = len(block)
+    while (newline := block.rfind(b"\n", 0, end)) >= 0:
+        quotes_after += block.count(b'"', newline, end)
+        if (quotes - quotes_after) % 2 == 0:
+            return newline
+        end = newline
+    return -1
 
 
-def _parse_with_python(
-    conn: psycopg.Connection, path: Path, layout: CsvLayout, lineage: FileLineage, copy_error: psycopg.DataError
-) -> FallbackOutcome:
-    """Re-read a file COPY refused; malformed records are staged as such, blank lines reported."""
-    width = len(layout.header)
-    columns = ["_record_number", "_line", "_malformed", "_delivered", *_staging_columns(width)]
-    statement = sql.SQL("copy {table} ({columns}) from stdin").format(
-        table=sql.SQL(STAGING_TABLE), columns=sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-    undecodable: set[int] = set()  # only lines of invalid bytes: bounded by the defects
-    blank_lines: list[int] = []
-    blank_count = malformed_count = record_number = 0
-    encoding_label = ENCODING_LABELS[layout.encoding]
-    with path.open("rb") as stream, conn.cursor() as cursor, cursor.copy(statement) as copy:
-        reader = csv.reader(_decoded_lines(stream, layout.encoding, undecodable), delimiter=layout.delimiter)
-        next(reader, None)  # the header, already read
-        last_line = reader.line_num
+def _record_blocks(stream) -> Iterator[bytes]:
+    """The rest of the file in blocks of whole lines, of about BLOCK_BYTES. An unbalanced quote
+    (a malformed file) would make a record run to the end of the file: the block is then cut at
+    its last newline anyway once it reaches four times the usual size."""
+    pending = b""
+    while chunk := stream.read(BLOCK_BYTES):
+        block = pending + chunk
+        cut = block.rfind(b"\n") if len(block) >= 4 * BLOCK_BYTES else _record_boundary(block)
+        if cut < 0:
+            pending = block
+            continue
+        yield block[: cut + 1]
+        pending = block[cut + 1:]
+    if pending:
+        yield pending
+
+
+@dataclass
+class _Rows:
+    """Records of one block: their cells as delivered (one text column per header column), their
+    record number and physical line, and for the malformed ones their defect and raw text."""
+
+    cells: list[pa.Array]
+    records: np.ndarray
+    lines: np.ndarray
+    defects: dict[int, tuple[str, str]] = field(default_factory=dict)  # row -> (defect, delivered text)
+
+
+class _BlockLoader:
+    def __init__(self, conn, source: TabularSource, layout: CsvLayout, mapping: ColumnMapping, lineage: FileLineage):
+        self.conn, self.source, self.layout, self.mapping, self.lineage = conn, source, layout, mapping, lineage
+        self.width = len(layout.header)
+        self.records = 0
+        self.counts = LoadCounts()
+        self.malformed = 0
+        self.first_defect: str | None = None
+        self.blank_count = 0
+        self.blank_lines: list[int] = []
+        # Problems are few (bounded by the file's defects): written once the COPY is over.
+        self.quarantine_rows: list[tuple] = []
+        self.signalement_rows: list[tuple] = []
+        self.lineage_prefix = _csv(pa.table({"l": [lineage.load_id], "f": [lineage.fichier], "s": [lineage.sha256]}))
+        self.lineage_prefix = self.lineage_prefix[:-1] + b","
+        self.derived = {name: _DerivedColumn(template, source) for name, template in source.derived_columns.items()}
+        self.queries_per_block = any(not derived.label_by_pattern for derived in self.derived.values())
+        raw_columns = ["_load_id", "_source_file", "_file_sha256", "_record_number",
+                       *(column.name for column in source.columns), *source.derived_columns]
+        self.copy_statement = sql.SQL("copy {table} ({columns}) from stdin (format csv)").format(
+            table=sql.SQL(source.raw_table), columns=sql.SQL(", ").join(map(sql.Identifier, raw_columns))
+        )
+        self.read_options = pa_csv.ReadOptions(
+            column_names=[f"c{position}" for position in range(1, self.width + 1)], use_threads=False,
+            block_size=BLOCK_BYTES * 4 + 1,
+        )
+        self.parse_options = pa_csv.ParseOptions(
+            delimiter=layout.delimiter, newlines_in_values=True, ignore_empty_lines=True,
+            invalid_row_handler=lambda row: "skip",
+        )
+        self.convert_options = pa_csv.ConvertOptions(
+            column_types={f"c{position}": pa.string() for position in range(1, self.width + 1)},
+            strings_can_be_null=False,
+        )
+
+    # ------------------------------------------------------------ parsing
+
+    def good_rows_csv(self, blocks: Iterator[bytes]) -> Iterator[bytes]:
+        """For every block: its good rows, typed, as the COPY's CSV; problems are kept for later."""
+        line = HEADER_LINE
+        for block in blocks:
+            line_count = block.count(b"\n") + (not block.endswith(b"\n"))
+            rows = self._parse_with_arrow(block, line + 1, line_count)
+            if rows is None:
+                rows = self._parse_with_python(block, line + 1)
+            line += line_count
+            self.records += len(rows.records)
+            if len(rows.records) and (body := self._validate(rows)):
+                yield body
+
+    def _parse_with_arrow(self, block: bytes, first_line: int, line_count: int) -> _Rows | None:
+        """Arrow's parse of a block of one record per line, else None (the block needs Python)."""
+        if self.layout.encoding != "utf-8" and not block.isascii():
+            try:
+                block = block.decode(self.layout.encoding).encode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        try:
+            table = pa_csv.read_csv(pa.BufferReader(block), read_options=self.read_options,
+                                    parse_options=self.parse_options, convert_options=self.convert_options)
+        except pa.ArrowInvalid:  # invalid UTF-8
+            return None
+        # Fewer rows than lines: blank or malformed lines skipped, or quoted cells spanning lines.
+        if table.num_rows != line_count:
+            return None
+        offsets = np.arange(1, line_count + 1)
+        return _Rows(cells=[column.combine_chunks() for column in table.columns],
+                     records=self.records + offsets, lines=first_line - 1 + offsets)
+
+    def _parse_with_python(self, block: bytes, first_line: int) -> _Rows:
+        encoding_label = ENCODING_LABELS[self.layout.encoding]
+        undecodable: set[int] = set()
+        reader = csv.reader(_decoded_lines(block, self.layout.encoding, first_line, undecodable),
+                            delimiter=self.layout.delimiter)
+        cells: list[list[str]] = [[] for _ in range(self.width)]
+        records, lines, defects = [], [], {}
+        last_line = first_line - 1
         while True:
             try:
                 fields = next(reader)
@@ -363,48 +509,264 @@ def _parse_with_python(
                 break
             except csv.Error as error:
                 fields, defect = [], f"ligne illisible en CSV ({error})"
-            first_line, last_line = last_line + 1, reader.line_num
-            undecodable_here = sorted(line for line in undecodable if first_line <= line <= last_line)
-            undecodable.difference_update(undecodable_here)
+            start, last_line = last_line + 1, first_line - 1 + reader.line_num
             if not fields and defect is None:
-                blank_count += 1
-                if len(blank_lines) < BLANK_LINES_LISTED:
-                    blank_lines.append(first_line)
+                self.blank_count += 1
+                if len(self.blank_lines) < BLANK_LINES_LISTED:
+                    self.blank_lines.append(start)
                 continue
-            record_number += 1
+            undecodable_here = [line for line in undecodable if start <= line <= last_line]
             if defect is None and undecodable_here:
                 defect = f"octets invalides pour l'encodage {encoding_label} (caractère remplacé par « \ufffd »)"
-            elif defect is None and len(fields) != width:
-                defect = f"{len(fields)} champ(s) au lieu des {width} de l'en-tête"
-            if defect is None:
-                copy.write_row([record_number, first_line, None, None, *fields])
-            else:
-                malformed_count += 1
-                # The cells that could be split are staged too, so that the business key is shown.
-                cells = (fields + [None] * width)[:width]
-                delivered = layout.delimiter.join(fields)
-                copy.write_row([record_number, first_line, f"ligne {first_line} : {defect}", delivered, *cells])
-    if blank_count:
-        shown = ", ".join(map(str, blank_lines)) + (", ..." if blank_count > len(blank_lines) else "")
-        conn.execute(
-            "insert into raw.signalements (load_id, source, fichier, enregistrement, champ, message)"
-            " values (%s, %s, %s, %s, %s, %s)",
-            (lineage.load_id, lineage.source, lineage.fichier, blank_lines[0], MALFORMED_FIELD,
-             f"{blank_count} ligne(s) vide(s) ignorée(s) : {shown}"),
-        )
-    if record_number and malformed_count == record_number:
-        raise FileRejected(
-            f"fichier illisible : aucune des {record_number} ligne(s) de données n'a la forme de l'en-tête "
-            f"(COPY : {_describe_copy_error(copy_error)})"
-        )
-    return FallbackOutcome(
-        message=(
-            f"lecture de secours ligne à ligne, COPY ayant refusé le fichier ({_describe_copy_error(copy_error)}) : "
-            f"{malformed_count} ligne(s) mal formée(s) mise(s) en quarantaine, "
-            f"{blank_count} ligne(s) vide(s) ignorée(s)"
-        ),
-        nb_signalements=1 if blank_count else 0,
+            elif defect is None and len(fields) != self.width:
+                defect = f"{len(fields)} champ(s) au lieu des {self.width} de l'en-tête"
+            if defect is not None:
+                # The cells that could be split are kept too, so that the business key is shown.
+                defects[len(records)] = (f"ligne {start} : {defect}", self.layout.delimiter.join(fields))
+                fields = (fields + [""] * self.width)[: self.width]
+            for column, value in zip(cells, fields):
+                column.append(value)
+            records.append(self.records + len(records) + 1)
+            lines.append(start)
+        return _Rows(cells=[pa.array(column, type=pa.string()) for column in cells],
+                     records=np.array(records, dtype=np.int64), lines=np.array(lines, dtype=np.int64),
+                     defects=defects)
+
+    # ------------------------------------------------------------ validating and loading
+
+    def _validate(self, rows: _Rows) -> bytes | None:
+        count = len(rows.records)
+        valid = np.ones(count, dtype=bool)
+        if rows.defects:
+            valid[list(rows.defects)] = False
+        texts: dict[str, pa.Array | None] = {}
+        values: dict[str, pa.Array] = {}
+        problems: dict[str, np.ndarray] = {}  # column -> rows whose cell is not valid
+        for column in self.source.columns:
+            position = self.mapping.positions.get(column.name)
+            if position is None:
+                texts[column.name] = None
+                values[column.name] = pa.nulls(count, type=_arrow_type(column.type, count))
+                missing = np.full(count, column.mandatory)
+                problems[column.name] = missing
+                valid &= ~missing
+                continue
+            text = _trimmed(rows.cells[position - 1])
+            value = _read(column.type, text)
+            present = _not_null(text)
+            bad = present & ~_not_null(value)
+            if column.mandatory:
+                bad |= ~present
+            texts[column.name], problems[column.name] = text, bad
+            valid &= ~bad
+            if column.type.when_empty is not None:
+                value = pc.fill_null(value, column.type.when_empty)
+            values[column.name] = value
+        self._note_problems(rows, valid, texts, values, problems)
+        return self._good_rows_csv(rows, valid, values)
+
+    def _good_rows_csv(self, rows: _Rows, valid: np.ndarray, values: dict[str, pa.Array]) -> bytes | None:
+        loaded = int(valid.sum())
+        if not loaded:
+            return None
+        keep = None if loaded == len(valid) else pa.array(valid)
+        kept = {name: value if keep is None else value.filter(keep) for name, value in values.items()}
+        table = pa.table({
+            "_record_number": pa.array(rows.records if keep is None else rows.records[valid]),
+            **{f"v{index}": value for index, value in enumerate(kept.values())},
+            **{f"d{index}": derived.evaluate(self.conn, kept) for index, derived in enumerate(self.derived.values())},
+        })
+        body = _csv(table)
+        if body.count(b"\n") == loaded:
+            # The lineage constants start every CSV line: cheaper than Arrow formatting them per row.
+            body = self.lineage_prefix + body.replace(b"\n", b"\n" + self.lineage_prefix, loaded - 1)
+        else:  # a text value holds a newline: the lines are not the rows
+            constants = {name: pa.array([value] * loaded) for name, value in zip(
+                ("_load_id", "_source_file", "_file_sha256"),
+                (self.lineage.load_id, self.lineage.fichier, self.lineage.sha256))}
+            body = _csv(pa.table({**constants, **dict(zip(table.column_names, table.columns))}))
+        self.counts.nb_charges += loaded
+        return body
+
+    def _note_problems(self, rows, valid, texts, values, problems) -> None:
+        common = (self.lineage.load_id, self.lineage.source, self.lineage.fichier)
+        quarantined = np.flatnonzero(~valid)
+        quarantine_rows = []
+        for row in quarantined.tolist():
+            line = int(rows.lines[row])
+            key = self._key(texts, row)
+            if row in rows.defects:
+                defect, delivered = rows.defects[row]
+                self.malformed += 1
+                self.first_defect = self.first_defect or defect
+                quarantine_rows.append((*common, line, key, MALFORMED_FIELD, defect, delivered))
+                continue
+            delivered = self.layout.delimiter.join(cells[row].as_py() for cells in rows.cells)
+            for column in self.source.columns:
+                if not problems[column.name][row]:
+                    continue
+                text = texts[column.name][row].as_py() if texts[column.name] is not None else None
+                message = (f"ligne {line}, colonne {column.name} : valeur obligatoire manquante" if text is None
+                           else f"ligne {line}, colonne {column.name} : « {text} » {column.type.problem}")
+                quarantine_rows.append((*common, line, key, column.name, message, delivered))
+        signalement_rows = []
+        for column in self.source.columns:
+            if column.type.flag is None or texts[column.name] is None:
+                continue
+            flagged = column.type.flag(values[column.name]) & valid
+            for row in np.flatnonzero(flagged).tolist():
+                line = int(rows.lines[row])
+                signalement_rows.append((*common, line, self._key(texts, row), column.name,
+                                         f"ligne {line}, colonne {column.name} : « {values[column.name][row].as_py()} » "
+                                         f"{column.type.flag_problem}"))
+        self.quarantine_rows.extend(quarantine_rows)
+        self.signalement_rows.extend(signalement_rows)
+        self.counts.nb_quarantaine += len(quarantined)
+        self.counts.nb_signalements += len(signalement_rows)
+
+    def _key(self, texts: dict[str, pa.Array | None], row: int) -> str:
+        return "|".join((texts[name][row].as_py() or "") if texts[name] is not None else ""
+                        for name in self.source.key_columns)
+
+    def finish(self) -> LoadCounts:
+        if self.records and self.malformed == self.records:
+            raise FileRejected(
+                f"fichier illisible : aucune des {self.records} ligne(s) de données n'a la forme de l'en-tête "
+                f"(première : {self.first_defect})"
+            )
+        lineage = self.lineage
+        with self.conn.cursor() as cursor:
+            cursor.executemany(
+                "insert into raw.quarantaine (load_id, source, fichier, enregistrement, cle, champ, message, contenu)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s)", self.quarantine_rows)
+            cursor.executemany(
+                "insert into raw.signalements (load_id, source, fichier, enregistrement, cle, champ, message)"
+                " values (%s, %s, %s, %s, %s, %s, %s)", self.signalement_rows)
+        if self.blank_count:
+            shown = ", ".join(map(str, self.blank_lines)) + (", ..." if self.blank_count > len(self.blank_lines) else "")
+            self.conn.execute(
+                "insert into raw.signalements (load_id, source, fichier, enregistrement, champ, message)"
+                " values (%s, %s, %s, %s, %s, %s)",
+                (lineage.load_id, lineage.source, lineage.fichier, self.blank_lines[0], MALFORMED_FIELD,
+                 f"{self.blank_count} ligne(s) vide(s) ignorée(s) : {shown}"),
+            )
+            self.counts.nb_signalements += 1
+        if self.malformed or self.blank_count:
+            self.counts.message = (
+                f"lecture de secours ligne à ligne des passages que l'analyseur CSV n'a pas acceptés : "
+                f"{self.malformed} ligne(s) mal formée(s) mise(s) en quarantaine, "
+                f"{self.blank_count} ligne(s) vide(s) ignorée(s)"
+            )
+        self.counts.nb_signalements += _report_extra_columns(self.conn, self.mapping, lineage)
+        self.counts.nb_enregistrements = self.counts.nb_charges + self.counts.nb_quarantaine
+        return self.counts
+
+
+def _csv(table: pa.Table) -> bytes:
+    """CSV as COPY reads it, nulls unquoted and empty. Texts are not quoted when none needs it:
+    PostgreSQL's COPY time grows with the bytes it reads (no text is empty, as cells are
+    trimmed to null, so an unquoted empty field is never a text)."""
+    buffer = io.BytesIO()
+    try:
+        pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
+    except pa.ArrowInvalid:  # a text holds a comma, a quote or a newline
+        buffer = io.BytesIO()
+        pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False))
+    return buffer.getvalue()
+
+
+def _decoded_lines(block: bytes, encoding: str, first_line: int, undecodable: set[int]) -> Iterator[str]:
+    """The block's lines as text; lines with bytes invalid in ``encoding`` (or NUL) are noted."""
+    for number, raw_line in enumerate(io.BytesIO(block), start=first_line):
+        try:
+            text = raw_line.decode(encoding)
+            if "\x00" in text:
+                raise UnicodeDecodeError(encoding, raw_line, 0, 1, "NUL")
+        except UnicodeDecodeError:
+            undecodable.add(number)
+            text = raw_line.decode(encoding, errors="replace").replace("\x00", "\ufffd")
+        yield text
+
+
+_BOUNDARY_BYTES = np.zeros(256, dtype=bool)
+# First or last byte of a blank: ASCII blanks, and the lead and final bytes of U+00A0 and U+202F
+# in UTF-8 (other characters share some of them: a false alarm only costs a trim).
+_BOUNDARY_BYTES[[ord(" "), ord("\t"), ord("\r"), ord("\n"), 0xC2, 0xE2, 0xA0, 0xAF]] = True
+
+
+def _may_need_trim(texts: pa.Array) -> bool:
+    """Whether a cell may start or end with a blank, from the first and last bytes of the cells:
+    trimming a whole column costs more than this look."""
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset: texts.offset + len(texts) + 1]
+    data = texts.buffers()[2]
+    if data is None or offsets[-1] == offsets[0]:
+        return False
+    data = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    return bool(_BOUNDARY_BYTES[data[starts[filled]]].any() or _BOUNDARY_BYTES[data[ends[filled] - 1]].any())
+
+
+def _trimmed(cells: pa.Array) -> pa.Array:
+    """The cells without surrounding blanks, null when nothing is left."""
+    if _may_need_trim(cells):
+        cells = pc.utf8_trim(cells, characters=BLANKS)
+    return pc.if_else(pc.equal(pc.binary_length(cells), 0), pa.scalar(None, pa.string()), cells)
+
+
+def _not_null(values: pa.Array) -> np.ndarray:
+    return pc.is_valid(values).to_numpy(zero_copy_only=False)
+
+
+def _read(column_type: ColumnType, texts: pa.Array) -> pa.Array:
+    """Typed values of the texts. Identifiers and numbers are read without their inner blanks;
+    as a read that succeeds never sees a blank, the blanks are removed only where it fails."""
+    values = column_type.read(texts)
+    if not column_type.compact:
+        return values
+    failed = pc.and_(pc.is_valid(texts), pc.is_null(values))
+    if not pc.any(failed).as_py():
+        return values
+    compacted = column_type.read(pc.replace_substring_regex(texts, f"[{BLANKS}]", ""))
+    return pc.if_else(failed, compacted, values)
+
+
+def _arrow_type(column_type: ColumnType, count: int) -> pa.DataType:
+    return column_type.read(pa.array([""] * min(count, 1), type=pa.string())).type
+
+
+class _DerivedColumn:
+    """A raw column computed by a SQL template over typed values.
+
+    The common form ``case when {column} ~ 'pattern' then 'a' else 'b' end`` (a label from the
+    shape of a value) is evaluated in Arrow — its patterns are plain classes and anchors, which
+    POSIX and RE2 read alike. Any other template is evaluated by PostgreSQL on every block's good
+    rows at once (one query per block, the values sent as arrays): right, but slower.
+    """
+
+    LABEL_BY_PATTERN = re.compile(
+        r"\s*case\s+when\s+\{(\w+)\}\s+~\s+'([^']*)'\s+then\s+'([^']*)'\s+else\s+'([^']*)'\s+end\s*",
+        re.IGNORECASE,
     )
+
+    def __init__(self, template: str, source: TabularSource):
+        self.label_by_pattern = self.LABEL_BY_PATTERN.fullmatch(template)
+        types = {column.name: column.type.sql_type for column in source.columns}
+        self.names = list(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(template) if name))
+        aliases = {name: f"a{index}" for index, name in enumerate(self.names)}
+        expression = template.format(**{name: f"d.{aliases[name]}::{types[name]}" for name in self.names})
+        arrays = ", ".join("%s::text[]" for _ in self.names)
+        self.query = (f"select {expression} from unnest({arrays}) with ordinality"
+                      f" as d({', '.join(aliases.values())}, n) order by n")
+
+    def evaluate(self, conn: psycopg.Connection, values: dict[str, pa.Array]) -> pa.Array:
+        if self.label_by_pattern:
+            name, pattern, matching, other = self.label_by_pattern.groups()
+            matches = pc.match_substring_regex(values[name], pattern)
+            return pc.if_else(matches, pa.scalar(matching, pa.string()), pa.scalar(other, pa.string()))
+        params = [pc.cast(values[name], pa.string()).to_pylist() for name in self.names]
+        with conn.cursor() as cursor:
+            return pa.array([row[0] for row in cursor.execute(self.query, params)], type=pa.string())
 
 
 def _report_extra_columns(conn: psycopg.Connection, mapping: ColumnMapping, lineage: FileLineage) -> int:
@@ -419,187 +781,3 @@ def _report_extra_columns(conn: psycopg.Connection, mapping: ColumnMapping, line
             ],
         )
     return len(mapping.extra)
-
-
-# ---------------------------------------------------------------- set-based validation
-
-
-def _literal(conn: psycopg.Connection, value) -> str:
-    return sql.Literal(value).as_string(conn)
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-@dataclass(frozen=True)
-class _Cell:
-    """One declared column inside the validating query: aliases of its text and typed value."""
-
-    column: Column
-    index: int
-
-    @property
-    def text(self) -> str:
-        return f"v{self.index}"
-
-    @property
-    def value(self) -> str:
-        return f"x{self.index}"
-
-    def typed_value(self) -> str:
-        """SQL: the typed value of the cell text. Identifiers and numbers are read without their
-        inner blanks; as a cast that succeeds never reads a blank, it is first tried on the text as
-        is and the blanks are removed only when it fails — a rare cell, and a costly ``translate``."""
-        cast = self.column.type.cast
-        if not self.column.type.compact:
-            return cast.format(v=self.text)
-        return f"coalesce({cast.format(v=self.text)}, {cast.format(v=_COMPACTED.format(text=self.text))})"
-
-    def is_valid(self) -> str:
-        if self.column.mandatory:
-            return f"{self.value} is not null"
-        return f"({self.text} is null or {self.value} is not null)"
-
-    def violation_message(self, conn: psycopg.Connection) -> str | None:
-        """SQL: the French message of this cell's violation, NULL when the cell is valid."""
-        name = _literal(conn, self.column.name)
-        # A malformed record has one violation, its shape: its cells are not judged one by one.
-        arms = ["when _malformed is not null then null"]
-        if self.column.mandatory:
-            arms.append(
-                f"when {self.text} is null then format('ligne %s, colonne %s : valeur obligatoire manquante', line, {name})"
-            )
-        if self.column.type.problem:
-            problem = _literal(conn, self.column.type.problem)
-            arms.append(
-                f"when {self.text} is not null and {self.value} is null then "
-                f"format('ligne %s, colonne %s : « %s » %s', line, {name}, {self.text}, {problem})"
-            )
-        return f"case {' '.join(arms)} end" if len(arms) > 1 else None
-
-    def flag_condition(self) -> str | None:
-        if self.column.type.flag is None:
-            return None
-        return f"({self.value} is not null and {self.column.type.flag.format(x=self.value)})"
-
-    def flag_message(self, conn: psycopg.Connection) -> str | None:
-        column_type = self.column.type
-        condition = self.flag_condition()
-        if condition is None:
-            return None
-        return (
-            f"case when {condition} then "
-            f"format('ligne %s, colonne %s : « %s » %s', line, {_literal(conn, self.column.name)}, "
-            f"{self.value}, {_literal(conn, column_type.flag_problem)}) end"
-        )
-
-
-def _validate_and_insert(
-    conn: psycopg.Connection,
-    source: TabularSource,
-    mapping: ColumnMapping,
-    layout: CsvLayout,
-    lineage: FileLineage,
-) -> LoadCounts:
-    """Two scans of the staged rows, each casting every cell once.
-
-    The first inserts the good rows, typed, into the raw table and nothing else: no CTE shared by
-    several inserts, whose million-row tuplestore cost more than the casts. The second keeps only
-    the bad and the flagged rows — usually a handful — and writes their violations and findings.
-    """
-    cells = [_Cell(column, index) for index, column in enumerate(source.columns, start=1)]
-    by_name = {cell.column.name: cell for cell in cells}
-    cell_columns = [f"c{position}" for position in range(1, len(layout.header) + 1)]
-
-    def staged(cell: _Cell) -> str:
-        position = mapping.positions.get(cell.column.name)
-        return _TRIMMED.format(cell=f"t.c{position}") if position else "null::text"
-
-    def typed_rows(carried: list[str]) -> str:
-        """Every staged row with its cell texts (v1...) and typed values (x1...). Each level is an
-        optimisation fence (offset 0) so that a text or a value used several times is computed once."""
-        texts = ", ".join(f"{staged(cell)} as {cell.text}" for cell in cells)
-        values = ", ".join(f"{cell.typed_value()} as {cell.value}" for cell in cells)
-        return (
-            f"select m.*, {values} from ("
-            f"select {', '.join(['t._record_number', 't._malformed', *carried, texts])} "
-            f"from {STAGING_TABLE} t offset 0) m"
-        )
-
-    validity = " and ".join(["_malformed is null", *(cell.is_valid() for cell in cells)])
-
-    def typed(cell: _Cell) -> str:
-        # An empty cell may mean "false"; a column the file does not have means "not delivered".
-        when_empty = cell.column.type.when_empty
-        if when_empty and cell.column.name in mapping.positions:
-            return f"coalesce({cell.value}, {when_empty})"
-        return cell.value
-
-    raw_columns = [*(cell.column.name for cell in cells), *source.derived_columns]
-    raw_values = [typed(cell) for cell in cells] + [
-        template.format(**{name: cell.value for name, cell in by_name.items()})
-        for template in source.derived_columns.values()
-    ]
-    with conn.cursor() as cursor:
-        cursor.execute(
-            f"insert into {source.raw_table}"
-            f" (_load_id, _source_file, _file_sha256, _record_number, {', '.join(map(_quoted, raw_columns))})"
-            f" select {_literal(conn, lineage.load_id)}, {_literal(conn, lineage.fichier)},"
-            f" {_literal(conn, lineage.sha256)}, r._record_number, {', '.join(raw_values)}"
-            f" from ({typed_rows([])} offset 0) r where {validity}"
-        )
-        loaded = cursor.rowcount
-
-    flag_conditions = [condition for cell in cells if (condition := cell.flag_condition()) is not None]
-    delivered = "array_to_string(array[{}], {}, '')".format(
-        ", ".join(cell_columns), _literal(conn, layout.delimiter)
-    )
-    carried = [f"coalesce(t._line, t._record_number + {HEADER_LINE}) as line", "t._delivered",
-               *(f"t.{name}" for name in cell_columns)]
-    # The flag conditions (the SIRET check digit) are only worth computing on the rows that load.
-    problems = (
-        f"select f.*, case when not valid then coalesce(_delivered, {delivered}) end as contenu from ("
-        f"select c.*, valid and ({' or '.join(flag_conditions) or 'false'}) as flagged from ("
-        f"select r.*, {validity} as valid from ({typed_rows(carried)} offset 0) r offset 0) c offset 0) f "
-        f"where not valid or flagged"
-    )
-    key = " || '|' || ".join(f"coalesce({by_name[name].text}, '')" for name in source.key_columns)
-    lineage_values = ", ".join(_literal(conn, value) for value in (lineage.load_id, lineage.source, lineage.fichier))
-
-    violations = {MALFORMED_FIELD: "_malformed"}
-    violations.update(
-        (cell.column.name, message) for cell in cells if (message := cell.violation_message(conn)) is not None
-    )
-    flags = {cell.column.name: message for cell in cells if (message := cell.flag_message(conn)) is not None}
-
-    def per_field(messages: dict[str, str]) -> str:
-        # unnest, not VALUES: a lateral VALUES list recompiles its expressions for every row.
-        names = ", ".join(_literal(conn, name) for name in messages)
-        return f"unnest(array[{names}]::text[], array[{', '.join(messages.values())}]::text[]) as v (champ, message)"
-
-    statement = f"""
-        with problems as materialized ({problems}),
-        quarantined as (
-            insert into raw.quarantaine (load_id, source, fichier, enregistrement, cle, champ, message, contenu)
-            select {lineage_values}, c.line, {key}, v.champ, v.message, c.contenu
-            from problems c cross join lateral {per_field(violations)}
-            where not c.valid and v.message is not null
-            returning enregistrement
-        ),
-        flagged as (
-            insert into raw.signalements (load_id, source, fichier, enregistrement, cle, champ, message)
-            select {lineage_values}, c.line, {key}, v.champ, v.message
-            from problems c cross join lateral {per_field(flags or {"": "null"})}
-            where c.flagged and v.message is not null
-            returning 1
-        )
-        select (select count(distinct enregistrement) from quarantined), (select count(*) from flagged)
-    """
-    quarantined, flagged = conn.execute(statement).fetchone()
-    return LoadCounts(
-        nb_enregistrements=loaded + quarantined,
-        nb_charges=loaded,
-        nb_quarantaine=quarantined,
-        nb_signalements=flagged,
-    )

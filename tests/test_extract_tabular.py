@@ -1,19 +1,31 @@
 """The CSV rules: separator and encoding detection, header mapping, SIRET check digit, and the
-SQL casting functions (booleans, dates, decimals) as PostgreSQL runs them."""
+vectorised readers of values (booleans, dates, decimals, identifiers) as the loader runs them."""
 from __future__ import annotations
 
 import hashlib
 from datetime import date
-from decimal import Decimal
 
+import pyarrow as pa
 import pytest
 
 import extract.loader
 from extract.base import FileRejected
-from extract.loader import ensure_raw_schema, fingerprint
+from extract.loader import fingerprint
 from extract.marches import OffresSource
 from extract.siret import is_valid_siret
-from extract.tabular import map_columns, read_layout, sniff_delimiter
+from extract.tabular import (
+    BOOLEAN,
+    COMPANY_IDENTIFIER,
+    DATE,
+    DECIMAL,
+    INTEGER,
+    SIRET,
+    enumeration,
+    map_columns,
+    read_layout,
+    siret_key_is_valid,
+    sniff_delimiter,
+)
 
 
 # ---------------------------------------------------------------- separator, encoding, header
@@ -121,53 +133,54 @@ def test_invalid_sirets(siret):
     assert not is_valid_siret(siret)
 
 
-def test_sql_siret_check_agrees_with_python(conn):
-    ensure_raw_schema(conn)
-    samples = VALID_SIRETS + INVALID_SIRETS + [f"3560000000{n:04d}" for n in range(0, 200, 7)] + [
-        f"2126036250{n:04d}" for n in range(0, 200, 3)
-    ]
-    in_sql = dict(conn.execute("select s, raw.siret_valide(s) from unnest(%s::text[]) s", (samples,)).fetchall())
-    assert in_sql == {sample: is_valid_siret(sample) for sample in samples}
-    assert conn.execute("select raw.siret_valide(null)").fetchone()[0] is False
+def test_vectorised_siret_check_agrees_with_python():
+    samples = [sample for sample in VALID_SIRETS + INVALID_SIRETS if len(sample) == 14 and sample.isascii()
+               and sample.isdigit()] + [f"3560000000{n:04d}" for n in range(0, 200, 7)] + [
+        f"2126036250{n:04d}" for n in range(0, 200, 3)]
+    vectorised = siret_key_is_valid(pa.array(samples).slice(0))
+    assert dict(zip(samples, vectorised.tolist())) == {sample: is_valid_siret(sample) for sample in samples}
+    # A slice of an array (Arrow blocks are slices) is read from its own offset.
+    assert siret_key_is_valid(pa.array(["00000000000000", *samples]).slice(1)).tolist() == vectorised.tolist()
 
 
-# ---------------------------------------------------------------- casting functions in SQL
-# One database per test is costly: each test checks a whole table of cases at once.
+# ---------------------------------------------------------------- reading values, as the loader does
 
-def sql_values(conn, function: str, cases: dict) -> dict:
-    ensure_raw_schema(conn)
-    rows = conn.execute(f"select t, raw.{function}(t) from unnest(%s::text[]) t", (list(cases),)).fetchall()
-    return dict(rows)
+def read_all(column_type, cases: dict) -> dict:
+    """Each case read through the column type's vectorised reader, nulls for the invalid ones."""
+    return dict(zip(cases, column_type.read(pa.array(list(cases), type=pa.string())).to_pylist()))
 
 
-def test_booleans(conn):
+def test_booleans():
     cases = {"oui": True, "OUI": True, "O": True, "o": True, "1": True, "true": True, "True": True,
              "non": False, "Non": False, "N": False, "0": False, "false": False, "FALSE": False,
              "peut-être": None, "2": None, "vrai": None}
-    assert sql_values(conn, "texte_en_booleen", cases) == cases
+    assert read_all(BOOLEAN, cases) == cases
 
 
-def test_dates(conn):
+def test_dates():
     cases = {"15/03/2022": date(2022, 3, 15), "5/3/2022": date(2022, 3, 5), "2022-03-15": date(2022, 3, 15),
              "29/02/2024": date(2024, 2, 29), "31/12/2022": date(2022, 12, 31),
              "31/02/2022": None, "29/02/2023": None, "2022-02-30": None, "00/01/2022": None, "12/13/2022": None,
              "99/99/2022": None, "2022/03/15": None, "15-03-2022": None, "15/03/22": None, "hier": None}
-    assert sql_values(conn, "texte_en_date", cases) == cases
+    assert read_all(DATE, cases) == cases
 
 
-def test_invalid_constant_dates_do_not_raise_at_planning(conn):
-    ensure_raw_schema(conn)
-    assert conn.execute("select raw.texte_en_date('31/02/2022'), raw.texte_en_date('2022-13-45')").fetchone() == (
-        None, None)
-
-
-def test_decimals(conn):
-    cases = {"1234,56": Decimal("1234.56"), "1234.56": Decimal("1234.56"), "-12,5": Decimal("-12.5"),
-             "42": Decimal(42), ",5": Decimal("0.5"), "12,": Decimal(12),
+def test_decimals_are_checked_then_given_a_decimal_point():
+    cases = {"1234,56": "1234.56", "1234.56": "1234.56", "-12,5": "-12.5", "42": "42", ",5": ".5", "12,": "12.",
              "1,234.56": None, "12 €": None, "douze": None, "1e5": None}
-    assert sql_values(conn, "texte_en_nombre", cases) == cases
+    assert read_all(DECIMAL, cases) == cases
 
 
-def test_integers(conn):
+def test_integers():
     cases = {"12": 12, "+3": 3, "-1": -1, "1.5": None, "1234567890": None, "un": None}
-    assert sql_values(conn, "texte_en_entier", cases) == cases
+    assert read_all(INTEGER, cases) == cases
+
+
+def test_identifiers_and_codes():
+    assert read_all(SIRET, {"73282932000074": "73282932000074", "7328293200007": None, "7328293200007A": None}) == {
+        "73282932000074": "73282932000074", "7328293200007": None, "7328293200007A": None}
+    assert read_all(COMPANY_IDENTIFIER, {"de123456789": "DE123456789", "73282932000074": "73282932000074",
+                                         "D1234": None, "???": None}) == {
+        "de123456789": "DE123456789", "73282932000074": "73282932000074", "D1234": None, "???": None}
+    assert read_all(enumeration("travaux", "services"), {"Travaux": "travaux", "fournitures": None}) == {
+        "Travaux": "travaux", "fournitures": None}
