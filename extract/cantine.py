@@ -140,6 +140,12 @@ def _decoded_lines(path: Path, encoding: str, undecodable: set[int]) -> Iterator
             yield text.lstrip("\ufeff") if number == 1 else text
 
 
+def _kept(lines: Iterator[str], delivered: list[str]) -> Iterator[str]:
+    for line in lines:
+        delivered.append(line)
+        yield line
+
+
 class _Row:
     """One delivered row being checked: its cells by column name, its violations and flags."""
 
@@ -212,11 +218,13 @@ class CantineAchatsSource(RecordSource):
         file_format = expected_headers().get(header)
         if file_format is None:
             raise FileRejected(_header_problem(header))
-        reader = csv.reader(lines, delimiter=delimiter)
+        delivered: list[str] = []  # the physical lines of the record being read, for the quarantine
+        reader = csv.reader(_kept(lines, delivered), delimiter=delimiter)
         start = 2
         for cells in reader:
             end = reader.line_num + 1  # the header line was read outside the reader
-            text = delimiter.join(cells)
+            text = "".join(delivered).rstrip("\r\n")
+            delivered.clear()
             yield self._record(start, end, header, file_format, cells, text, undecodable, encoding)
             start = end + 1
 

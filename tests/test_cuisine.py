@@ -118,6 +118,8 @@ def test_bad_rows_are_quarantined_with_line_column_and_value(suffix):
     ]
     assert violations[9][2].startswith("ligne 12, colonne famille_produits : « NOPE » n'est pas une valeur autorisée")
     assert "« BIO,NOPE » contient « NOPE »" in violations[10][2]
+    delivered = (MA_CANTINE_DIR / f"purchases_bad{suffix}.csv").read_text(encoding="utf-8").splitlines()
+    assert [record.raw_text for record in records if record.quarantined] == delivered[1:2] + delivered[4:]
     # The platform's account rules (canteen registered, user is its manager) do not apply: loaded.
     assert [record.number for record in records if not record.quarantined] == [3, 4]
 
