@@ -75,6 +75,8 @@ MARCHES_NOTIFIES = YearAxis("fct_marches", "annee_notification")
 LOTS_LANCES = YearAxis("fct_lots", "annee_lancement")
 LOTS_CLOTURES = YearAxis("fct_lots", "annee_cloture")
 OFFRES_DEPOSEES = YearAxis("fct_offres", "annee_depot")
+ACHATS_ALIMENTAIRES = YearAxis("fct_achats_alimentaires", "annee_achat")
+MENUS_SERVIS = YearAxis("fct_menus", "annee_menu")
 
 # The indicators the marts must deliver, each with the years it must cover. Adding an indicator
 # is one line here; adding a source adds a YearAxis and, when it names buyers, a PERIMETRE_SOURCES
@@ -104,6 +106,15 @@ EXPECTED_INDICATORS: dict[str, YearAxis] = {
     "e13_nb_courriers_reserves": OFFRES_DEPOSEES,
     "e13_procedure_simplifiee_moins_40k_pct": LOTS_LANCES,
     "e13_allotissement_pct": LOTS_LANCES,
+    "e08_alim_bio_pct": ACHATS_ALIMENTAIRES,
+    "e08_alim_siqo_pct": ACHATS_ALIMENTAIRES,
+    "e08_alim_egalim_pct": ACHATS_ALIMENTAIRES,
+    "e08_alim_viandes_poissons_egalim_pct": ACHATS_ALIMENTAIRES,
+    "e08_alim_local_pct": ACHATS_ALIMENTAIRES,
+    "e08_alim_circuit_court_pct": ACHATS_ALIMENTAIRES,
+    "e08_alim_regional_pct": ACHATS_ALIMENTAIRES,
+    "e08_alim_agglo_pct": ACHATS_ALIMENTAIRES,
+    "e08_menus_vegetariens_pct": MENUS_SERVIS,
 }
 
 # Marts naming the buyers of the loaded sources: (table, SIREN column).
@@ -111,6 +122,8 @@ PERIMETRE_SOURCES = (
     ("fct_marches", "acheteur_siren"),
     ("fct_lots", "acheteur_siren"),
     ("fct_offres", "acheteur_siren"),
+    ("fct_achats_alimentaires", "acheteur_siren"),
+    ("fct_menus", "acheteur_siren"),
 )
 
 # Raw rows that feed the indicators: when one exists, an empty fct_indicateurs is a failure.
@@ -118,6 +131,8 @@ INDICATOR_RAW_DATA = (
     "select 1 from raw.marches_decp where type_contrat = 'marche'",
     "select 1 from raw.marches_consultations",
     "select 1 from raw.marches_offres",
+    "select 1 from raw.cuisine_achats",
+    "select 1 from raw.cuisine_menus",
 )
 
 
@@ -319,6 +334,39 @@ def raw_sirene_unites_legales_suite() -> gx.ExpectationSuite:
     ])
 
 
+FAMILLES_PRODUITS = (
+    "VIANDES_VOLAILLES", "CHARCUTERIE", "PRODUITS_DE_LA_MER", "FRUITS_ET_LEGUMES", "PRODUITS_LAITIERS",
+    "BOULANGERIE", "BOISSONS", "AUTRES",
+)
+GROUPES_EGALIM = ("bio", "siqo", "egalim_autres", "externalites_performance")
+DEFINITIONS_LOCAL = ("REGION", "DEPARTEMENT", "PAT", "COMMUNE", "KM", "AUTRE")
+
+
+def raw_cuisine_achats_suite() -> gx.ExpectationSuite:
+    return _suite("raw.cuisine_achats", [
+        *_lineage(),
+        *_not_null("format", "description", "fournisseur", "date", "prix_ht", "famille_produits", "caracteristiques"),
+        _in_set("format", ("actuel", "ancien")),
+        gxe.ExpectColumnValuesToMatchRegex(column="siret", regex=SIRET_REGEX),
+        _no_rows("un achat nomme sa cuisine par siret ou par cantine_id, pas les deux",
+                 "select * from {batch} where (siret is null) = (cantine_id is null)"),
+        _in_set("famille_produits", FAMILLES_PRODUITS),
+        _in_set("definition_local", DEFINITIONS_LOCAL),
+        _at_least("prix_ht", 0),
+        _at_least("definition_local_km", 0),
+        _plausible_date("date"),
+    ])
+
+
+def raw_cuisine_menus_suite() -> gx.ExpectationSuite:
+    return _suite("raw.cuisine_menus", [
+        *_lineage(),
+        *_not_null("date", "site", "service", "nb_repas", "vegetarien"),
+        _at_least("nb_repas", 0),
+        _plausible_date("date"),
+    ])
+
+
 RAW_SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {
     "fichiers": raw_fichiers_suite,
     "quarantaine": raw_quarantaine_suite,
@@ -328,6 +376,8 @@ RAW_SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {
     "marches_offres": raw_marches_offres_suite,
     "sirene_etablissements": raw_sirene_etablissements_suite,
     "sirene_unites_legales": raw_sirene_unites_legales_suite,
+    "cuisine_achats": raw_cuisine_achats_suite,
+    "cuisine_menus": raw_cuisine_menus_suite,
 }
 
 
@@ -465,6 +515,36 @@ def fct_offres_suite(schema: str) -> gx.ExpectationSuite:
     ])
 
 
+def fct_achats_alimentaires_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_achats_alimentaires", [
+        *_primary_key("achat_cle"),
+        *_not_null("acheteur_siren", "date_achat", "annee_achat", "prix_ht", "famille_produits", "est_egalim",
+                   "est_local", "est_circuit_court"),
+        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siren", regex=SIREN_REGEX),
+        _in_set("famille_produits", FAMILLES_PRODUITS),
+        _in_set("groupe_egalim", GROUPES_EGALIM),
+        _no_rows("est_egalim vaut groupe_egalim renseigné",
+                 "select * from {batch} where est_egalim is distinct from (groupe_egalim is not null)"),
+        _at_least("prix_ht", 0),
+        _plausible_date("date_achat"),
+        _year_of("date_achat", "annee_achat"),
+        _not_empty_while("fct_achats_alimentaires n'est pas vide quand raw.cuisine_achats contient des achats",
+                         "select 1 from raw.cuisine_achats"),
+    ])
+
+
+def fct_menus_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_menus", [
+        *_primary_key("menu_cle"),
+        *_not_null("acheteur_siren", "date_menu", "annee_menu", "site", "service", "nb_repas", "vegetarien"),
+        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siren", regex=SIREN_REGEX),
+        _at_least("nb_repas", 0),
+        _year_of("date_menu", "annee_menu"),
+        _not_empty_while("fct_menus n'est pas vide quand raw.cuisine_menus contient des menus",
+                         "select 1 from raw.cuisine_menus"),
+    ])
+
+
 INDICATOR_MART_COLUMNS = ("indicateur_id", "perimetre", "annee", "ventilation", "valeur", "numerateur", "denominateur")
 
 
@@ -558,5 +638,7 @@ CORE_MART_SUITES: dict[str, Callable[[str], gx.ExpectationSuite]] = {
     "fct_lots": fct_lots_suite,
     "fct_offres": fct_offres_suite,
     "fct_indicateurs": fct_indicateurs_suite,
+    "fct_achats_alimentaires": fct_achats_alimentaires_suite,
+    "fct_menus": fct_menus_suite,
 }
 INDICATOR_MART_PREFIX = "ind_"

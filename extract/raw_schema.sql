@@ -165,3 +165,40 @@ begin
     end loop;
 end
 $$;
+
+-- cuisine/achats: one row per valid food purchase of the central kitchen, in the ma-cantine import
+-- format (extract/cantine.py). `caracteristiques` is ma-cantine's list: EGALIM labels, FRANCE,
+-- EUROPE, CIRCUIT_COURT, LOCAL (the current format's four columns merged, as the platform does).
+create table if not exists raw.cuisine_achats (
+    _load_id        bigint not null,
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    format          text not null check (format in ('actuel', 'ancien')),
+    siret           text,                       -- the kitchen's SIRET (files whose first column is siret)
+    cantine_id      text,                       -- ma-cantine's canteen id (files whose first column is cantine_id)
+    description     text not null,
+    fournisseur     text not null,
+    date            date not null,
+    prix_ht         numeric not null,
+    famille_produits text not null,
+    caracteristiques text[] not null,
+    definition_local text,
+    definition_local_km integer,
+    check ((siret is null) <> (cantine_id is null))
+);
+
+-- cuisine/menus: one row per menu served (date, site, service).
+create table if not exists raw.cuisine_menus (
+    _load_id        bigint not null,
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    date            date not null,
+    site            text not null,
+    service         text not null,
+    nb_repas        integer not null,
+    vegetarien      boolean not null
+);

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from extract.cantine import CantineAchatsSource, CantineMenusSource
 from extract.decp import DecpSource
 from extract.loader import matches_patterns
 from extract.marches import ConsultationsSource, OffresSource
@@ -16,6 +17,8 @@ SOURCES = {
         OffresSource(),
         SireneEtablissementsSource(),
         SireneUnitesLegalesSource(),
+        CantineAchatsSource(),
+        CantineMenusSource(),
     )
 }
 
@@ -25,8 +28,6 @@ PLANNED_FOLDERS = (
     "ged/fop",
     "finance/mandats",
     "finance/titres",
-    "cuisine/achats",
-    "cuisine/menus",
     "insertion/heures",
     "registre/activites",
     "registre/fournisseurs",

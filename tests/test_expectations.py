@@ -48,6 +48,12 @@ MART_TABLES = {
     "fct_indicateurs": "indicateur_cle text, indicateur_id text, engagement text, libelle text, perimetre text,"
     " annee integer, ventilation text, valeur numeric, numerateur numeric, denominateur numeric, unite text,"
     " realisation_2022 numeric, cible_valeur numeric, cible_sens text, cible_annee integer, statut text, motif text",
+    "fct_achats_alimentaires": "achat_cle text, acheteur_siren text, siret text, cantine_id text, date_achat date,"
+    " annee_achat integer, description text, fournisseur text, prix_ht numeric, famille_produits text,"
+    " caracteristiques text, groupe_egalim text, est_egalim boolean, est_local boolean, est_circuit_court boolean,"
+    " est_france boolean, est_europe boolean, definition_local text, definition_local_km integer, source_fichier text",
+    "fct_menus": "menu_cle text, acheteur_siren text, date_menu date, annee_menu integer, site text, service text,"
+    " nb_repas integer, vegetarien boolean, source_fichier text",
     "ind_e05_insertion": "indicateur_id text, perimetre text, annee integer, ventilation text, valeur numeric,"
     " numerateur numeric, denominateur numeric",
 }
@@ -281,6 +287,8 @@ def test_every_expected_indicator_is_in_the_catalogue_with_the_source_of_its_yea
         suites.LOTS_LANCES: "marches.consultations",
         suites.LOTS_CLOTURES: "marches.consultations",
         suites.OFFRES_DEPOSEES: "marches.offres",
+        suites.ACHATS_ALIMENTAIRES: "cuisine.achats",
+        suites.MENUS_SERVIS: "cuisine.menus",
     }
     for indicator_id, axis in suites.EXPECTED_INDICATORS.items():
         assert source_of_axis[axis] in catalogue[indicator_id]["sources"], indicator_id

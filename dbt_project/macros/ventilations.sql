@@ -5,6 +5,7 @@
         'territoire': ['agglo', 'departement', 'region', 'france', 'etranger', 'inconnu'],
         'taille': ['pme', 'tpe'],
         'mesure': ['nombre', 'montant'],
+        'famille_produits': ['VIANDES_VOLAILLES', 'PRODUITS_DE_LA_MER'],
     } -%}
     {{ return(values[key]) }}
 {%- endmacro %}

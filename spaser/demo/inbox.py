@@ -1,9 +1,10 @@
-"""Write the demo inbox of the market-software slice: DECP, consultations, bids and SIRENE extracts."""
+"""Write the demo inbox: DECP, consultations, bids, SIRENE extracts, the central kitchen's purchases and menus."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from spaser.demo.calibration import BUYERS, HISTORY_YEAR, YEARS
+from spaser.demo.cuisine import write_kitchen_deliveries
 from spaser.demo.geography import COMMUNES_BY_TERRITORY
 from spaser.demo.markets import build_market_data
 from spaser.demo.writers import (decp_concession, decp_marche, write_consultations, write_decp, write_offers,
@@ -54,6 +55,7 @@ def write_demo_inbox(target: Path, seed: int = 2023) -> dict:
     write(f"{ESTABLISHMENTS_DIR}/StockEtablissement_extrait.csv", write_sirene_establishments, in_sirene,
           commune_names)
     write(f"{LEGAL_UNITS_DIR}/StockUniteLegale_extrait.csv", write_sirene_legal_units, in_sirene)
+    files.update(write_kitchen_deliveries(target, seed))
     return {
         "files": dict(sorted(files.items())),
         "marches": len(contracts),

@@ -12,6 +12,11 @@ with annees as (
     select 'marches.consultations', annee_cloture from {{ ref('int_marches__lots_courants') }}
     union
     select 'marches.offres', annee_depot from {{ ref('int_marches__offres_courantes') }}
+    union
+    -- Central kitchen: purchases by their date, menus by theirs.
+    select 'cuisine.achats', annee from {{ ref('int_cuisine__achats') }}
+    union
+    select 'cuisine.menus', annee from {{ ref('int_cuisine__menus') }}
 )
 
 select {{ surrogate_key(['source', 'annee']) }} as source_annee_cle, source, annee

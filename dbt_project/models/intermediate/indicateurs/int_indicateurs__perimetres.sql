@@ -9,5 +9,10 @@ with acheteurs as (
 )
 
 select distinct left(acheteur_siret, 9) as perimetre from acheteurs
+-- The central kitchen: its purchases' SIREN, and its collectivité for menus and cantine_id files.
+union
+select acheteur_siren from {{ ref('int_cuisine__achats') }}
+union
+select acheteur_siren from {{ ref('int_cuisine__menus') }}
 union
 select 'TOUS'

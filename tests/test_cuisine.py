@@ -1,0 +1,287 @@
+"""The central kitchen: the ma-cantine import rules on the platform's own fixtures, the EGALIM
+indicators on hand-computed inboxes, and the demo's 2022 calibration.
+
+Inbox of the night (``kitchen_night``): every ``purchases_good*`` file of ma-cantine
+(../shared/reference/ma-cantine) plus ``tests/fixtures/inbox_cuisine`` (hand-made: the kitchen's
+2024 purchases and September 2024 menus, a file delivered twice, a correcting menu file).
+Expected values, computed by hand (euros HT):
+
+- SIREN 210100343 (the fixtures' SIRET 21010034300016), 2022 — purchases_good.csv and its legacy
+  twin, each: 90.11 BIO+LOCAL/DEPARTEMENT, 910.11 none, 910.11 RUP, 910.11 BIO, 910.11 AOCAOP,
+  910.11 LOCAL/COMMUNE, 910.11 LOCAL/KM, 910.11 LOCAL/KM 200 (legacy AUTRE and AUTOUR_SERVICE are KM);
+  plus 8 one-line files of 90.11 BIO+LOCAL/DEPARTEMENT (separators, floating number, legacy).
+  total 2 × 6460.88 + 8 × 90.11 = 13642.64; bio 2 × 1000.22 + 720.88 = 2721.32; SIQO 1820.22;
+  EGALIM 2721.32 + 1820.22 + 1820.22 (RUP) = 6361.76; local 2 × 2820.44 + 720.88 = 6361.76;
+  régional 2 × 1000.22 + 720.88 = 2721.32; agglo 1820.22; circuit court 0.
+- SIREN 210100343, 2026 — 100 LOCAL/DEPARTEMENT, 100 CIRCUIT_COURT, 100 BIO+COMMERCE_EQUITABLE+
+  FRANCE+CIRCUIT_COURT+LOCAL/REGION, 200 BIO+COMMERCE_EQUITABLE+EUROPE: total 500, bio 300 (bio
+  + commerce équitable counts as bio only), EGALIM 300, local 200, circuit court 200, régional 200.
+- VRA 200068781: the `cantine_id` files (the kitchen's collectivité): 2022 2 × 90.11 BIO+LOCAL/
+  DEPARTEMENT; 2026 as SIREN 210100343's second file (300). 2024 (the hand-made file; its line
+  11, 30 February, is quarantined): 1000 VIANDES_VOLAILLES BIO+LABEL_ROUGE (bio only), 500 AOCAOP+
+  FERMIER (SIQO only), 400 VIANDES_VOLAILLES LOCAL/COMMUNE, 300 PRODUITS_DE_LA_MER PECHE_DURABLE
+  LOCAL/PAT, 200 HVE CIRCUIT_COURT LOCAL/REGION, 250 EXTERNALITES LOCAL/KM, 150 PRODUITS_DE_LA_MER
+  LOCAL/AUTRE, 100 "LABEL_ROUGE;IGP" (SIQO), 100 PERFORMANCE+FERMIER (other label: FERMIER ranks
+  before PERFORMANCE) = 3000; bio 1000; SIQO 600; EGALIM 1000 + 600 + 600 + 250 = 2450; local
+  1300; circuit court 200; régional (COMMUNE, PAT, REGION) 900; agglo (COMMUNE, PAT) 700; viandes
+  1000 / 1400, produits de la mer 300 / 450. Menus 2024: 300 + 200 + 320 (corrected) + 50 = 870
+  meals, 320 vegetarian.
+"""
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from extract.base import FileRejected
+from extract.cantine import CantineAchatsSource
+from spaser.cli import main
+from spaser.demo.cuisine import ACHATS_DIR, MENUS_DIR
+from spaser.demo.inbox import write_demo_inbox
+from tests.conftest import REFERENCE_DIR, fresh_warehouse
+
+MA_CANTINE_DIR = REFERENCE_DIR / "ma-cantine"
+FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_cuisine"
+VRA, FIXTURE_SIREN = "200068781", "210100343"
+TOLERANCE = 1e-9
+
+
+def _read(name: str):
+    return list(CantineAchatsSource().read(MA_CANTINE_DIR / name))
+
+
+def _data_lines(path: Path) -> int:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return sum(1 for _row in csv.reader(handle)) - 1
+
+
+# ---------------------------------------------------------------- the import rules, file by file
+
+
+@pytest.mark.parametrize("path", sorted(MA_CANTINE_DIR.glob("purchases_good*")), ids=lambda path: path.name)
+def test_every_good_file_imports_completely(path):
+    records = list(CantineAchatsSource().read(path))
+
+    assert records and all(not record.quarantined and not record.flags for record in records)
+    assert len(records) == _data_lines(path)
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("purchases_bad_no_header.csv", "le fichier n'a pas de ligne d'en-tête : la ligne 1 contient des données (« 21010034300016 »)"),
+    ("purchases_bad_no_header_old.csv", "le fichier n'a pas de ligne d'en-tête"),
+    ("purchases_bad_wrong_header.csv", "en-tête invalide (colonne 1 : « canteen siret » au lieu de « siret »)"),
+    ("purchases_bad_wrong_header_old.csv", "en-tête invalide (colonne 1 : « canteen siret » au lieu de « siret »)"),
+    ("purchases_bad_wrong_header_typo.csv", "en-tête invalide (colonne 1 : « s_iret » au lieu de « siret »)"),
+    ("purchases_bad_wrong_header_typo_old.csv", "en-tête invalide (colonne 1 : « s_iret » au lieu de « siret »)"),
+    ("purchases_bad_partial_header.csv",
+     "en-tête invalide (il manque 2 colonne(s) à la fin : definition_local, definition_local_km)"),
+    ("purchases_bad_partial_header_old.csv", "en-tête invalide (il manque 1 colonne(s) à la fin : definition_local)"),
+    ("purchases_bad_extra_columns.csv", "en-tête invalide (4 colonne(s) en trop après « definition_local_km »"),
+    ("purchases_bad_extra_columns_old.csv", "en-tête invalide (4 colonne(s) en trop après « definition_local »"),
+    ("purchases_bad_corrupt.csv", "en-tête illisible : la première ligne est une seule cellule entre guillemets"),
+    ("purchases_bad_corrupt_old.csv", "en-tête illisible : la première ligne est une seule cellule entre guillemets"),
+])
+def test_bad_headers_reject_the_file(name, message):
+    with pytest.raises(FileRejected) as rejection:
+        _read(name)
+    assert message in str(rejection.value)
+
+
+@pytest.mark.parametrize("suffix", ["", "_old"])
+def test_bad_rows_are_quarantined_with_line_column_and_value(suffix):
+    records = _read(f"purchases_bad{suffix}.csv")
+    labels_column = "caracteristiques" if suffix else "categories_egalim"
+    local_column = "caracteristiques" if suffix else "est_local"
+
+    violations = [(record.number, violation.field, violation.message)
+                  for record in records for violation in record.violations]
+
+    assert violations == [
+        (2, "siret", "ligne 2, colonne siret : valeur obligatoire manquante"),
+        (5, "description", "ligne 5, colonne description : valeur obligatoire manquante"),
+        (6, "fournisseur", "ligne 6, colonne fournisseur : valeur obligatoire manquante"),
+        (6, "famille_produits", "ligne 6, colonne famille_produits : valeur obligatoire manquante"),
+        (7, "date", "ligne 7, colonne date : valeur obligatoire manquante"),
+        (8, "date", "ligne 8, colonne date : « 2022-02-31 » n'est pas une date du calendrier"),
+        (9, "date", "ligne 9, colonne date : « 2022/03/01 » n'est pas une date au format AAAA-MM-JJ"),
+        (10, "prix_ht", "ligne 10, colonne prix_ht : valeur obligatoire manquante"),
+        (11, "prix_ht", "ligne 11, colonne prix_ht : « A price » n'est pas un prix (chiffres, point ou virgule décimale)"),
+        (12, "famille_produits", violations[9][2]),
+        (13, labels_column, violations[10][2]),
+        (14, "definition_local", f"ligne 14, colonne definition_local : valeur obligatoire quand l'achat est local "
+                                 f"({local_column})"),
+        (15, "ligne", f"ligne 15 : {11 if not suffix else 7} cellule(s) au lieu de {12 if not suffix else 8}, "
+                      "le nombre de colonnes de l'en-tête"),
+    ]
+    assert violations[9][2].startswith("ligne 12, colonne famille_produits : « NOPE » n'est pas une valeur autorisée")
+    assert "« BIO,NOPE » contient « NOPE »" in violations[10][2]
+    delivered = (MA_CANTINE_DIR / f"purchases_bad{suffix}.csv").read_text(encoding="utf-8").splitlines()
+    assert [record.raw_text for record in records if record.quarantined] == delivered[1:2] + delivered[4:]
+    # The platform's account rules (canteen registered, user is its manager) do not apply: loaded.
+    assert [record.number for record in records if not record.quarantined] == [3, 4]
+
+
+@pytest.mark.parametrize("suffix", ["", "_old"])
+def test_empty_rows_and_bad_prices_are_quarantined_and_good_rows_kept(suffix):
+    empty = _read(f"purchases_bad_empty_rows{suffix}.csv")
+    one_error = _read(f"purchases_bad_one_error{suffix}.csv")
+
+    assert [(r.number, r.quarantined) for r in empty] == [(2, False), (3, False), (4, True), (5, True)]
+    assert empty[2].violations[0].message == "ligne 4 : ligne vide (aucune valeur)"
+    assert [(r.number, r.quarantined) for r in one_error] == [(2, False), (3, True)]
+    assert one_error[1].violations[0].field == "prix_ht"
+
+
+def test_corrupt_bytes_quarantine_their_line(tmp_path):
+    path = tmp_path / "achats.csv"
+    header = (MA_CANTINE_DIR / "purchases_good_separator_comma.csv").read_bytes().splitlines(keepends=True)
+    # A UTF-8 file (BOM) with one line carrying a byte UTF-8 never produces.
+    path.write_bytes(b"\xef\xbb\xbf" + header[0] + header[1] + header[1].replace(b"Pommes", b"Pomm\xff"))
+
+    records = list(CantineAchatsSource().read(path))
+
+    assert [(r.number, r.quarantined) for r in records] == [(2, False), (3, True)]
+    assert records[1].violations[0].message == "ligne 3 : octets invalides en utf-8 (fichier corrompu ou mal encodé)"
+
+
+def test_multi_labels_prices_and_legacy_local_definitions_read_as_ma_cantine_does():
+    current = _read("purchases_good_siret_caracteristics.csv")
+    legacy = _read("purchases_good_old.csv")
+    floating = _read("purchases_good_floating_number.csv")
+
+    assert current[0].values["caracteristiques"] == "{BIO,COMMERCE_EQUITABLE,FRANCE,CIRCUIT_COURT,LOCAL}"
+    assert current[1].values["caracteristiques"] == "{BIO,COMMERCE_EQUITABLE,EUROPE}"
+    assert [(r.values["definition_local"], r.values["definition_local_km"]) for r in legacy[-3:]] == [
+        ("COMMUNE", None), ("KM", None), ("KM", 200)]
+    assert str(floating[0].values["prix_ht"]) == "90.11"
+
+
+# ---------------------------------------------------------------- the indicators, through a night
+
+
+@pytest.fixture(scope="module")
+def kitchen_night(admin_url, tmp_path_factory):
+    workspace = tmp_path_factory.mktemp("kitchen")
+    inbox = workspace / "inbox"
+    shutil.copytree(FIXTURE_DIR / "cuisine", inbox / "cuisine")
+    for path in MA_CANTINE_DIR.glob("purchases_good*"):
+        shutil.copy(path, inbox / "cuisine" / "achats" / path.name)
+    with fresh_warehouse(admin_url, workspace / "home") as url:
+        status = main(["run", "--inbox", str(inbox)])
+        with psycopg.connect(url) as conn:
+            values = {
+                (indicator, perimetre, annee, ventilation): (valeur, numerateur, denominateur, motif)
+                for indicator, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif in conn.execute(
+                    "select indicateur_id, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif"
+                    " from marts.fct_indicateurs where indicateur_id like 'e08_alim%' or indicateur_id like 'e08_menus%'"
+                ).fetchall()
+            }
+            files = {row[0]: row[1:] for row in conn.execute(
+                "select fichier, statut, nb_charges, nb_quarantaine from raw.fichiers where source like 'cuisine/%'")}
+            quarantine = conn.execute(
+                "select fichier, enregistrement, champ, message from raw.quarantaine").fetchall()
+    return status, values, files, quarantine
+
+
+def _share(numerator: float, denominator: float) -> tuple[float, float, float]:
+    return 100 * numerator / denominator, numerator, denominator
+
+
+EXPECTED = {
+    # (indicateur, perimetre, annee, ventilation): (valeur, numerateur, denominateur)
+    ("e08_alim_bio_pct", FIXTURE_SIREN, 2022, ""): _share(2721.32, 13642.64),
+    ("e08_alim_siqo_pct", FIXTURE_SIREN, 2022, ""): _share(1820.22, 13642.64),
+    ("e08_alim_egalim_pct", FIXTURE_SIREN, 2022, ""): _share(6361.76, 13642.64),
+    ("e08_alim_local_pct", FIXTURE_SIREN, 2022, ""): _share(6361.76, 13642.64),
+    ("e08_alim_regional_pct", FIXTURE_SIREN, 2022, ""): _share(2721.32, 13642.64),
+    ("e08_alim_agglo_pct", FIXTURE_SIREN, 2022, ""): _share(1820.22, 13642.64),
+    ("e08_alim_circuit_court_pct", FIXTURE_SIREN, 2022, ""): _share(0, 13642.64),
+    ("e08_alim_bio_pct", FIXTURE_SIREN, 2026, ""): _share(300, 500),
+    ("e08_alim_egalim_pct", FIXTURE_SIREN, 2026, ""): _share(300, 500),
+    ("e08_alim_local_pct", FIXTURE_SIREN, 2026, ""): _share(200, 500),
+    ("e08_alim_circuit_court_pct", FIXTURE_SIREN, 2026, ""): _share(200, 500),
+    ("e08_alim_regional_pct", FIXTURE_SIREN, 2026, ""): _share(200, 500),
+    ("e08_alim_bio_pct", VRA, 2022, ""): _share(180.22, 180.22),
+    ("e08_alim_bio_pct", "TOUS", 2022, ""): _share(2901.54, 13822.86),
+    ("e08_alim_egalim_pct", "TOUS", 2022, ""): _share(6541.98, 13822.86),
+    ("e08_alim_bio_pct", "TOUS", 2026, ""): _share(600, 800),
+    ("e08_alim_circuit_court_pct", "TOUS", 2026, ""): _share(300, 800),
+    ("e08_alim_bio_pct", VRA, 2024, ""): _share(1000, 3000),
+    ("e08_alim_siqo_pct", VRA, 2024, ""): _share(600, 3000),
+    ("e08_alim_egalim_pct", VRA, 2024, ""): _share(2450, 3000),
+    ("e08_alim_local_pct", VRA, 2024, ""): _share(1300, 3000),
+    ("e08_alim_circuit_court_pct", VRA, 2024, ""): _share(200, 3000),
+    ("e08_alim_regional_pct", VRA, 2024, ""): _share(900, 3000),
+    ("e08_alim_agglo_pct", "TOUS", 2024, ""): _share(700, 3000),
+    ("e08_alim_viandes_poissons_egalim_pct", VRA, 2024, "famille_produits=VIANDES_VOLAILLES"): _share(1000, 1400),
+    ("e08_alim_viandes_poissons_egalim_pct", VRA, 2024, "famille_produits=PRODUITS_DE_LA_MER"): _share(300, 450),
+    ("e08_menus_vegetariens_pct", VRA, 2024, ""): _share(320, 870),
+    ("e08_menus_vegetariens_pct", "TOUS", 2024, ""): _share(320, 870),
+}
+
+
+def test_kitchen_night_computes_the_hand_computed_values(kitchen_night):
+    status, values, _files, _quarantine = kitchen_night
+    assert status == 0
+    for key, expected in EXPECTED.items():
+        assert key in values, key
+        valeur, numerateur, denominateur, _motif = values[key]
+        assert float(valeur) == pytest.approx(expected[0], abs=TOLERANCE), key
+        assert (float(numerateur), float(denominateur)) == pytest.approx(expected[1:], abs=TOLERANCE), key
+
+
+def test_kitchen_night_emits_every_row_and_says_why_a_value_is_missing(kitchen_night):
+    _status, values, _files, _quarantine = kitchen_night
+    # Purchases: 2022, 2024, 2026 x {210100343, VRA, TOUS}; menus: 2024 only.
+    for perimetre in (FIXTURE_SIREN, VRA, "TOUS"):
+        for annee in (2022, 2024, 2026):
+            assert ("e08_alim_bio_pct", perimetre, annee, "") in values
+        assert ("e08_menus_vegetariens_pct", perimetre, 2024, "") in values
+    assert not any(key[0] == "e08_menus_vegetariens_pct" and key[2] != 2024 for key in values)
+    valeur, _n, denominateur, motif = values[("e08_alim_bio_pct", FIXTURE_SIREN, 2024, "")]
+    assert valeur is None and denominateur == 0 and motif == "dénominateur vide : aucun achat alimentaire daté de l'année"
+    valeur, *_rest, motif = values[("e08_alim_viandes_poissons_egalim_pct", FIXTURE_SIREN, 2022,
+                                    "famille_produits=VIANDES_VOLAILLES")]
+    assert valeur is None and motif == "dénominateur vide : aucun achat de cette famille daté de l'année"
+    assert values[("e08_menus_vegetariens_pct", FIXTURE_SIREN, 2024, "")][0] is None
+
+
+def test_kitchen_night_loads_a_file_once_and_quarantines_the_impossible_date(kitchen_night):
+    _status, _values, files, quarantine = kitchen_night
+    assert files["cuisine/achats/achats_cuisine_centrale_2024.csv"] == ("charge", 9, 1)
+    assert "cuisine/achats/achats_cuisine_centrale_2024_renvoi.csv" not in files  # déjà chargé: nothing stored
+    assert quarantine == [("cuisine/achats/achats_cuisine_centrale_2024.csv", 11, "date",
+                           "ligne 11, colonne date : « 2024-02-30 » n'est pas une date du calendrier")]
+
+
+# ---------------------------------------------------------------- the demo's calibration
+
+SPASER_2022_KITCHEN = {"e08_alim_bio_pct": 25.70, "e08_alim_siqo_pct": 12.42, "e08_alim_local_pct": 11.0}
+
+
+def test_demo_kitchen_reproduces_the_spaser_2022_figures(admin_url, tmp_path):
+    demo = tmp_path / "demo"
+    summary = write_demo_inbox(demo)
+    inbox = tmp_path / "inbox"
+    for folder in (ACHATS_DIR, MENUS_DIR):
+        shutil.copytree(demo / folder, inbox / folder)
+    kitchen_files = {name: count for name, count in summary["files"].items() if name.startswith("cuisine/")}
+    assert len(kitchen_files) == 8 and all(count > 2_000 for count in kitchen_files.values())
+
+    with fresh_warehouse(admin_url, tmp_path / "home") as url:
+        assert main(["run", "--inbox", str(inbox)]) == 0
+        with psycopg.connect(url) as conn:
+            figures = dict(conn.execute(
+                "select indicateur_id, valeur from marts.fct_indicateurs where perimetre = %s and annee = 2022"
+                " and ventilation = '' and indicateur_id = any(%s)", (VRA, list(SPASER_2022_KITCHEN))).fetchall())
+            meals_per_school_day = conn.execute(
+                "select avg(repas) from (select date_menu, sum(nb_repas) as repas from marts.fct_menus"
+                " where annee_menu = 2022 group by date_menu having count(*) > 20) as jours").fetchone()[0]
+            nb_quarantaine = conn.execute("select count(*) from raw.quarantaine").fetchone()[0]
+    assert nb_quarantaine == 0
+    for indicator, expected in SPASER_2022_KITCHEN.items():
+        assert abs(float(figures[indicator]) - expected) <= 0.5, (indicator, figures[indicator])
+    assert 5_500 <= meals_per_school_day <= 6_500
