@@ -4,8 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from extract.decp import DecpSource
+from extract.fop import FichesOperationSource
+from extract.insertion import InsertionHeuresSource
 from extract.loader import matches_patterns
 from extract.marches import ConsultationsSource, OffresSource
+from extract.registre import GesTerritoireSource, RegistreActivitesSource, RegistreAgecSource
 from extract.sirene import SireneEtablissementsSource, SireneUnitesLegalesSource
 
 SOURCES = {
@@ -16,21 +19,22 @@ SOURCES = {
         OffresSource(),
         SireneEtablissementsSource(),
         SireneUnitesLegalesSource(),
+        InsertionHeuresSource(),
+        RegistreActivitesSource(),
+        RegistreAgecSource(),
+        FichesOperationSource(),
+        GesTerritoireSource(),
     )
 }
 
 # Folders of ../shared/spec/sources.md that no extractor reads yet: their files are reported as
 # awaiting support rather than as misplaced.
 PLANNED_FOLDERS = (
-    "ged/fop",
     "finance/mandats",
     "finance/titres",
     "cuisine/achats",
     "cuisine/menus",
-    "insertion/heures",
-    "registre/activites",
     "registre/fournisseurs",
-    "registre/agec",
     "referentiels",
 )
 

@@ -12,6 +12,22 @@ with annees as (
     select 'marches.consultations', annee_cloture from {{ ref('int_marches__lots_courants') }}
     union
     select 'marches.offres', annee_depot from {{ ref('int_marches__offres_courantes') }}
+    -- insertion hours by month, contracts by their start, exits by their date
+    union
+    select 'insertion.heures', annee_mois from {{ ref('int_insertion__heures_courantes') }}
+    union
+    select 'insertion.heures', annee_debut_contrat from {{ ref('int_insertion__heures_courantes') }}
+    union
+    select 'insertion.heures', annee_sortie from {{ ref('int_insertion__heures_courantes') }}
+    union
+    select 'registre.activites', annee_activite from {{ ref('int_registre__activites_courantes') }}
+    union
+    select 'registre.agec', annee from {{ ref('int_registre__agec_courantes') }}
+    -- fiches opération by the launch year of their consultation (else their validation year)
+    union
+    select 'ged.fop', annee_lancement from {{ ref('int_ged__fiches_courantes') }}
+    union
+    select 'referentiels.ges_territoire', annee from {{ ref('int_referentiels__ges_territoire_courant') }}
 )
 
 select {{ surrogate_key(['source', 'annee']) }} as source_annee_cle, source, annee

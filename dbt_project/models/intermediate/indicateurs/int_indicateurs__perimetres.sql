@@ -6,8 +6,18 @@ with acheteurs as (
     select acheteur_siret from {{ ref('stg_marches__lots') }}
     union
     select acheteur_siret from {{ ref('stg_marches__offres') }}
+    union
+    select acheteur_siret from {{ ref('stg_insertion__heures') }}
+    union
+    select acheteur_siret from {{ ref('stg_ged__fiches_operation') }}
+    union
+    select siret from {{ ref('stg_registre__agec') }}
 )
 
 select distinct left(acheteur_siret, 9) as perimetre from acheteurs
+union
+-- The SPASER team's register and the territory's inventory belong to the SPASER's carrier (VRA).
+select {{ siren_porteur_spaser() }} where exists (select 1 from {{ ref('stg_registre__activites') }})
+    or exists (select 1 from {{ ref('stg_referentiels__ges_territoire') }})
 union
 select 'TOUS'
