@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     indicateurs.add_argument("--output", type=Path, help="fichier de sortie (défaut : sortie standard)")
     indicateurs.add_argument("--annee", type=int, help="limiter à une année")
     indicateurs.set_defaults(handler=_export_indicateurs)
+    agec = exports.add_parser("agec", help="déclaration annuelle AGEC (art. 58) au format national, un fichier par acheteur")
+    agec.add_argument("--annee", type=int, required=True, help="année civile des dépenses")
+    agec.add_argument("--output", type=Path, help="dossier de sortie (défaut : $SPASER_HOME/exports/agec)")
+    agec.set_defaults(handler=_export_agec)
 
     quarantaine = commands.add_parser("quarantaine", help="liste les enregistrements en quarantaine et leurs motifs")
     quarantaine.add_argument("--source", help="par exemple marches/decp")
@@ -128,6 +132,29 @@ def _export_indicateurs(args: argparse.Namespace) -> int:
     if args.output:
         print(f"{len(rows)} valeur(s) écrite(s) dans {args.output}", file=sys.stderr)
     return 0
+
+
+def _export_agec(args: argparse.Namespace) -> int:
+    from spaser.agec import export_declarations
+    from spaser.config import exports_dir
+    from spaser.warehouse import connect
+
+    output = args.output or exports_dir() / "agec"
+    with connect() as conn:
+        results = export_declarations(conn, args.annee, output)
+    if not results:
+        print(f"Aucune déclaration AGEC publiée pour {args.annee}.", file=sys.stderr)
+        return 1
+    status = 0
+    for path, errors in results.items():
+        if errors:
+            status = 1
+            print(f"{path.name} : non conforme au schéma national, fichier non livré :", file=sys.stderr)
+            for error in errors:
+                print(f"  {error}", file=sys.stderr)
+        else:
+            print(f"{path} : conforme au schéma national de déclaration AGEC v0.1.0", file=sys.stderr)
+    return status
 
 
 def _quarantaine(args: argparse.Namespace) -> int:
