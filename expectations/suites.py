@@ -80,6 +80,8 @@ ACTIVITES_REGISTRE = YearAxis("fct_activites", "annee_activite")
 DECLARATIONS_AGEC = YearAxis("fct_declarations_agec", "annee")
 FICHES_OPERATION = YearAxis("fct_fiches_operation", "annee_lancement")
 INVENTAIRE_GES = YearAxis("fct_ges_territoire", "annee")
+# e02 is computed for every year any indicator has.
+ANNEES_INDICATEURS = YearAxis("fct_indicateurs", "annee")
 
 # The indicators the marts must deliver, each with the years it must cover. Adding an indicator
 # is one line here; adding a source adds a YearAxis and, when it names buyers, a PERIMETRE_SOURCES
@@ -140,7 +142,7 @@ EXPECTED_INDICATORS: dict[str, YearAxis] = {
     "e09_nb_mp_critere_carbone": MARCHES_NOTIFIES,
     "e10_mp_btp_reemploi_pct": MARCHES_NOTIFIES,
     "e09_ges_territoire_ktco2e": INVENTAIRE_GES,
-    "e02_indicateurs_automatises_pct": MARCHES_NOTIFIES,
+    "e02_indicateurs_automatises_pct": ANNEES_INDICATEURS,
 }
 
 # Marts naming the buyers of the loaded sources: (table, SIREN column).

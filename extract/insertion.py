@@ -65,14 +65,14 @@ class InsertionHeuresSource(RowSource):
     )
 
     def __init__(self, pseudonymiser: Pseudonymiser | None = None) -> None:
-        self._pseudonymiser = pseudonymiser
+        self._given = pseudonymiser
+        self.pseudonymiser = pseudonymiser
 
-    @property
-    def pseudonymiser(self) -> Pseudonymiser:
-        # Read when the first file is extracted, not at import: the DAG imports every source.
-        if self._pseudonymiser is None:
-            self._pseudonymiser = Pseudonymiser(pseudonymisation_key())
-        return self._pseudonymiser
+    def read(self, path):
+        # The key is read for every file, not at import nor once per process: the registry's
+        # source instance lives as long as the process, which may serve several SPASER_HOMEs.
+        self.pseudonymiser = self._given or Pseudonymiser(pseudonymisation_key())
+        return super().read(path)
 
     def row_violations(self, values: dict[str, Any]) -> list[Violation]:
         violations = []

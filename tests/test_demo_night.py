@@ -9,6 +9,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from expectations.suites import EXPECTED_INDICATORS
 from spaser.cli import main
 from tests.conftest import fresh_warehouse
 
@@ -85,7 +86,7 @@ def test_the_night_succeeds_and_says_what_it_did(demo_night):
     assert summary["succes"] is True
     assert summary["fichiers"]["charges"] > 0 and summary["fichiers"]["rejetes"] == 0
     assert summary["lignes_chargees"] > 1000
-    assert summary["indicateurs"]["nb_indicateurs"] == 24
+    assert summary["indicateurs"]["nb_indicateurs"] == len(EXPECTED_INDICATORS)
     assert all(gate["succes"] for gate in summary["controles"].values())
     assert (demo_night["home"] / "exports" / "indicateurs.csv").exists()
     assert (demo_night["home"] / "site" / "qualite" / "index.html").exists()
