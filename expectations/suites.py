@@ -77,6 +77,13 @@ LOTS_CLOTURES = YearAxis("fct_lots", "annee_cloture")
 OFFRES_DEPOSEES = YearAxis("fct_offres", "annee_depot")
 ACHATS_ALIMENTAIRES = YearAxis("fct_achats_alimentaires", "annee_achat")
 MENUS_SERVIS = YearAxis("fct_menus", "annee_menu")
+HEURES_INSERTION = YearAxis("fct_heures_insertion", "annee_mois")
+ACTIVITES_REGISTRE = YearAxis("fct_activites", "annee_activite")
+DECLARATIONS_AGEC = YearAxis("fct_declarations_agec", "annee")
+FICHES_OPERATION = YearAxis("fct_fiches_operation", "annee_lancement")
+INVENTAIRE_GES = YearAxis("fct_ges_territoire", "annee")
+# e02 is computed for every year any indicator has.
+ANNEES_INDICATEURS = YearAxis("fct_indicateurs", "annee")
 
 # The indicators the marts must deliver, each with the years it must cover. Adding an indicator
 # is one line here; adding a source adds a YearAxis and, when it names buyers, a PERIMETRE_SOURCES
@@ -115,6 +122,38 @@ EXPECTED_INDICATORS: dict[str, YearAxis] = {
     "e08_alim_regional_pct": ACHATS_ALIMENTAIRES,
     "e08_alim_agglo_pct": ACHATS_ALIMENTAIRES,
     "e08_menus_vegetariens_pct": MENUS_SERVIS,
+    "e05_heures_insertion": HEURES_INSERTION,
+    "e05_nb_beneficiaires": HEURES_INSERTION,
+    "e05_nb_entreprises_insertion": HEURES_INSERTION,
+    "e05_public_feminin_pct": HEURES_INSERTION,
+    "e05_seniors_pct": HEURES_INSERTION,
+    "e05_nb_contrats_signes": HEURES_INSERTION,
+    "e05_acces_emploi_durable_pct": HEURES_INSERTION,
+    "e01_nb_instances": ACTIVITES_REGISTRE,
+    "e01_nb_referentiels": ACTIVITES_REGISTRE,
+    "e03_nb_agents_formes": ACTIVITES_REGISTRE,
+    "e04_nb_actions_communication": ACTIVITES_REGISTRE,
+    "e10_nb_segments_duree_vie": ACTIVITES_REGISTRE,
+    "e10_operations_reemploi": ACTIVITES_REGISTRE,
+    "e11_nb_reunions_partenariales": ACTIVITES_REGISTRE,
+    "e11_nb_actions_programmees": ACTIVITES_REGISTRE,
+    "e11_nb_partenaires_impliques": ACTIVITES_REGISTRE,
+    "e11_actions_portees_partenaires_pct": ACTIVITES_REGISTRE,
+    "e12_nb_entreprises_accompagnees": ACTIVITES_REGISTRE,
+    "e13_nb_entreprises_sensibilisees": ACTIVITES_REGISTRE,
+    "e13_nb_telechargements_outils": ACTIVITES_REGISTRE,
+    "e10_agec_famille_pct": DECLARATIONS_AGEC,
+    "e10_agec_moyenne_pct": DECLARATIONS_AGEC,
+    "e03_nb_consultations_sourcing": FICHES_OPERATION,
+    "e07_egalite_fh_questionnee_pct": LOTS_LANCES,
+    "e07_nb_besoin_repense_egalite_fh": FICHES_OPERATION,
+    "e09_nb_consultations_label": FICHES_OPERATION,
+    "e09_nb_consultations_sans_pe": FICHES_OPERATION,
+    "e08_mp_cout_global_pct": MARCHES_NOTIFIES,
+    "e09_nb_mp_critere_carbone": MARCHES_NOTIFIES,
+    "e10_mp_btp_reemploi_pct": MARCHES_NOTIFIES,
+    "e09_ges_territoire_ktco2e": INVENTAIRE_GES,
+    "e02_indicateurs_automatises_pct": ANNEES_INDICATEURS,
 }
 
 # Marts naming the buyers of the loaded sources: (table, SIREN column).
@@ -124,6 +163,9 @@ PERIMETRE_SOURCES = (
     ("fct_offres", "acheteur_siren"),
     ("fct_achats_alimentaires", "acheteur_siren"),
     ("fct_menus", "acheteur_siren"),
+    ("fct_heures_insertion", "acheteur_siren"),
+    ("fct_fiches_operation", "acheteur_siren"),
+    ("fct_declarations_agec", "acheteur_siren"),
 )
 
 # Raw rows that feed the indicators: when one exists, an empty fct_indicateurs is a failure.
@@ -133,6 +175,10 @@ INDICATOR_RAW_DATA = (
     "select 1 from raw.marches_offres",
     "select 1 from raw.cuisine_achats",
     "select 1 from raw.cuisine_menus",
+    "select 1 from raw.insertion_heures",
+    "select 1 from raw.registre_activites",
+    "select 1 from raw.registre_agec",
+    "select 1 from raw.ged_fop",
 )
 
 
@@ -367,6 +413,61 @@ def raw_cuisine_menus_suite() -> gx.ExpectationSuite:
     ])
 
 
+PSEUDONYME_REGEX = r"^[0-9a-f]{64}$"
+TRANCHES_AGE = ("moins_de_26_ans", "de_26_a_49_ans", "50_ans_et_plus")
+SORTIES_INSERTION = ("emploi_durable", "emploi_transition", "formation", "autre", "inconnue")
+
+
+def raw_insertion_heures_suite() -> gx.ExpectationSuite:
+    return _suite("raw.insertion_heures", [
+        *_lineage(),
+        *_not_null("acheteur_siret", "entreprise_siret", "beneficiaire_pseudo", "mois", "heures"),
+        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siret", regex=SIRET_REGEX),
+        gxe.ExpectColumnValuesToMatchRegex(column="entreprise_siret", regex=SIRET_REGEX),
+        # The platform's id never reaches the warehouse: only its keyed HMAC-SHA256.
+        gxe.ExpectColumnValuesToMatchRegex(column="beneficiaire_pseudo", regex=PSEUDONYME_REGEX),
+        _in_set("sexe", ("F", "M")),
+        _in_set("tranche_age", TRANCHES_AGE),
+        _in_set("sortie_type", SORTIES_INSERTION),
+        _at_least("heures", 0),
+        _plausible_date("mois"),
+    ])
+
+
+def raw_registre_activites_suite() -> gx.ExpectationSuite:
+    return _suite("raw.registre_activites", [
+        *_lineage(), *_not_null("date", "type"), _plausible_date("date"),
+        gxe.ExpectColumnValuesToBeBetween(column="taux", min_value=0, max_value=100),
+    ])
+
+
+def raw_registre_agec_suite() -> gx.ExpectationSuite:
+    return _suite("raw.registre_agec", [
+        *_lineage(), *_not_null("annee", "siret", "type_produit_acquis", "montant_total"),
+        gxe.ExpectColumnValuesToMatchRegex(column="siret", regex=SIRET_REGEX),
+        _at_least("montant_total", 0),
+        _no_rows(
+            "les montants réemploi, don et recyclés ne dépassent pas le montant total",
+            "select * from {batch} where montant_reemploi_et_reutilisation + montant_produits_issus_don"
+            " + montant_produits_recycles > montant_total",
+        ),
+    ])
+
+
+def raw_ged_fop_suite() -> gx.ExpectationSuite:
+    return _suite("raw.ged_fop", [
+        *_lineage(), *_not_null("acheteur_siret", "id_consultation", "date_validation", "familles_agec", "autres"),
+        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siret", regex=SIRET_REGEX),
+        _plausible_date("date_validation"),
+    ])
+
+
+def raw_referentiels_ges_territoire_suite() -> gx.ExpectationSuite:
+    return _suite("raw.referentiels_ges_territoire", [
+        *_lineage(), *_not_null("annee", "secteur", "emissions_ktco2e"), _at_least("emissions_ktco2e", 0),
+    ])
+
+
 RAW_SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {
     "fichiers": raw_fichiers_suite,
     "quarantaine": raw_quarantaine_suite,
@@ -378,6 +479,11 @@ RAW_SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {
     "sirene_unites_legales": raw_sirene_unites_legales_suite,
     "cuisine_achats": raw_cuisine_achats_suite,
     "cuisine_menus": raw_cuisine_menus_suite,
+    "insertion_heures": raw_insertion_heures_suite,
+    "registre_activites": raw_registre_activites_suite,
+    "registre_agec": raw_registre_agec_suite,
+    "ged_fop": raw_ged_fop_suite,
+    "referentiels_ges_territoire": raw_referentiels_ges_territoire_suite,
 }
 
 
@@ -630,6 +736,42 @@ def indicator_mart_suite(table: str) -> gx.ExpectationSuite:
     return _suite(f"marts.{table}", [_columns_present(INDICATOR_MART_COLUMNS), *_indicator_rows()])
 
 
+def fct_heures_insertion_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_heures_insertion", [
+        *_primary_key("heure_cle"),
+        *_not_null("acheteur_siren", "beneficiaire_pseudo", "annee_mois", "territoire"),
+        gxe.ExpectColumnValuesToMatchRegex(column="beneficiaire_pseudo", regex=PSEUDONYME_REGEX),
+        _in_set("territoire", TERRITOIRES),
+        _in_set("tranche_age", TRANCHES_AGE),
+        _year_of("mois", "annee_mois"),
+        _not_empty_while("fct_heures_insertion n'est pas vide quand raw.insertion_heures contient des heures",
+                         "select 1 from raw.insertion_heures"),
+    ])
+
+
+def fct_activites_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_activites", [
+        *_primary_key("activite_cle"), *_not_null("date_activite", "type_activite"),
+        _year_of("date_activite", "annee_activite"),
+    ])
+
+
+def fct_declarations_agec_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_declarations_agec", [
+        *_primary_key("agec_cle"), *_not_null("annee", "acheteur_siret", "type_produit_acquis"),
+    ])
+
+
+def fct_fiches_operation_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_fiches_operation", [
+        *_primary_key("consultation_cle"), *_not_null("acheteur_siren", "annee_lancement"),
+    ])
+
+
+def fct_ges_territoire_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_ges_territoire", [*_primary_key("ges_cle"), _at_least("emissions_ktco2e", 0)])
+
+
 CORE_MART_SUITES: dict[str, Callable[[str], gx.ExpectationSuite]] = {
     "dim_acheteurs": dim_acheteurs_suite,
     "dim_entreprises": dim_entreprises_suite,
@@ -640,5 +782,10 @@ CORE_MART_SUITES: dict[str, Callable[[str], gx.ExpectationSuite]] = {
     "fct_indicateurs": fct_indicateurs_suite,
     "fct_achats_alimentaires": fct_achats_alimentaires_suite,
     "fct_menus": fct_menus_suite,
+    "fct_heures_insertion": fct_heures_insertion_suite,
+    "fct_activites": fct_activites_suite,
+    "fct_declarations_agec": fct_declarations_agec_suite,
+    "fct_fiches_operation": fct_fiches_operation_suite,
+    "fct_ges_territoire": fct_ges_territoire_suite,
 }
 INDICATOR_MART_PREFIX = "ind_"

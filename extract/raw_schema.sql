@@ -202,3 +202,104 @@ create table if not exists raw.cuisine_menus (
     nb_repas        integer not null,
     vegetarien      boolean not null
 );
+
+-- insertion/heures: one row per beneficiary, contract and month. Pseudonymised at extraction
+-- (extract/insertion.py): the platform's beneficiaire_id and the birth date never reach PostgreSQL;
+-- beneficiaire_pseudo is their keyed HMAC-SHA256, tranche_age the age band on 1 January of the
+-- year of `mois`.
+create table if not exists raw.insertion_heures (
+    _load_id        bigint not null,
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    acheteur_siret  text not null,
+    id_marche       text,
+    entreprise_siret text not null,
+    beneficiaire_pseudo text not null check (beneficiaire_pseudo ~ '^[0-9a-f]{64}$'),
+    sexe            text check (sexe in ('F', 'M')),
+    tranche_age     text check (tranche_age in ('moins_de_26_ans', 'de_26_a_49_ans', '50_ans_et_plus')),
+    statut          text,
+    contrat_type    text,
+    date_debut_contrat date,
+    mois            date not null,              -- first day of the month of the hours
+    heures          numeric not null check (heures >= 0),
+    date_sortie     date,
+    sortie_type     text
+);
+
+-- registre/activites: the SPASER team's register, one row per event.
+create table if not exists raw.registre_activites (
+    _load_id        bigint not null,
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    "date"          date not null,
+    "type"          text not null,
+    libelle         text,
+    public_cible    text,
+    porteur         text,
+    nb_participants integer,
+    quantite        integer,
+    taux            numeric,
+    entreprise_siret text
+);
+
+-- registre/agec: AGEC statements (official declaration columns, plus the supplier).
+create table if not exists raw.registre_agec (
+    _load_id        bigint not null,
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    annee           integer not null,
+    siret           text not null,
+    raison_sociale  text,
+    type_produit_acquis text not null,
+    montant_total   numeric not null,
+    montant_reemploi_et_reutilisation numeric not null,
+    montant_produits_issus_don numeric not null,
+    montant_produits_recycles numeric not null,
+    commentaires    text,
+    fournisseur_siret text
+);
+
+-- ged/fop: one fiche opération per consultation; unknown keys kept whole in `autres`.
+create table if not exists raw.ged_fop (
+    _load_id        bigint not null,
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    acheteur_siret  text not null,
+    id_consultation text not null,
+    date_validation date not null,
+    segment         text,
+    sourcing_realise boolean,
+    clause_insertion_etudiee boolean,
+    clause_insertion_retenue boolean,
+    egalite_fh_questionnee boolean,
+    besoin_repense_egalite_fh boolean,
+    clause_environnementale boolean,
+    critere_environnemental boolean,
+    cout_global     boolean,
+    critere_carbone boolean,
+    label_exige     boolean,
+    exigence_sans_perturbateurs_endocriniens boolean,
+    clause_reemploi_biosources boolean,
+    familles_agec   jsonb not null,
+    autres          jsonb not null
+);
+
+-- referentiels/ges_territoire: the territory's yearly greenhouse-gas inventory by sector.
+create table if not exists raw.referentiels_ges_territoire (
+    _load_id        bigint not null,
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    annee           integer not null,
+    secteur         text not null,
+    emissions_ktco2e numeric not null
+);

@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     indicateurs.add_argument("--output", type=Path, help="fichier de sortie (défaut : sortie standard)")
     indicateurs.add_argument("--annee", type=int, help="limiter à une année")
     indicateurs.set_defaults(handler=_export_indicateurs)
+    agec = exports.add_parser("agec", help="déclaration annuelle AGEC (art. 58) au format national, un fichier par acheteur")
+    agec.add_argument("--annee", type=int, required=True, help="année civile des dépenses")
+    agec.add_argument("--output", type=Path, help="dossier de sortie (défaut : $SPASER_HOME/exports/agec)")
+    agec.set_defaults(handler=_export_agec)
 
     donut = exports.add_parser("donut", help="indicateurs pour le débat d'orientation budgétaire (Donut)")
     donut.add_argument("--annee", type=int, required=True, help="dernière année exportée (depuis 2022)")
@@ -167,6 +171,28 @@ def _roles(args: argparse.Namespace) -> int:
               "faites exécuter `spaser roles --sql` par l'administrateur.", file=sys.stderr)
         return 1
     return 0
+
+def _export_agec(args: argparse.Namespace) -> int:
+    from spaser.agec import export_declarations
+    from spaser.config import exports_dir
+    from spaser.warehouse import connect
+
+    output = args.output or exports_dir() / "agec"
+    with connect() as conn:
+        results = export_declarations(conn, args.annee, output)
+    if not results:
+        print(f"Aucune déclaration AGEC publiée pour {args.annee}.", file=sys.stderr)
+        return 1
+    status = 0
+    for path, errors in results.items():
+        if errors:
+            status = 1
+            print(f"{path.name} : non conforme au schéma national, fichier non livré :", file=sys.stderr)
+            for error in errors:
+                print(f"  {error}", file=sys.stderr)
+        else:
+            print(f"{path} : conforme au schéma national de déclaration AGEC v0.1.0", file=sys.stderr)
+    return status
 
 
 def _quarantaine(args: argparse.Namespace) -> int:

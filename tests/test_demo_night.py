@@ -30,6 +30,22 @@ SPASER_2022 = {
     ("e06_nb_marches_reserves_en_cours", VRA, ""): 1,
     ("e06_nb_marches_insertion_en_cours", VRA, ""): 13,
     ("e13_nb_courriers_reserves", VRA, ""): 26,
+    # insertion platform, SPASER register, AGEC statements (spaser/demo/engagements.py)
+    ("e05_heures_insertion", "TOUS", ""): 30637,
+    ("e05_heures_insertion", VRA, ""): 15539,
+    ("e05_nb_beneficiaires", "TOUS", ""): 87,
+    ("e05_nb_contrats_signes", "TOUS", ""): 94,
+    ("e05_nb_entreprises_insertion", "TOUS", "territoire=departement"): 155,
+    ("e05_nb_entreprises_insertion", "TOUS", "territoire=agglo"): 110,
+    ("e05_acces_emploi_durable_pct", "TOUS", ""): 83,
+    ("e05_acces_emploi_durable_pct", VRA, ""): 83,
+    ("e05_public_feminin_pct", VRA, ""): 29,
+    ("e05_seniors_pct", VRA, ""): 17,
+    ("e10_agec_moyenne_pct", VRA, ""): 18,
+    ("e11_nb_reunions_partenariales", VRA, ""): 4,
+    ("e12_nb_entreprises_accompagnees", VRA, "mesure=ateliers"): 5,
+    ("e01_nb_instances", VRA, "type_instance=COPIL"): 1,
+    ("e01_nb_instances", VRA, "type_instance=COTECH"): 1,
 }
 
 

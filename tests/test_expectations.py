@@ -56,6 +56,13 @@ MART_TABLES = {
     " nb_repas integer, vegetarien boolean, source_fichier text",
     "ind_e05_insertion": "indicateur_id text, perimetre text, annee integer, ventilation text, valeur numeric,"
     " numerateur numeric, denominateur numeric",
+    "fct_heures_insertion": "heure_cle text, acheteur_siren text, beneficiaire_pseudo text, annee_mois integer,"
+    " mois date, territoire text, tranche_age text",
+    "fct_activites": "activite_cle text, date_activite date, annee_activite integer, type_activite text",
+    "fct_declarations_agec": "agec_cle text, annee integer, acheteur_siret text, acheteur_siren text,"
+    " type_produit_acquis text",
+    "fct_fiches_operation": "consultation_cle text, acheteur_siren text, annee_lancement integer",
+    "fct_ges_territoire": "ges_cle text, annee integer, emissions_ktco2e numeric",
 }
 
 
@@ -109,6 +116,14 @@ def _fill_marts(conn: psycopg.Connection, schema: str, buyer_name: str = "Valenc
         " 'pas_de_donnees', 'première année de l''historique')",
         (f"e03_nb_nouveaux_fournisseurs|TOUS|{YEAR - 1}|", YEAR - 1),
     )
+    # e02 covers every year of fct_indicateurs, this earlier one included.
+    for perimetre in ("TOUS", VRA):
+        conn.execute(
+            f"insert into {schema}.fct_indicateurs (indicateur_cle, indicateur_id, libelle, perimetre, annee,"
+            " ventilation, valeur, numerateur, denominateur, unite, statut) values (%s,"
+            " 'e02_indicateurs_automatises_pct', 'libellé', %s, %s, '', 50, 1, 2, 'pourcentage', 'calcule')",
+            (f"e02_indicateurs_automatises_pct|{perimetre}|{YEAR - 1}|", perimetre, YEAR - 1),
+        )
     conn.execute(
         f"insert into {schema}.ind_e05_insertion values ('e05_nb_mp_clause_sociale', 'TOUS', {YEAR}, '', 1, null, null)"
     )
@@ -289,6 +304,13 @@ def test_every_expected_indicator_is_in_the_catalogue_with_the_source_of_its_yea
         suites.OFFRES_DEPOSEES: "marches.offres",
         suites.ACHATS_ALIMENTAIRES: "cuisine.achats",
         suites.MENUS_SERVIS: "cuisine.menus",
+
+        suites.HEURES_INSERTION: "insertion.heures",
+        suites.ACTIVITES_REGISTRE: "registre.activites",
+        suites.DECLARATIONS_AGEC: "registre.agec",
+        suites.FICHES_OPERATION: "ged.fop",
+        suites.INVENTAIRE_GES: "referentiels.ges_territoire",
+        suites.ANNEES_INDICATEURS: "catalogue",
     }
     for indicator_id, axis in suites.EXPECTED_INDICATORS.items():
         assert source_of_axis[axis] in catalogue[indicator_id]["sources"], indicator_id

@@ -323,8 +323,11 @@ def test_unexpected_entries_are_reported_and_left_in_place(inbox):
 
     messages = unexpected_entries(inbox)
 
-    assert set(SOURCES) >= {"marches/decp", "marches/consultations", "marches/offres",
-                            "referentiels/sirene_etablissements", "referentiels/sirene_unites_legales"}
+    assert set(SOURCES) == {"marches/decp", "marches/consultations", "marches/offres",
+                            "referentiels/sirene_etablissements", "referentiels/sirene_unites_legales",
+                            "cuisine/achats", "cuisine/menus",
+                            "insertion/heures", "registre/activites", "registre/agec", "ged/fop",
+                            "referentiels/ges_territoire"}
     assert messages == [
         "divers/notes.txt : dossier inconnu, fichier laissé en place",
         "finance/mandats/2022.csv : source pas encore prise en charge, fichier laissé en place",

@@ -20,7 +20,7 @@
     ) as annees
     {% if ventilation_key -%}
     cross join (
-        values {% for value in ventilation_values(ventilation_key) %}('{{ value }}'){% if not loop.last %}, {% endif %}{% endfor %}
+        values {% for value in ventilation_values(ventilation_key) %}('{{ value | replace("'", "''") }}'){% if not loop.last %}, {% endif %}{% endfor %}
     ) as ventilations (valeur_ventilation)
     {%- else -%}
     cross join (values (null::text)) as ventilations (valeur_ventilation)

@@ -6,6 +6,12 @@
         'taille': ['pme', 'tpe'],
         'mesure': ['nombre', 'montant'],
         'famille_produits': ['VIANDES_VOLAILLES', 'PRODUITS_DE_LA_MER'],
+
+        'type_instance': ['COPIL', 'COTECH', 'COSUI', 'GT'],
+        'public_cible': ['interne', 'elus', 'institutionnels', 'professionnels', 'grand_public'],
+        'type_produit_acquis': agec_categories(),
+        'secteur': ['residentiel', 'tertiaire', 'transport_personnes', 'transport_marchandises', 'agriculture',
+                    'dechets', 'industrie', 'branche_energie'],
     } -%}
     {{ return(values[key]) }}
 {%- endmacro %}
@@ -28,4 +34,36 @@
     NULL (never 0) when the denominator is empty. -#}
 {% macro percentage(numerator, denominator) -%}
     case when {{ denominator }} > 0 then trim_scale(100 * ({{ numerator }})::numeric / ({{ denominator }})) end
+{%- endmacro %}
+
+{#- The 17 AGEC product categories, verbatim from the official declaration schema (v0.1.0), in its
+    order; extract/registre.py reads the same list from the schema file. -#}
+{% macro agec_categories() -%}
+    {{ return([
+        "Produits textiles à l'exception des équipements de protection individuels",
+        "Matériel informatique et téléphonie",
+        "Matériel de reprographie et d'impression",
+        "Consommables d'impression",
+        "Papier",
+        "Fournitures de bureau",
+        "Engins de transport et pièces détachées",
+        "Véhicules et pièces détachées",
+        "Mobilier et aménagement d'intérieur",
+        "Mobilier urbain",
+        "Equipements de collecte de déchets",
+        "Bocaux et flacons",
+        "Articles et équipement sportifs",
+        "Matériel d'entretien des espaces verts",
+        "Bâtiments modulaires ou préfabriqués",
+        "Gros électroménager, y compris appareils professionnels",
+        "Jeux et jouets",
+    ]) }}
+{%- endmacro %}
+
+{#- Indicators whose `mesure` values are their own (the shared 'mesure' list is nombre/montant). -#}
+{% macro mesures_of_indicator() -%}
+    {{ return({
+        'e10_operations_reemploi': ['nombre', 'taux_moyen'],
+        'e12_nb_entreprises_accompagnees': ['accompagnements', 'entreprises', 'ateliers'],
+    }) }}
 {%- endmacro %}

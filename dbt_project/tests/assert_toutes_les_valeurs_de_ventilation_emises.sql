@@ -9,12 +9,18 @@ with lignes as (
 attendu as (
     select
         indicateurs.id as indicateur_id,
+        coalesce(case
+            {% for indicateur_id, mesures in mesures_of_indicator().items() -%}
+            when indicateurs.id = '{{ indicateur_id }}' then {{ mesures | length }}
+            {% endfor -%}
+        end,
         case indicateurs.ventilation
-            {% for key in ['categorie_achat', 'territoire', 'taille', 'mesure'] -%}
+            {% for key in ['categorie_achat', 'territoire', 'taille', 'mesure', 'type_instance', 'public_cible',
+                           'type_produit_acquis', 'secteur'] -%}
             when '{{ key }}' then {{ ventilation_values(key) | length }}
             {% endfor -%}
             else 1
-        end as nb_lignes
+        end) as nb_lignes
     from {{ ref('indicateurs') }} as indicateurs
 ),
 

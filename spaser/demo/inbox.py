@@ -5,6 +5,7 @@ from pathlib import Path
 
 from spaser.demo.calibration import BUYERS, HISTORY_YEAR, YEARS
 from spaser.demo.cuisine import write_kitchen_deliveries
+from spaser.demo.engagements import write_engagement_deliveries
 from spaser.demo.geography import COMMUNES_BY_TERRITORY
 from spaser.demo.markets import build_market_data
 from spaser.demo.writers import (decp_concession, decp_marche, write_consultations, write_decp, write_offers,
@@ -50,6 +51,8 @@ def write_demo_inbox(target: Path, seed: int = 2023) -> dict:
         if any(lot.bids for c in consultations for lot in c.lots):
             write(f"{OFFERS_DIR}/offres_{year}.csv", write_offers, consultations)
 
+    # Before the SIRENE extracts: it registers the companies employing insertion beneficiaries.
+    files.update(write_engagement_deliveries(target, data, seed))
     in_sirene = [company for company in data.registry.companies if company.in_sirene]
     commune_names = {code: name for communes in COMMUNES_BY_TERRITORY.values() for code, name, _w in communes}
     write(f"{ESTABLISHMENTS_DIR}/StockEtablissement_extrait.csv", write_sirene_establishments, in_sirene,

@@ -7,14 +7,25 @@
     'ind_chiffres_cles', 'ind_e03_sourcing', 'ind_e05_insertion', 'ind_e06_ess',
     'ind_e07_non_discrimination', 'ind_e08_environnement', 'ind_e12_filieres_locales', 'ind_e13_tpe_pme',
     'ind_e08_alimentation',
+
+    'ind_e01_gouvernance', 'ind_e03_formation', 'ind_e04_communication', 'ind_e05_heures_insertion',
+    'ind_e07_egalite_fh', 'ind_e08_cout_global', 'ind_e09_climat', 'ind_e10_economie_circulaire',
+    'ind_e11_dynamique_territoriale', 'ind_e12_accompagnement', 'ind_e13_sensibilisation',
 ] %}
-with valeurs as (
+with valeurs_marts as (
     {% for mart in indicator_marts -%}
     select indicateur_id, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif
     from {{ ref(mart) }}
     {% if not loop.last %}union all
     {% endif %}
     {%- endfor %}
+),
+
+-- e02 is computed last, from the catalogue and tonight's values of every other indicator.
+valeurs as (
+    select * from valeurs_marts
+    union all
+    {{ e02_indicateurs_automatises('valeurs_marts') }}
 )
 
 select

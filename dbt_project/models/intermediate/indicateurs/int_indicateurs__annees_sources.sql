@@ -17,6 +17,23 @@ with annees as (
     select 'cuisine.achats', annee from {{ ref('int_cuisine__achats') }}
     union
     select 'cuisine.menus', annee from {{ ref('int_cuisine__menus') }}
+
+    -- insertion hours by month, contracts by their start, exits by their date
+    union
+    select 'insertion.heures', annee_mois from {{ ref('int_insertion__heures_courantes') }}
+    union
+    select 'insertion.heures', annee_debut_contrat from {{ ref('int_insertion__heures_courantes') }}
+    union
+    select 'insertion.heures', annee_sortie from {{ ref('int_insertion__heures_courantes') }}
+    union
+    select 'registre.activites', annee_activite from {{ ref('int_registre__activites_courantes') }}
+    union
+    select 'registre.agec', annee from {{ ref('int_registre__agec_courantes') }}
+    -- fiches opération by the launch year of their consultation (else their validation year)
+    union
+    select 'ged.fop', annee_lancement from {{ ref('int_ged__fiches_courantes') }}
+    union
+    select 'referentiels.ges_territoire', annee from {{ ref('int_referentiels__ges_territoire_courant') }}
 )
 
 select {{ surrogate_key(['source', 'annee']) }} as source_annee_cle, source, annee

@@ -6,6 +6,12 @@ with acheteurs as (
     select acheteur_siret from {{ ref('stg_marches__lots') }}
     union
     select acheteur_siret from {{ ref('stg_marches__offres') }}
+    union
+    select acheteur_siret from {{ ref('stg_insertion__heures') }}
+    union
+    select acheteur_siret from {{ ref('stg_ged__fiches_operation') }}
+    union
+    select siret from {{ ref('stg_registre__agec') }}
 )
 
 select distinct left(acheteur_siret, 9) as perimetre from acheteurs
@@ -14,5 +20,9 @@ union
 select acheteur_siren from {{ ref('int_cuisine__achats') }}
 union
 select acheteur_siren from {{ ref('int_cuisine__menus') }}
+union
+-- The SPASER team's register and the territory's inventory belong to the SPASER's carrier (VRA).
+select {{ siren_porteur_spaser() }} where exists (select 1 from {{ ref('stg_registre__activites') }})
+    or exists (select 1 from {{ ref('stg_referentiels__ges_territoire') }})
 union
 select 'TOUS'

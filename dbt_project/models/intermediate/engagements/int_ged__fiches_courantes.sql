@@ -1,0 +1,44 @@
+-- The current fiche opération of every consultation, with the consultation's launch: a
+-- consultation is launched on the earliest date_lancement of its lots in the market software.
+-- annee_lancement falls back on the fiche's validation year when the consultation is not (yet)
+-- in the market software's export: the fiche is validated before the launch.
+with courantes as (
+    {{ latest_version(ref('stg_ged__fiches_operation'), 'consultation_cle') }}
+),
+
+consultations as (
+    select acheteur_siret, id_consultation, min(date_lancement) as date_lancement
+    from {{ ref('int_marches__lots_courants') }}
+    group by acheteur_siret, id_consultation
+)
+
+select
+    courantes.consultation_cle,
+    courantes.acheteur_siret,
+    left(courantes.acheteur_siret, 9) as acheteur_siren,
+    courantes.id_consultation,
+    courantes.date_validation,
+    consultations.date_lancement,
+    coalesce(
+        extract(year from consultations.date_lancement), extract(year from courantes.date_validation)
+    )::integer as annee_lancement,
+    courantes.segment,
+    courantes.sourcing_realise,
+    courantes.clause_insertion_etudiee,
+    courantes.clause_insertion_retenue,
+    courantes.egalite_fh_questionnee,
+    courantes.besoin_repense_egalite_fh,
+    courantes.clause_environnementale,
+    courantes.critere_environnemental,
+    courantes.cout_global,
+    courantes.critere_carbone,
+    courantes.label_exige,
+    courantes.exigence_sans_perturbateurs_endocriniens,
+    courantes.clause_reemploi_biosources,
+    courantes.familles_agec,
+    courantes.autres,
+    courantes._source_file as source_fichier
+from courantes
+left join consultations
+    on consultations.acheteur_siret = courantes.acheteur_siret
+    and consultations.id_consultation = courantes.id_consultation

@@ -1,0 +1,26 @@
+-- Fiches opération (GED): the purchase-strategy questionnaire of every consultation.
+select
+    consultation_cle::text as consultation_cle,
+    acheteur_siret::text as acheteur_siret,
+    acheteur_siren::text as acheteur_siren,
+    id_consultation::text as id_consultation,
+    date_validation::date as date_validation,
+    date_lancement::date as date_lancement,
+    annee_lancement::integer as annee_lancement,
+    segment::text as segment,
+    sourcing_realise::boolean as sourcing_realise,
+    clause_insertion_etudiee::boolean as clause_insertion_etudiee,
+    clause_insertion_retenue::boolean as clause_insertion_retenue,
+    egalite_fh_questionnee::boolean as egalite_fh_questionnee,
+    besoin_repense_egalite_fh::boolean as besoin_repense_egalite_fh,
+    clause_environnementale::boolean as clause_environnementale,
+    critere_environnemental::boolean as critere_environnemental,
+    cout_global::boolean as cout_global,
+    critere_carbone::boolean as critere_carbone,
+    label_exige::boolean as label_exige,
+    exigence_sans_perturbateurs_endocriniens::boolean as exigence_sans_perturbateurs_endocriniens,
+    clause_reemploi_biosources::boolean as clause_reemploi_biosources,
+    familles_agec::jsonb as familles_agec,
+    autres::jsonb as autres,
+    source_fichier::text as source_fichier
+from {{ ref('int_ged__fiches_courantes') }}

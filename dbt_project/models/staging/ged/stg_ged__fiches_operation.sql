@@ -1,0 +1,26 @@
+-- One row per delivered fiche opération (every delivery; deduplication is intermediate's job).
+select
+    {{ surrogate_key(['_load_id', '_record_number']) }} as fop_enregistrement_cle,
+    {{ surrogate_key(['acheteur_siret', 'id_consultation']) }} as consultation_cle,
+    _load_id,
+    _source_file,
+    _record_number,
+    acheteur_siret,
+    id_consultation,
+    date_validation,
+    segment,
+    sourcing_realise,
+    clause_insertion_etudiee,
+    clause_insertion_retenue,
+    egalite_fh_questionnee,
+    besoin_repense_egalite_fh,
+    clause_environnementale,
+    critere_environnemental,
+    cout_global,
+    critere_carbone,
+    label_exige,
+    exigence_sans_perturbateurs_endocriniens,
+    clause_reemploi_biosources,
+    familles_agec,
+    autres
+from {{ source('ged', 'ged_fop') }}

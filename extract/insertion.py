@@ -1,0 +1,94 @@
+"""``insertion/heures``: insertion hours per beneficiary, contract and month (employment platform).
+
+Personal data of people in difficulty. Nothing identifying reaches PostgreSQL:
+- ``beneficiaire_id`` is replaced, in Python, by its keyed pseudonym ``beneficiaire_pseudo``
+  (``extract.pseudonymisation``);
+- ``date_naissance`` only yields ``tranche_age``, the age band on 1 January of the year of the
+  hours' month (the catalogue's "senior = aged 50 or more on 1 January of the year"), then is
+  dropped;
+- a quarantined row is kept with both cells replaced by a placeholder, and messages never quote
+  them.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from extract.base import Violation
+from extract.pseudonymisation import Pseudonymiser, pseudonymisation_key
+from extract.rows import DATE, DECIMAL, MONTH, SIRET, TEXT, Field, RowSource, enumeration
+
+SORTIES = ("emploi_durable", "emploi_transition", "formation", "autre", "inconnue")
+# Age bands on 1 January of the year of the hours: the indicators need "50 or more"; "under 26"
+# is the other public the clauses target (jeunes).
+UNDER_26, FROM_26_TO_49, SENIOR = "moins_de_26_ans", "de_26_a_49_ans", "50_ans_et_plus"
+AGE_BANDS = (UNDER_26, FROM_26_TO_49, SENIOR)
+SENIOR_AGE = 50
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def age_band(birth: date | None, year: int) -> str | None:
+    if birth is None:
+        return None
+    age = age_on(birth, date(year, 1, 1))
+    if age >= SENIOR_AGE:
+        return SENIOR
+    return UNDER_26 if age < 26 else FROM_26_TO_49
+
+
+class InsertionHeuresSource(RowSource):
+    source = "insertion/heures"
+    raw_table = "raw.insertion_heures"
+    file_patterns = ("*.csv", "*.xlsx")
+    key_fields = ("acheteur_siret", "id_marche", "entreprise_siret", "beneficiaire_pseudo", "date_debut_contrat", "mois")
+    fields = (
+        Field("acheteur_siret", SIRET, mandatory=True),
+        Field("id_marche", TEXT),
+        Field("entreprise_siret", SIRET, mandatory=True),
+        Field("beneficiaire_id", TEXT, mandatory=True, personal=True),
+        Field("sexe", enumeration("F", "M")),
+        Field("date_naissance", DATE, personal=True),
+        Field("statut", TEXT),
+        Field("contrat_type", TEXT),
+        Field("date_debut_contrat", DATE),
+        Field("mois", MONTH, mandatory=True),
+        Field("heures", DECIMAL, mandatory=True),
+        Field("date_sortie", DATE),
+        Field("sortie_type", enumeration(*SORTIES)),
+    )
+    columns = (
+        "acheteur_siret", "id_marche", "entreprise_siret", "beneficiaire_pseudo", "sexe", "tranche_age", "statut",
+        "contrat_type", "date_debut_contrat", "mois", "heures", "date_sortie", "sortie_type",
+    )
+
+    def __init__(self, pseudonymiser: Pseudonymiser | None = None) -> None:
+        self._given = pseudonymiser
+        self.pseudonymiser = pseudonymiser
+
+    def read(self, path):
+        # The key is read for every file, not at import nor once per process: the registry's
+        # source instance lives as long as the process, which may serve several SPASER_HOMEs.
+        self.pseudonymiser = self._given or Pseudonymiser(pseudonymisation_key())
+        return super().read(path)
+
+    def row_violations(self, values: dict[str, Any]) -> list[Violation]:
+        violations = []
+        if values["heures"] is not None and values["heures"] < 0:
+            violations.append(Violation("heures", f"« {values['heures']} » heures : un nombre d'heures est positif ou nul"))
+        if values["sortie_type"] and values["date_sortie"] is None:
+            violations.append(Violation("date_sortie", "une sortie est typée (sortie_type) mais sa date est absente"))
+        birth, month = values["date_naissance"], values["mois"]
+        if birth is not None and month is not None and not 14 <= age_on(birth, month) <= 80:
+            violations.append(Violation("date_naissance", "date de naissance invraisemblable pour un salarié en insertion"))
+        return violations
+
+    def to_raw(self, values: dict[str, Any]) -> dict[str, Any]:
+        raw = {name: values.get(name) for name in self.columns}
+        identifier = values.get("beneficiaire_id")
+        raw["beneficiaire_pseudo"] = self.pseudonymiser(identifier) if identifier else None
+        month = values.get("mois")
+        raw["tranche_age"] = age_band(values.get("date_naissance"), month.year) if month else None
+        return raw

@@ -1,0 +1,166 @@
+"""A whole night on the small hand-made inbox extended with the GED, insertion and register
+sources (``tests/fixtures/inbox_engagements``), checked against values computed by hand
+(``attendus.csv``, explained in ``CALCULS.md``); the pseudonymisation of insertion data; the
+AGEC declaration export validated against the official Table Schema."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import json
+import math
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from spaser.cli import main
+from spaser.table_schema import validate_csv
+from tests.conftest import REFERENCE_DIR, fresh_warehouse
+
+SMALL_INBOX = Path(__file__).parent / "fixtures" / "inbox_small"
+FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_engagements"
+SOURCE_FOLDERS = ("insertion", "registre", "ged", "referentiels")
+TOLERANCE = 1e-9
+PLATFORM_IDS = ("PLAT-001", "PLAT-002", "PLAT-003", "PLAT-004", "PLAT-005", "PLAT-006")
+BIRTH_DATES = ("15/03/1970", "1970-03-15", "02/01/1998", "1998-01-02", "01/01/1972", "1972-01-01",
+               "20/07/1985", "1985-07-20", "31/02/1980")
+
+
+@dataclass
+class Night:
+    run_status: int
+    exported: dict
+    url: str
+    home: Path
+    agec_dir: Path
+    agec_status: int
+    personal_hits: list
+    quarantine: list
+
+
+def _read_values(path: Path) -> dict:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {
+            (row["indicateur_id"], row["perimetre"], int(row["annee"]), row["ventilation"]):
+                float(row["valeur"]) if row["valeur"] != "" else None
+            for row in csv.DictReader(handle)
+        }
+
+
+def _personal_data_hits(conn: psycopg.Connection) -> list:
+    """Every (table, column) of every schema whose text holds a platform id or a birth date."""
+    columns = conn.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema not in ('pg_catalog', 'information_schema') "
+        "and data_type in ('text', 'character varying', 'jsonb', 'json')"
+    ).fetchall()
+    hits = []
+    needles = [*PLATFORM_IDS, *BIRTH_DATES]
+    for schema, table, column in columns:
+        found = conn.execute(
+            f'select count(*) from "{schema}"."{table}" where "{column}"::text ilike any(%s)',
+            ([f"%{needle}%" for needle in needles],),
+        ).fetchone()[0]
+        if found:
+            hits.append((schema, table, column))
+    return hits
+
+
+@pytest.fixture(scope="module")
+def night(admin_url, tmp_path_factory) -> Night:
+    workspace = tmp_path_factory.mktemp("engagements")
+    inbox = workspace / "inbox"
+    for folder in ("marches", "referentiels"):
+        shutil.copytree(SMALL_INBOX / folder, inbox / folder)
+    for folder in SOURCE_FOLDERS:
+        shutil.copytree(FIXTURE_DIR / folder, inbox / folder, dirs_exist_ok=True)
+    export = workspace / "indicateurs.csv"
+    agec_dir = workspace / "agec"
+    home = workspace / "spaser_home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("SPASER_PSEUDONYMISATION_KEY", raising=False)
+        with fresh_warehouse(admin_url, home) as url:
+            run_status = main(["run", "--inbox", str(inbox)])
+            main(["export", "indicateurs", "--format", "csv", "--output", str(export)])
+            agec_status = main(["export", "agec", "--annee", "2023", "--output", str(agec_dir)])
+            with psycopg.connect(url) as conn:
+                hits = _personal_data_hits(conn)
+                quarantine = conn.execute(
+                    "select source, enregistrement, champ, message, contenu from raw.quarantaine"
+                ).fetchall()
+                pseudonyms = {row[0] for row in conn.execute("select beneficiaire_pseudo from marts.fct_heures_insertion")}
+    night = Night(run_status, _read_values(export), url, home, agec_dir, agec_status, hits, quarantine)
+    night.pseudonyms = pseudonyms
+    return night
+
+
+def test_the_night_succeeds(night):
+    assert night.run_status == 0
+
+
+def test_every_indicator_of_the_issue_matches_the_hand_computed_value(night):
+    expected = _read_values(FIXTURE_DIR / "attendus.csv")
+    ids = {key[0] for key in expected}
+    produced = {key: value for key, value in night.exported.items() if key[0] in ids}
+    assert sorted(set(expected) - set(produced)) == [], "lignes attendues absentes"
+    assert sorted(set(produced) - set(expected)) == [], "lignes en trop"
+    wrong = [
+        (key, expected[key], produced[key]) for key in expected
+        if not (expected[key] is None and produced[key] is None)
+        and (expected[key] is None or produced[key] is None
+             or not math.isclose(expected[key], produced[key], abs_tol=TOLERANCE))
+    ]
+    assert wrong == []
+
+
+def test_no_table_holds_a_platform_id_or_a_birth_date(night):
+    assert night.personal_hits == []
+
+
+def test_the_quarantine_never_shows_personal_cells(night):
+    rows = [row for row in night.quarantine if row[0] == "insertion/heures"]
+    assert {row[2] for row in rows} == {"sexe", "date_naissance"}
+    for _source, _line, _field, message, content in rows:
+        assert "31/02/1980" not in message and "PLAT-006" not in (content or "")
+        assert "(donnée personnelle retirée)" in content
+
+
+def test_pseudonyms_are_the_keyed_hmac_under_a_private_key_file(night):
+    key_file = night.home / "secrets" / "pseudonymisation.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
+    key = key_file.read_text(encoding="ascii").strip().encode("ascii")
+    expected = {hmac.new(key, f"PLAT-00{n}".encode(), hashlib.sha256).hexdigest() for n in (1, 2, 3, 4, 5)}
+    assert night.pseudonyms == expected
+
+
+def test_agec_declarations_follow_the_official_table_schema(night):
+    schema = json.loads((REFERENCE_DIR / "agec" / "schema_declaration_reemploi_v0.1.0.json").read_text(encoding="utf-8"))
+    files = sorted(night.agec_dir.iterdir())
+    assert night.agec_status == 0
+    assert [path.name for path in files] == [
+        "declaration_agec_2023_20006878100018.csv", "declaration_agec_2023_21260362500014.csv"]
+    for path in files:
+        assert validate_csv(path, schema) == []
+    with files[1].open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["type_produit_acquis"], row["montant_total"], row["montant_reemploi_et_reutilisation"],
+             row["montant_produits_recycles"]) for row in rows] == [
+        ("Matériel informatique et téléphonie", "8000", "2000", "0"), ("Papier", "1000", "0", "500")]
+
+
+def test_the_schema_validator_rejects_what_the_schema_forbids(tmp_path):
+    schema = json.loads((REFERENCE_DIR / "agec" / "schema_declaration_reemploi_v0.1.0.json").read_text(encoding="utf-8"))
+    valid = REFERENCE_DIR / "agec" / "exemple_valide.csv"
+    assert validate_csv(valid, schema) == []
+    broken = tmp_path / "invalide.csv"
+    broken.write_text(
+        valid.read_text(encoding="utf-8").splitlines()[0] + "\n"
+        "24,1300252650001,DINUM,Meubles,douze,1,2,3,\n", encoding="utf-8")
+    fields = {error.field for error in validate_csv(broken, schema)}
+    assert fields == {"annee", "siret", "type_produit_acquis", "montant_total"}
