@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from extract.decp import DecpSource
+from extract.finance import FournisseursSource, MandatsSource, TitresSource
 from extract.loader import matches_patterns
 from extract.marches import ConsultationsSource, OffresSource
 from extract.sirene import SireneEtablissementsSource, SireneUnitesLegalesSource
@@ -16,6 +17,9 @@ SOURCES = {
         OffresSource(),
         SireneEtablissementsSource(),
         SireneUnitesLegalesSource(),
+        MandatsSource(),
+        TitresSource(),
+        FournisseursSource(),
     )
 }
 
@@ -23,13 +27,10 @@ SOURCES = {
 # awaiting support rather than as misplaced.
 PLANNED_FOLDERS = (
     "ged/fop",
-    "finance/mandats",
-    "finance/titres",
     "cuisine/achats",
     "cuisine/menus",
     "insertion/heures",
     "registre/activites",
-    "registre/fournisseurs",
     "registre/agec",
     "referentiels",
 )

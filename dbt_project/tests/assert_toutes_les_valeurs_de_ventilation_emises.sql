@@ -10,9 +10,10 @@ attendu as (
     select
         indicateurs.id as indicateur_id,
         case indicateurs.ventilation
-            {% for key in ['categorie_achat', 'territoire', 'taille', 'mesure'] -%}
+            {% for key in ['categorie_achat', 'territoire', 'taille', 'mesure', 'type_structure'] -%}
             when '{{ key }}' then {{ ventilation_values(key) | length }}
             {% endfor -%}
+            when 'categorie_achat,territoire' then {{ ventilation_values('categorie_achat_territoire') | length }}
             else 1
         end as nb_lignes
     from {{ ref('indicateurs') }} as indicateurs

@@ -6,6 +6,8 @@
 {%- set indicator_marts = [
     'ind_chiffres_cles', 'ind_e03_sourcing', 'ind_e05_insertion', 'ind_e06_ess',
     'ind_e07_non_discrimination', 'ind_e08_environnement', 'ind_e12_filieres_locales', 'ind_e13_tpe_pme',
+    'ind_chiffres_cles_depenses', 'ind_e06_achats_inclusifs', 'ind_e08_traiteurs', 'ind_e09_carbone_achats',
+    'ind_e10_encheres', 'ind_e12_charte',
 ] %}
 with valeurs as (
     {% for mart in indicator_marts -%}

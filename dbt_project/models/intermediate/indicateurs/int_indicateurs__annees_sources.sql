@@ -12,6 +12,15 @@ with annees as (
     select 'marches.consultations', annee_cloture from {{ ref('int_marches__lots_courants') }}
     union
     select 'marches.offres', annee_depot from {{ ref('int_marches__offres_courantes') }}
+    union
+    -- Finance: mandats by year of date_mandat (purchase accounts or not), receipts by date_titre;
+    -- the supplier register by year of charter signature.
+    select 'finance.mandats', annee from {{ ref('int_finance__depenses') }} where nb_lignes > 0
+    union
+    select 'finance.titres', annee from {{ ref('int_finance__titres_courants') }}
+    union
+    select 'registre.fournisseurs', extract(year from date_signature_charte)::integer
+    from {{ ref('int_finance__fournisseurs_courants') }}
 )
 
 select {{ surrogate_key(['source', 'annee']) }} as source_annee_cle, source, annee

@@ -6,8 +6,16 @@ with acheteurs as (
     select acheteur_siret from {{ ref('stg_marches__lots') }}
     union
     select acheteur_siret from {{ ref('stg_marches__offres') }}
+),
+
+collectivites_finance as (
+    select collectivite_siren from {{ ref('int_finance__depenses') }}
+    union
+    select collectivite_siren from {{ ref('stg_finance__titres') }}
 )
 
 select distinct left(acheteur_siret, 9) as perimetre from acheteurs
+union
+select collectivite_siren from collectivites_finance
 union
 select 'TOUS'
