@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from spaser.demo.finance import write_finance_inbox
 from spaser.demo.calibration import BUYERS, HISTORY_YEAR, YEARS
 from spaser.demo.geography import COMMUNES_BY_TERRITORY
 from spaser.demo.markets import build_market_data
@@ -54,6 +55,7 @@ def write_demo_inbox(target: Path, seed: int = 2023) -> dict:
     write(f"{ESTABLISHMENTS_DIR}/StockEtablissement_extrait.csv", write_sirene_establishments, in_sirene,
           commune_names)
     write(f"{LEGAL_UNITS_DIR}/StockUniteLegale_extrait.csv", write_sirene_legal_units, in_sirene)
+    files.update(write_finance_inbox(target, data, seed))
     return {
         "files": dict(sorted(files.items())),
         "marches": len(contracts),

@@ -3,11 +3,13 @@
     unique_key='depense_cle',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    post_hook='analyze {{ this }}',
     indexes=[
         {'columns': ['depense_cle'], 'unique': true},
         {'columns': ['_load_id']},
     ],
 ) }}
+-- post_hook analyze: fresh statistics after every merge, which the marts' plans depend on.
 -- Spend net of cancellations per group (collectivité, year of date_mandat, payee, M57 account,
 -- contract): the grain every spend indicator reads. Incremental: only the groups touched by the
 -- lines replaced since the last build are recomputed — the groups of those lines now and every

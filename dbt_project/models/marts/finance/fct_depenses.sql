@@ -17,18 +17,6 @@ with depenses as (
     where nb_lignes > 0
 ),
 
-comptes as (
-    select depenses.depense_cle, compte.categorie_achat
-    from depenses
-    cross join lateral (
-        select m57.categorie_achat
-        from {{ ref('m57_categories_achat') }} as m57
-        where depenses.compte_nature like m57.prefixe_compte || '%'
-        order by length(m57.prefixe_compte) desc
-        limit 1
-    ) as compte
-),
-
 marches as (
     select distinct on (acheteur_siren, id_marche)
         acheteur_siren, id_marche, marche_cle, categorie_achat, code_cpv
@@ -39,9 +27,8 @@ marches as (
 classees as (
     select
         depenses.*,
-        comptes.categorie_achat as categorie_compte,
         marches.marche_cle,
-        coalesce(marches.categorie_achat, comptes.categorie_achat) as categorie_achat,
+        coalesce(marches.categorie_achat, compte.categorie_achat) as categorie_achat,
         (depenses.compte_nature like '6257%' or coalesce(marches.code_cpv like '5552%', false)) as est_restauration,
         case
             when depenses.tiers_id is null then 'absent'
@@ -49,7 +36,13 @@ classees as (
             else 'etranger'
         end as type_identifiant
     from depenses
-    inner join comptes on comptes.depense_cle = depenses.depense_cle
+    cross join lateral (
+        select m57.categorie_achat
+        from {{ ref('m57_categories_achat') }} as m57
+        where depenses.compte_nature like m57.prefixe_compte || '%'
+        order by length(m57.prefixe_compte) desc
+        limit 1
+    ) as compte
     left join marches
         on marches.acheteur_siren = depenses.collectivite_siren
         and marches.id_marche = depenses.id_marche
