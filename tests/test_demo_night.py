@@ -29,6 +29,15 @@ SPASER_2022 = {
     ("e06_nb_marches_reserves_en_cours", VRA, ""): 1,
     ("e06_nb_marches_insertion_en_cours", VRA, ""): 13,
     ("e13_nb_courriers_reserves", VRA, ""): 26,
+    ("k_depenses_territoire_pct", "TOUS", "territoire=region"): 67.67,
+    ("k_depenses_territoire_pct", "TOUS", "territoire=agglo"): 39.60,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=travaux|territoire=agglo"): 65,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=travaux|territoire=departement"): 70,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=travaux|territoire=region"): 90,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=services|territoire=agglo"): 30,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=services|territoire=departement"): 32,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=services|territoire=region"): 60,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=fournitures|territoire=region"): 43,
 }
 
 
@@ -58,8 +67,9 @@ def demo_night(admin_url, tmp_path_factory):
 
 
 def _warehouse_counts(conn) -> dict:
-    tables = ["raw.marches_decp", "raw.marches_consultations", "raw.marches_offres", "raw.fichiers",
-              "raw.quarantaine", "marts.fct_marches", "marts.fct_offres", "marts.fct_indicateurs"]
+    tables = ["raw.marches_decp", "raw.marches_consultations", "raw.marches_offres", "raw.finance_mandats",
+              "raw.fichiers", "raw.quarantaine", "marts.fct_marches", "marts.fct_offres", "marts.fct_depenses",
+              "marts.fct_indicateurs"]
     return {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
 
 
@@ -69,7 +79,7 @@ def test_the_night_succeeds_and_says_what_it_did(demo_night):
     assert summary["succes"] is True
     assert summary["fichiers"]["charges"] > 0 and summary["fichiers"]["rejetes"] == 0
     assert summary["lignes_chargees"] > 1000
-    assert summary["indicateurs"]["nb_indicateurs"] == 24
+    assert summary["indicateurs"]["nb_indicateurs"] == 31
     assert all(gate["succes"] for gate in summary["controles"].values())
     assert (demo_night["home"] / "exports" / "indicateurs.csv").exists()
     assert (demo_night["home"] / "site" / "qualite" / "index.html").exists()
