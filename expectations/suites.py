@@ -44,6 +44,9 @@ PROCEDURES = (
 )
 TYPES_IDENTIFIANT_OFFRE = ("SIRET", "TVA_UE")
 TYPES_IDENTIFIANT_ENTREPRISE = ("SIRET", "TVA_UE", "autre")
+STRUCTURES_INCLUSIVES = ("EI", "AI", "ACI", "ETTI", "EITI", "GEIQ", "EA", "EATT", "ESAT")
+TYPES_STRUCTURE = (*STRUCTURES_INCLUSIVES, "ESS")
+TYPES_IDENTIFIANT_TIERS = ("SIRET", "etranger", "absent")
 TERRITOIRES = ("agglo", "departement", "region", "france", "etranger", "inconnu")
 STATUTS_INDICATEUR = ("calcule", "pas_de_donnees")
 # SIRENE codes (INSEE documentation of StockEtablissement / StockUniteLegale).
@@ -84,6 +87,9 @@ FICHES_OPERATION = YearAxis("fct_fiches_operation", "annee_lancement")
 INVENTAIRE_GES = YearAxis("fct_ges_territoire", "annee")
 # e02 is computed for every year any indicator has.
 ANNEES_INDICATEURS = YearAxis("fct_indicateurs", "annee")
+DEPENSES = YearAxis("fct_depenses", "annee_mandat")
+TITRES = YearAxis("fct_titres", "annee_titre")
+SIGNATURES_CHARTE = YearAxis("dim_fournisseurs", "annee_signature_charte")
 
 # The indicators the marts must deliver, each with the years it must cover. Adding an indicator
 # is one line here; adding a source adds a YearAxis and, when it names buyers, a PERIMETRE_SOURCES
@@ -154,6 +160,13 @@ EXPECTED_INDICATORS: dict[str, YearAxis] = {
     "e10_mp_btp_reemploi_pct": MARCHES_NOTIFIES,
     "e09_ges_territoire_ktco2e": INVENTAIRE_GES,
     "e02_indicateurs_automatises_pct": ANNEES_INDICATEURS,
+    "k_depenses_territoire_pct": DEPENSES,
+    "k_depenses_categorie_territoire_pct": DEPENSES,
+    "e06_depenses_structures_inclusives_eur": DEPENSES,
+    "e08_traiteurs_circuit_court_pct": DEPENSES,
+    "e09_empreinte_carbone_achats_tco2e": DEPENSES,
+    "e10_recette_encheres_eur": TITRES,
+    "e12_nb_signataires_charte": SIGNATURES_CHARTE,
 }
 
 # Marts naming the buyers of the loaded sources: (table, SIREN column).
@@ -166,6 +179,8 @@ PERIMETRE_SOURCES = (
     ("fct_heures_insertion", "acheteur_siren"),
     ("fct_fiches_operation", "acheteur_siren"),
     ("fct_declarations_agec", "acheteur_siren"),
+    ("fct_depenses", "acheteur_siren"),
+    ("fct_titres", "acheteur_siren"),
 )
 
 # Raw rows that feed the indicators: when one exists, an empty fct_indicateurs is a failure.
@@ -179,6 +194,8 @@ INDICATOR_RAW_DATA = (
     "select 1 from raw.registre_activites",
     "select 1 from raw.registre_agec",
     "select 1 from raw.ged_fop",
+    "select 1 from raw.finance_mandats",
+    "select 1 from raw.finance_titres",
 )
 
 
@@ -468,6 +485,40 @@ def raw_referentiels_ges_territoire_suite() -> gx.ExpectationSuite:
     ])
 
 
+def raw_finance_mandats_suite() -> gx.ExpectationSuite:
+    return _suite("raw.finance_mandats", [
+        *_lineage(),
+        *_not_null("collectivite_siren", "exercice", "numero_bordereau", "numero_mandat", "ligne", "date_mandat",
+                   "compte_nature", "montant_ht"),
+        gxe.ExpectColumnValuesToMatchRegex(column="collectivite_siren", regex=SIREN_REGEX),
+        gxe.ExpectColumnValuesToMatchRegex(column="compte_nature", regex=r"^[0-9]+$"),
+        _plausible_date("date_mandat"),
+        _plausible_year("exercice"),
+        # A re-delivered line is a correction: it may appear in several files, never twice in one.
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[
+            "_load_id", "collectivite_siren", "exercice", "numero_bordereau", "numero_mandat", "ligne"]),
+    ])
+
+
+def raw_finance_titres_suite() -> gx.ExpectationSuite:
+    return _suite("raw.finance_titres", [
+        *_lineage(),
+        *_not_null("collectivite_siren", "exercice", "numero_titre", "date_titre", "montant_ht"),
+        gxe.ExpectColumnValuesToMatchRegex(column="collectivite_siren", regex=SIREN_REGEX),
+        _plausible_date("date_titre"),
+    ])
+
+
+def raw_registre_fournisseurs_suite() -> gx.ExpectationSuite:
+    return _suite("raw.registre_fournisseurs", [
+        *_lineage(),
+        *_not_null("siret", "circuit_court"),
+        gxe.ExpectColumnValuesToMatchRegex(column="siret", regex=SIRET_REGEX),
+        _in_set("structure_inclusive", STRUCTURES_INCLUSIVES),
+        _plausible_date("date_signature_charte"),
+    ])
+
+
 RAW_SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {
     "fichiers": raw_fichiers_suite,
     "quarantaine": raw_quarantaine_suite,
@@ -484,6 +535,9 @@ RAW_SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {
     "registre_agec": raw_registre_agec_suite,
     "ged_fop": raw_ged_fop_suite,
     "referentiels_ges_territoire": raw_referentiels_ges_territoire_suite,
+    "finance_mandats": raw_finance_mandats_suite,
+    "finance_titres": raw_finance_titres_suite,
+    "registre_fournisseurs": raw_registre_fournisseurs_suite,
 }
 
 
@@ -651,6 +705,59 @@ def fct_menus_suite(schema: str) -> gx.ExpectationSuite:
     ])
 
 
+def fct_depenses_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_depenses", [
+        _columns_present((
+            "depense_cle", "acheteur_siren", "annee_mandat", "tiers_id", "type_identifiant", "tiers_nom",
+            "compte_nature", "id_marche", "marche_cle", "categorie_achat", "est_restauration", "territoire",
+            "type_structure", "circuit_court", "montant_ht", "emissions_kgco2e", "nb_lignes",
+        )),
+        *_primary_key("depense_cle"),
+        *_not_null("acheteur_siren", "annee_mandat", "type_identifiant", "compte_nature", "categorie_achat",
+                   "est_restauration", "territoire", "circuit_court", "montant_ht", "emissions_kgco2e"),
+        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siren", regex=SIREN_REGEX),
+        _in_set("categorie_achat", CATEGORIES_ACHAT),
+        _in_set("territoire", TERRITOIRES),
+        _in_set("type_identifiant", TYPES_IDENTIFIANT_TIERS),
+        _in_set("type_structure", TYPES_STRUCTURE),
+        _plausible_year("annee_mandat"),
+        _at_least("nb_lignes", 1),
+        _no_rows(
+            "un tiers étranger est classé etranger, un tiers sans identifiant inconnu",
+            "select * from {batch} where (type_identifiant = 'etranger') <> (territoire = 'etranger')"
+            " or (type_identifiant = 'absent' and territoire <> 'inconnu')",
+        ),
+        _no_rows(
+            "chaque marché lié est un marché de fct_marches",
+            f"select marche_cle from {{batch}} where marche_cle is not null and marche_cle not in "
+            f"(select marche_cle from {schema}.fct_marches where marche_cle is not null)",
+        ),
+    ])
+
+
+def fct_titres_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_titres", [
+        _columns_present(("titre_cle", "acheteur_siren", "exercice", "numero_titre", "date_titre", "annee_titre",
+                          "montant_ht", "origine", "est_encheres")),
+        *_primary_key("titre_cle"),
+        *_not_null("acheteur_siren", "date_titre", "annee_titre", "montant_ht", "est_encheres"),
+        _year_of("date_titre", "annee_titre"),
+        _not_empty_while("fct_titres n'est pas vide quand raw.finance_titres contient des titres",
+                         "select 1 from raw.finance_titres"),
+    ])
+
+
+def dim_fournisseurs_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.dim_fournisseurs", [
+        _columns_present(("siret", "siren", "nom", "structure_inclusive", "date_signature_charte",
+                          "annee_signature_charte", "circuit_court")),
+        *_primary_key("siret"),
+        gxe.ExpectColumnValuesToMatchRegex(column="siret", regex=SIRET_REGEX),
+        _in_set("structure_inclusive", STRUCTURES_INCLUSIVES),
+        _year_of("date_signature_charte", "annee_signature_charte"),
+    ])
+
+
 INDICATOR_MART_COLUMNS = ("indicateur_id", "perimetre", "annee", "ventilation", "valeur", "numerateur", "denominateur")
 
 
@@ -787,5 +894,8 @@ CORE_MART_SUITES: dict[str, Callable[[str], gx.ExpectationSuite]] = {
     "fct_declarations_agec": fct_declarations_agec_suite,
     "fct_fiches_operation": fct_fiches_operation_suite,
     "fct_ges_territoire": fct_ges_territoire_suite,
+    "fct_depenses": fct_depenses_suite,
+    "fct_titres": fct_titres_suite,
+    "dim_fournisseurs": dim_fournisseurs_suite,
 }
 INDICATOR_MART_PREFIX = "ind_"

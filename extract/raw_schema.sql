@@ -303,3 +303,61 @@ create table if not exists raw.referentiels_ges_territoire (
     secteur         text not null,
     emissions_ktco2e numeric not null
 );
+
+-- finance/mandats: one row per delivered payment-order line (contract in sources.md). Negative
+-- montant_ht = a cancellation. The _load_id index serves the incremental spend models (only the
+-- lines delivered after the last build are read); .
+create table if not exists raw.finance_mandats (
+    _load_id        bigint not null,
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    collectivite_siren text not null,
+    exercice        integer not null,
+    budget          text,
+    numero_bordereau text not null,
+    numero_mandat   text not null,
+    ligne           integer not null,
+    date_mandat     date not null,
+    tiers_siret     text,                       -- SIRET, a foreign identifier (upper case), or NULL
+    tiers_nom       text,
+    compte_nature   text not null,
+    fonction        text,
+    montant_ht      numeric not null,
+    montant_ttc     numeric,
+    id_marche       text
+);
+create index if not exists finance_mandats_load_id on raw.finance_mandats (_load_id);
+
+-- finance/titres: one row per delivered receipt.
+create table if not exists raw.finance_titres (
+    _load_id        bigint not null,
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    collectivite_siren text not null,
+    exercice        integer not null,
+    numero_titre    text not null,
+    date_titre      date not null,
+    tiers_nom       text,
+    compte_nature   text,
+    objet           text,
+    montant_ht      numeric not null,
+    origine         text
+);
+
+-- registre/fournisseurs: one row per delivered supplier of the SPASER team's register.
+create table if not exists raw.registre_fournisseurs (
+    _load_id        bigint not null,
+    _source_file    text not null,
+    _file_sha256    text not null,
+    _record_number  integer not null,
+    _loaded_at      timestamptz not null default now(),
+    siret           text not null,
+    nom             text,
+    structure_inclusive text check (structure_inclusive in ('EI', 'AI', 'ACI', 'ETTI', 'EITI', 'GEIQ', 'EA', 'EATT', 'ESAT')),
+    date_signature_charte date,
+    circuit_court   boolean not null
+);

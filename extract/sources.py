@@ -5,6 +5,7 @@ from pathlib import Path
 
 from extract.cantine import CantineAchatsSource, CantineMenusSource
 from extract.decp import DecpSource
+from extract.finance import FournisseursSource, MandatsSource, TitresSource
 from extract.fop import FichesOperationSource
 from extract.insertion import InsertionHeuresSource
 from extract.loader import matches_patterns
@@ -27,15 +28,15 @@ SOURCES = {
         RegistreAgecSource(),
         FichesOperationSource(),
         GesTerritoireSource(),
+        MandatsSource(),
+        TitresSource(),
+        FournisseursSource(),
     )
 }
 
 # Folders of ../shared/spec/sources.md that no extractor reads yet: their files are reported as
 # awaiting support rather than as misplaced.
 PLANNED_FOLDERS = (
-    "finance/mandats",
-    "finance/titres",
-    "registre/fournisseurs",
     "referentiels",
 )
 

@@ -61,7 +61,7 @@ BLANKS = " \t\r\n\u00a0\u202f"
 _INNER_BLANKS = re.compile(f"[{BLANKS}]")
 
 # ---------------------------------------------------------------- reading one value
-# Plain Python rules, applied once per distinct value of a block (see _by_distinct_value).
+# Plain Python rules, applied once per distinct value of a block (see by_distinct_value).
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,9}")
 _DECIMAL = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
@@ -97,7 +97,7 @@ def text_to_date(text: str) -> date | None:
         return None
 
 
-def _by_distinct_value(rule: Callable[[str], object], arrow_type: pa.DataType):
+def by_distinct_value(rule: Callable[[str], object], arrow_type: pa.DataType):
     """A vectorised reader applying ``rule`` once per distinct text of the block: dates, booleans,
     codes and most numbers of an export repeat a lot, so this costs a dictionary encoding."""
 
@@ -134,7 +134,7 @@ def siret_key_is_valid(sirets: pa.Array) -> np.ndarray:
     return (total % 10 == 0) | la_poste
 
 
-def _siret_flag(values: pa.Array) -> np.ndarray:
+def siret_check_flag(values: pa.Array) -> np.ndarray:
     """True where a loaded 14-digit value fails the check digit (letters, i.e. VAT numbers, pass)."""
     flagged = np.zeros(len(values), dtype=bool)
     digits = pc.fill_null(pc.match_substring_regex(values, "^[0-9]{14}$"), False).to_numpy(zero_copy_only=False)
@@ -181,16 +181,16 @@ class ColumnType:
 SIRET_CHECK_PROBLEM = "ne respecte pas la clé de contrôle d'un SIRET (Luhn) ; enregistrement chargé"
 
 TEXT = ColumnType()
-INTEGER = ColumnType(read=_by_distinct_value(text_to_integer, pa.int32()), problem="n'est pas un nombre entier",
+INTEGER = ColumnType(read=by_distinct_value(text_to_integer, pa.int32()), problem="n'est pas un nombre entier",
                      compact=True, sql_type="integer")
 DECIMAL = ColumnType(
-    read=_by_distinct_value(text_to_decimal, pa.string()),
+    read=by_distinct_value(text_to_decimal, pa.string()),
     problem="n'est pas un nombre (virgule ou point décimal)", compact=True, sql_type="numeric",
 )
-DATE = ColumnType(read=_by_distinct_value(text_to_date, pa.date32()),
+DATE = ColumnType(read=by_distinct_value(text_to_date, pa.date32()),
                   problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)", sql_type="date")
 BOOLEAN = ColumnType(
-    read=_by_distinct_value(text_to_boolean, pa.bool_()),
+    read=by_distinct_value(text_to_boolean, pa.bool_()),
     problem="n'est pas un booléen (oui/non, O/N, 1/0, true/false)",
     when_empty=False,
     sql_type="boolean",
@@ -200,7 +200,7 @@ SIRET = ColumnType(
     read=lambda texts: _digits_only(texts, 14),
     problem="n'est pas un SIRET (14 chiffres)",
     compact=True,
-    flag=_siret_flag,
+    flag=siret_check_flag,
     flag_problem=SIRET_CHECK_PROBLEM,
 )
 # A bidder is a French establishment (SIRET) or a foreign company known by its EU VAT number:
@@ -210,7 +210,7 @@ COMPANY_IDENTIFIER = ColumnType(
     problem="n'est ni un SIRET (14 chiffres) ni un numéro de TVA intracommunautaire "
     "(2 lettres puis 2 à 13 lettres ou chiffres)",
     compact=True,
-    flag=_siret_flag,
+    flag=siret_check_flag,
     flag_problem=SIRET_CHECK_PROBLEM,
 )
 
@@ -222,7 +222,7 @@ def enumeration(*values: str) -> ColumnType:
     def code(text: str) -> str | None:
         return text.lower() if text.lower() in allowed else None
 
-    return ColumnType(read=_by_distinct_value(code, pa.string()),
+    return ColumnType(read=by_distinct_value(code, pa.string()),
                       problem=f"n'est pas une valeur autorisée ({', '.join(values)})")
 
 

@@ -51,10 +51,12 @@ def prepare_warehouse(inbox: str | None) -> dict:
 def extract_source(source_name: str, inbox: str, run_id: str) -> dict:
     from extract.loader import load_source
     from extract.sources import SOURCES
+    from extract.spreadsheets import readable_inbox
     from spaser.warehouse import connect
 
-    with connect() as conn:
-        report = load_source(conn, SOURCES[source_name], Path(inbox), run_id).to_dict()
+    source = SOURCES[source_name]
+    with connect() as conn, readable_inbox(source, Path(inbox)) as readable:
+        report = load_source(conn, source, readable, run_id).to_dict()
     for fichier in report["fichiers"]:
         log.info(
             "%s : %s — %s enregistrement(s), %s chargé(s), %s en quarantaine%s",

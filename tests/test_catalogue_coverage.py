@@ -1,8 +1,5 @@
-"""Every indicator of the catalogue has a model: its id is emitted by a dbt model or macro.
-
-The finance and central-kitchen indicators are built in parallel on other branches: they are
-listed in OWNED_BY_PARALLEL_ISSUES so that this test can be tightened (the list emptied) once
-those branches are merged."""
+"""Every indicator of the catalogue is computed every night: its id is emitted by a dbt model or
+macro, and the publication gate requires it."""
 from __future__ import annotations
 
 import re
@@ -10,15 +7,10 @@ from pathlib import Path
 
 import yaml
 
+from expectations.suites import EXPECTED_INDICATORS
 from tests.conftest import SPEC_DIR
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
-OWNED_BY_PARALLEL_ISSUES = {
-    # finance (mandats, titres, registre fournisseurs)
-    "k_depenses_territoire_pct", "k_depenses_categorie_territoire_pct", "e06_depenses_structures_inclusives_eur",
-    "e08_traiteurs_circuit_court_pct", "e09_empreinte_carbone_achats_tco2e", "e10_recette_encheres_eur",
-    "e12_nb_signataires_charte",
-}
 
 
 def _catalogue_ids() -> list[str]:
@@ -36,11 +28,8 @@ def _modelled_ids() -> set[str]:
 
 def test_every_catalogue_indicator_has_a_model():
     modelled = _modelled_ids()
-    missing = [id_ for id_ in _catalogue_ids() if id_ not in modelled and id_ not in OWNED_BY_PARALLEL_ISSUES]
-    assert missing == []
+    assert [id_ for id_ in _catalogue_ids() if id_ not in modelled] == []
 
 
-def test_the_parallel_list_only_names_catalogue_indicators_not_yet_modelled():
-    catalogue = set(_catalogue_ids())
-    assert OWNED_BY_PARALLEL_ISSUES <= catalogue
-    assert OWNED_BY_PARALLEL_ISSUES.isdisjoint(_modelled_ids())
+def test_the_gate_requires_every_catalogue_indicator():
+    assert set(EXPECTED_INDICATORS) == set(_catalogue_ids())

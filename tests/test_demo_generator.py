@@ -242,3 +242,26 @@ def test_embedded_communes_are_real_and_in_the_territory_they_stand_for():
         for code, name, _weight in communes:
             assert names[code] == name and code not in duplicated, code
             assert territory(code) == expected, code
+
+
+def test_finance_deliveries_follow_sources_md(inbox):
+    root, _summary = inbox
+    mandats = sorted((root / "finance/mandats").glob("*.csv"))
+    assert [path.name for path in mandats] == [f"mandats_{year}.csv" for year in (2022, 2023, 2024, 2025)]
+    signed_decimal = re.compile(r"^-?\d+,\d{2}$")
+    cancellations = 0
+    for path in mandats:
+        header, rows = _french_csv(path)
+        assert header == _sources_columns("finance/mandats")
+        for row in rows:
+            record = dict(zip(header, row))
+            assert FRENCH_DATE.match(record["date_mandat"]) and record["date_mandat"].endswith(record["exercice"])
+            assert signed_decimal.match(record["montant_ht"]), record
+            tiers = record["tiers_siret"]
+            assert tiers == "" or EU_VAT.match(tiers) or (tiers.isdigit() and len(tiers) == 14 and luhn_valid(tiers))
+            cancellations += record["montant_ht"].startswith("-")
+    assert cancellations > 0
+    header, rows = _french_csv(root / "registre/fournisseurs/registre_fournisseurs.csv")
+    assert header == ["siret", "nom", "structure_inclusive", "date_signature_charte", "circuit_court"]
+    assert {row[2] for row in rows} <= {"", "EI", "AI", "ACI", "ETTI", "EITI", "GEIQ", "EA", "EATT", "ESAT"}
+    assert sum(row[3] != "" for row in rows) == 105  # charter signatories at the end of 2025

@@ -46,6 +46,15 @@ SPASER_2022 = {
     ("e12_nb_entreprises_accompagnees", VRA, "mesure=ateliers"): 5,
     ("e01_nb_instances", VRA, "type_instance=COPIL"): 1,
     ("e01_nb_instances", VRA, "type_instance=COTECH"): 1,
+    ("k_depenses_territoire_pct", "TOUS", "territoire=region"): 67.67,
+    ("k_depenses_territoire_pct", "TOUS", "territoire=agglo"): 39.60,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=travaux|territoire=agglo"): 65,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=travaux|territoire=departement"): 70,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=travaux|territoire=region"): 90,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=services|territoire=agglo"): 30,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=services|territoire=departement"): 32,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=services|territoire=region"): 60,
+    ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=fournitures|territoire=region"): 43,
 }
 
 
@@ -75,8 +84,9 @@ def demo_night(admin_url, tmp_path_factory):
 
 
 def _warehouse_counts(conn) -> dict:
-    tables = ["raw.marches_decp", "raw.marches_consultations", "raw.marches_offres", "raw.fichiers",
-              "raw.quarantaine", "marts.fct_marches", "marts.fct_offres", "marts.fct_indicateurs"]
+    tables = ["raw.marches_decp", "raw.marches_consultations", "raw.marches_offres", "raw.finance_mandats",
+              "raw.fichiers", "raw.quarantaine", "marts.fct_marches", "marts.fct_offres", "marts.fct_depenses",
+              "marts.fct_indicateurs"]
     return {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
 
 

@@ -54,6 +54,15 @@ MART_TABLES = {
     " est_france boolean, est_europe boolean, definition_local text, definition_local_km integer, source_fichier text",
     "fct_menus": "menu_cle text, acheteur_siren text, date_menu date, annee_menu integer, site text, service text,"
     " nb_repas integer, vegetarien boolean, source_fichier text",
+    "fct_depenses": "depense_cle text, acheteur_siren text, annee_mandat integer, tiers_id text,"
+    " type_identifiant text, tiers_nom text, compte_nature text, id_marche text, marche_cle text,"
+    " categorie_achat text, est_restauration boolean, territoire text, type_structure text, circuit_court boolean,"
+    " montant_ht numeric, emissions_kgco2e numeric, nb_lignes integer",
+    "fct_titres": "titre_cle text, acheteur_siren text, exercice integer, numero_titre text, date_titre date,"
+    " annee_titre integer, tiers_nom text, compte_nature text, objet text, montant_ht numeric, origine text,"
+    " est_encheres boolean, source_fichier text",
+    "dim_fournisseurs": "siret text, siren text, nom text, structure_inclusive text, date_signature_charte date,"
+    " annee_signature_charte integer, circuit_court boolean, source_fichier text",
     "ind_e05_insertion": "indicateur_id text, perimetre text, annee integer, ventilation text, valeur numeric,"
     " numerateur numeric, denominateur numeric",
     "fct_heures_insertion": "heure_cle text, acheteur_siren text, beneficiaire_pseudo text, annee_mois integer,"
@@ -311,6 +320,9 @@ def test_every_expected_indicator_is_in_the_catalogue_with_the_source_of_its_yea
         suites.FICHES_OPERATION: "ged.fop",
         suites.INVENTAIRE_GES: "referentiels.ges_territoire",
         suites.ANNEES_INDICATEURS: "catalogue",
+        suites.DEPENSES: "finance.mandats",
+        suites.TITRES: "finance.titres",
+        suites.SIGNATURES_CHARTE: "registre.fournisseurs",
     }
     for indicator_id, axis in suites.EXPECTED_INDICATORS.items():
         assert source_of_axis[axis] in catalogue[indicator_id]["sources"], indicator_id

@@ -316,7 +316,7 @@ def test_record_sources_are_streamed_with_their_quarantine_and_flags(warehouse, 
 def test_unexpected_entries_are_reported_and_left_in_place(inbox):
     from extract.sources import SOURCES, unexpected_entries
 
-    for relative in ("marches/offres/offres.csv", "marches/offres/offres.xlsx", "finance/mandats/2022.csv",
+    for relative in ("marches/offres/offres.csv", "marches/offres/offres.xlsx",
                      "referentiels/cog/communes.csv", "divers/notes.txt", "lisez-moi.txt"):
         (inbox / relative).parent.mkdir(parents=True, exist_ok=True)
         (inbox / relative).write_text("x", encoding="utf-8")
@@ -327,13 +327,13 @@ def test_unexpected_entries_are_reported_and_left_in_place(inbox):
                             "referentiels/sirene_etablissements", "referentiels/sirene_unites_legales",
                             "cuisine/achats", "cuisine/menus",
                             "insertion/heures", "registre/activites", "registre/agec", "ged/fop",
-                            "referentiels/ges_territoire"}
+                            "referentiels/ges_territoire",
+                            "finance/mandats", "finance/titres", "registre/fournisseurs"}
     assert messages == [
         "divers/notes.txt : dossier inconnu, fichier laissé en place",
-        "finance/mandats/2022.csv : source pas encore prise en charge, fichier laissé en place",
         "lisez-moi.txt : dossier inconnu, fichier laissé en place",
         "marches/offres/offres.xlsx : format non lu par la source marches/offres (attendu : *.csv), "
         "fichier laissé en place",
         "referentiels/cog/communes.csv : source pas encore prise en charge, fichier laissé en place",
     ]
-    assert (inbox / "finance/mandats/2022.csv").exists()
+    assert (inbox / "referentiels/cog/communes.csv").exists()

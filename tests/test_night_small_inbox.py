@@ -8,8 +8,6 @@ Nothing here re-implements the SQL: the expected values are data.
 """
 from __future__ import annotations
 
-import csv
-import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,14 +17,12 @@ import pytest
 
 from spaser.cli import main
 from tests.conftest import fresh_warehouse
+from tests.indicator_values import RowKey, differences, read_values
 
 FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_small"
 EXPECTED_VALUES = FIXTURE_DIR / "attendus.csv"
 # Only the source folders go into the inbox: the expected values and their explanation stay out.
 SOURCE_FOLDERS = ("marches", "referentiels")
-TOLERANCE = 1e-9
-
-RowKey = tuple[str, str, int, str]  # indicateur_id, perimetre, annee, ventilation
 
 
 @dataclass
@@ -53,27 +49,7 @@ def small_night(admin_url, tmp_path_factory) -> SmallNight:
                 "select source, fichier, enregistrement, champ, message from raw.quarantaine"
             ).fetchall()
             files = conn.execute("select source, fichier, statut, message from raw.fichiers").fetchall()
-    return SmallNight(run_status, export_status, _read_values(export), quarantine, files)
-
-
-def _read_values(path: Path) -> dict[RowKey, float | None]:
-    values: dict[RowKey, float | None] = {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            key = (row["indicateur_id"], row["perimetre"], int(row["annee"]), row["ventilation"])
-            assert key not in values, f"ligne en double dans {path.name} : {key}"
-            values[key] = float(row["valeur"]) if row["valeur"] != "" else None
-    return values
-
-
-def _same_value(expected: float | None, actual: float | None) -> bool:
-    if expected is None or actual is None:
-        return expected is actual
-    return math.isclose(expected, actual, rel_tol=0, abs_tol=TOLERANCE)
-
-
-def _show(value: float | None) -> str:
-    return "NULL" if value is None else repr(value)
+    return SmallNight(run_status, export_status, read_values(export), quarantine, files)
 
 
 def test_the_night_runs_and_exports(small_night):
@@ -111,18 +87,7 @@ def test_only_the_two_bad_decp_records_are_quarantined_with_their_reasons(small_
 
 
 def test_every_indicator_of_the_slice_matches_the_hand_computed_values(small_night):
-    expected = _read_values(EXPECTED_VALUES)
-    slice_ids = {key[0] for key in expected}
-    actual = {key: value for key, value in small_night.exported.items() if key[0] in slice_ids}
-
-    problems = []
-    for key in sorted(expected.keys() - actual.keys()):
-        problems.append(f"absente de l'export : {key} attendu {_show(expected[key])}")
-    for key in sorted(actual.keys() - expected.keys()):
-        problems.append(f"en trop dans l'export : {key} = {_show(actual[key])}")
-    for key in sorted(expected.keys() & actual.keys()):
-        if not _same_value(expected[key], actual[key]):
-            problems.append(f"valeur différente : {key} attendu {_show(expected[key])}, obtenu {_show(actual[key])}")
+    problems = differences(read_values(EXPECTED_VALUES), small_night.exported)
     assert not problems, (
         f"{len(problems)} écart(s) avec {EXPECTED_VALUES.name} (explications dans CALCULS.md) :\n"
         + "\n".join(problems)

@@ -12,7 +12,19 @@
         'type_produit_acquis': agec_categories(),
         'secteur': ['residentiel', 'tertiaire', 'transport_personnes', 'transport_marchandises', 'agriculture',
                     'dechets', 'industrie', 'branche_energie'],
+
+        'type_structure': ['EI', 'AI', 'ACI', 'ETTI', 'EITI', 'GEIQ', 'EA', 'EATT', 'ESAT', 'ESS'],
     } -%}
+    {#- Two-key ventilation (catalogue: [categorie_achat, territoire]): every category x every
+        territory, written as the value of categorie_achat followed by the territoire pair, so that
+        the mart renames the key to give "categorie_achat=travaux|territoire=agglo". -#}
+    {%- set categories_territoires = [] -%}
+    {%- for categorie in values['categorie_achat'] -%}
+        {%- for territoire in values['territoire'] -%}
+            {%- do categories_territoires.append(categorie ~ '|territoire=' ~ territoire) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- do values.update({'categorie_achat_territoire': categories_territoires}) -%}
     {{ return(values[key]) }}
 {%- endmacro %}
 

@@ -16,9 +16,10 @@ attendu as (
         end,
         case indicateurs.ventilation
             {% for key in ['categorie_achat', 'territoire', 'taille', 'mesure', 'type_instance', 'public_cible',
-                           'type_produit_acquis', 'secteur'] -%}
+                           'type_produit_acquis', 'secteur', 'type_structure'] -%}
             when '{{ key }}' then {{ ventilation_values(key) | length }}
             {% endfor -%}
+            when 'categorie_achat,territoire' then {{ ventilation_values('categorie_achat_territoire') | length }}
             else 1
         end) as nb_lignes
     from {{ ref('indicateurs') }} as indicateurs

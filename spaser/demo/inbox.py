@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from spaser.demo.finance import write_finance_inbox
 from spaser.demo.calibration import BUYERS, HISTORY_YEAR, YEARS
 from spaser.demo.cuisine import write_kitchen_deliveries
 from spaser.demo.engagements import write_engagement_deliveries
@@ -59,6 +60,7 @@ def write_demo_inbox(target: Path, seed: int = 2023) -> dict:
           commune_names)
     write(f"{LEGAL_UNITS_DIR}/StockUniteLegale_extrait.csv", write_sirene_legal_units, in_sirene)
     files.update(write_kitchen_deliveries(target, seed))
+    files.update(write_finance_inbox(target, data, seed))
     return {
         "files": dict(sorted(files.items())),
         "marches": len(contracts),

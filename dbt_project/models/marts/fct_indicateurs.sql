@@ -11,6 +11,9 @@
     'ind_e01_gouvernance', 'ind_e03_formation', 'ind_e04_communication', 'ind_e05_heures_insertion',
     'ind_e07_egalite_fh', 'ind_e08_cout_global', 'ind_e09_climat', 'ind_e10_economie_circulaire',
     'ind_e11_dynamique_territoriale', 'ind_e12_accompagnement', 'ind_e13_sensibilisation',
+
+    'ind_chiffres_cles_depenses', 'ind_e06_achats_inclusifs', 'ind_e08_traiteurs', 'ind_e09_carbone_achats',
+    'ind_e10_encheres', 'ind_e12_charte',
 ] %}
 with valeurs_marts as (
     {% for mart in indicator_marts -%}

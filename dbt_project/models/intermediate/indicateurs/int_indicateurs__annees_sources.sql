@@ -34,6 +34,15 @@ with annees as (
     select 'ged.fop', annee_lancement from {{ ref('int_ged__fiches_courantes') }}
     union
     select 'referentiels.ges_territoire', annee from {{ ref('int_referentiels__ges_territoire_courant') }}
+    union
+    -- Finance: mandats by year of date_mandat (purchase accounts or not), receipts by date_titre;
+    -- the supplier register by year of charter signature.
+    select 'finance.mandats', annee from {{ ref('int_finance__depenses') }} where nb_lignes > 0
+    union
+    select 'finance.titres', annee from {{ ref('int_finance__titres_courants') }}
+    union
+    select 'registre.fournisseurs', extract(year from date_signature_charte)::integer
+    from {{ ref('int_finance__fournisseurs_courants') }}
 )
 
 select {{ surrogate_key(['source', 'annee']) }} as source_annee_cle, source, annee

@@ -12,6 +12,13 @@ with acheteurs as (
     select acheteur_siret from {{ ref('stg_ged__fiches_operation') }}
     union
     select siret from {{ ref('stg_registre__agec') }}
+
+),
+
+collectivites_finance as (
+    select collectivite_siren from {{ ref('int_finance__depenses') }}
+    union
+    select collectivite_siren from {{ ref('stg_finance__titres') }}
 )
 
 select distinct left(acheteur_siret, 9) as perimetre from acheteurs
@@ -24,5 +31,7 @@ union
 -- The SPASER team's register and the territory's inventory belong to the SPASER's carrier (VRA).
 select {{ siren_porteur_spaser() }} where exists (select 1 from {{ ref('stg_registre__activites') }})
     or exists (select 1 from {{ ref('stg_referentiels__ges_territoire') }})
+union
+select collectivite_siren from collectivites_finance
 union
 select 'TOUS'

@@ -1,0 +1,65 @@
+{{ config(
+    materialized='incremental',
+    unique_key='mandat_cle',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook='analyze {{ this }}',
+    indexes=[
+        {'columns': ['mandat_cle'], 'unique': true},
+        {'columns': ['_load_id']},
+        {'columns': ['depense_cle']},
+    ],
+) }}
+-- post_hook analyze: fresh statistics after every merge, which the marts' plans depend on.
+-- The current version of every mandat line: newest delivery per business key (later night, then
+-- later file, then later line). Incremental: a night reads only the lines delivered since the last
+-- build (_load_id above the table's highest, served by raw's _load_id index) and replaces the
+-- earlier versions of their keys (delete+insert on mandat_cle), so a re-delivered correction
+-- replaces the line instead of adding to it. See _finance__models.yml for the whole design.
+with livrees as (
+    select *
+    from {{ ref('stg_finance__mandats') }}
+    {% if is_incremental() -%}
+    where _load_id > (select coalesce(max(_load_id), 0) from {{ this }})
+    {%- endif %}
+),
+
+dernieres as (
+    select distinct on (mandat_cle)
+        mandat_cle,
+        {{ surrogate_key(['collectivite_siren', 'extract(year from date_mandat)', 'tiers_id', 'compte_nature', 'id_marche']) }}
+            as depense_cle,
+        collectivite_siren,
+        exercice,
+        numero_bordereau,
+        numero_mandat,
+        ligne,
+        date_mandat,
+        extract(year from date_mandat)::integer as annee,
+        tiers_id,
+        tiers_nom,
+        compte_nature,
+        id_marche,
+        montant_ht,
+        _load_id,
+        _record_number
+    from livrees
+    order by mandat_cle, _load_id desc, _record_number desc
+)
+
+select
+    dernieres.*,
+    {% if is_incremental() -%}
+    -- Every spend group the line belonged to before tonight: int_finance__depenses recomputes them.
+    array(
+        select distinct groupe
+        from unnest(precedente.depense_cles_precedentes || precedente.depense_cle) as groupe
+        where groupe is not null and groupe <> dernieres.depense_cle
+    )
+    {%- else -%}
+    array[]::text[]
+    {%- endif %} as depense_cles_precedentes
+from dernieres
+{% if is_incremental() -%}
+left join {{ this }} as precedente on precedente.mandat_cle = dernieres.mandat_cle
+{%- endif %}

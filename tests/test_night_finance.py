@@ -1,0 +1,104 @@
+"""Two nights on a small hand-made finance inbox, checked against values computed by hand.
+
+``tests/fixtures/inbox_finance`` holds the finance slice's sources for two buyers (mandats with a
+cancellation, an unknown SIRET, a foreign supplier, a supplier without identifier, a non-purchase
+account, mandats with and without contract, a contract without mandat, bad rows; titres; the
+supplier register as an XLSX workbook; a SIRENE extract; three DECP contracts). The first night
+loads it; the second delivers ``nuit2/`` — a corrected file that re-delivers one unchanged line,
+changes an amount and moves a line to another supplier — and re-delivers the first night's files,
+so that the incremental spend models are exercised. ``attendus.csv`` lists every row the catalogue
+requires for the slice's indicators after the second night; ``CALCULS.md`` explains each value.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from spaser.cli import main
+from tests.conftest import fresh_warehouse
+from tests.indicator_values import RowKey, differences, read_values
+
+FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_finance"
+EXPECTED_VALUES = FIXTURE_DIR / "attendus.csv"
+SOURCE_FOLDERS = ("finance", "marches", "registre", "referentiels")
+SECOND_NIGHT_DIR = FIXTURE_DIR / "nuit2"
+
+
+@dataclass
+class FinanceNights:
+    run_statuses: list[int]
+    exported: dict[RowKey, float | None]
+    quarantine: list[tuple[str, str, int, str, str]]
+    files: list[tuple[str, str, str]]
+    spend_groups: dict[str, tuple[float, int]]
+
+
+@pytest.fixture(scope="module")
+def finance_nights(admin_url, tmp_path_factory) -> FinanceNights:
+    workspace = tmp_path_factory.mktemp("finance_inbox")
+    first, second = workspace / "nuit1", workspace / "nuit2"
+    for folder in SOURCE_FOLDERS:
+        shutil.copytree(FIXTURE_DIR / folder, first / folder)
+        shutil.copytree(FIXTURE_DIR / folder, second / folder)
+    shutil.copytree(SECOND_NIGHT_DIR, second, dirs_exist_ok=True)
+    export = workspace / "indicateurs.csv"
+    with fresh_warehouse(admin_url, workspace / "spaser_home") as url:
+        statuses = [main(["run", "--inbox", str(first)]), main(["run", "--inbox", str(second)])]
+        statuses.append(main(["export", "indicateurs", "--format", "csv", "--output", str(export)]))
+        with psycopg.connect(url) as conn:
+            quarantine = conn.execute(
+                "select source, fichier, enregistrement, champ, message from raw.quarantaine"
+            ).fetchall()
+            files = conn.execute("select source, fichier, statut from raw.fichiers").fetchall()
+            groups = conn.execute(
+                "select depense_cle, montant_ht, nb_lignes from intermediate.int_finance__depenses"
+            ).fetchall()
+    return FinanceNights(statuses, read_values(export), quarantine, files,
+                         {key: (float(amount), count) for key, amount, count in groups})
+
+
+def test_both_nights_run_and_export(finance_nights):
+    assert finance_nights.run_statuses == [0, 0, 0]
+
+
+def test_every_file_is_loaded_once_and_the_workbook_through_the_csv_loader(finance_nights):
+    loaded = sorted((source, Path(fichier).name) for source, fichier, statut in finance_nights.files)
+    assert all(statut == "charge" for _, _, statut in finance_nights.files)
+    assert ("registre/fournisseurs", "registre_fournisseurs.xlsx") in loaded
+    assert ("finance/mandats", "mandats_agglo_2023_correctif.csv") in loaded
+    # The first night's files, delivered again on the second night, are not loaded twice.
+    assert len(loaded) == len(set(loaded)) == 8
+
+
+def test_bad_finance_rows_are_quarantined_with_their_reasons(finance_nights):
+    by_line = {(Path(fichier).name, line): (champ, message)
+               for _, fichier, line, champ, message in finance_nights.quarantine}
+    valence = "mandats_valence_2023.csv"
+    assert set(by_line) == {(valence, 4), (valence, 5), (valence, 6), (valence, 7), ("registre_fournisseurs.xlsx", 7)}
+    assert by_line[(valence, 4)][0] == "montant_ht" and "« 12,5O »" in by_line[(valence, 4)][1]
+    assert by_line[(valence, 5)][0] == "date_mandat" and "31/02/2023" in by_line[(valence, 5)][1]
+    assert by_line[(valence, 6)][0] == "tiers_siret" and "identifiant étranger" in by_line[(valence, 6)][1]
+    assert by_line[(valence, 7)] == ("compte_nature", "ligne 7, colonne compte_nature : valeur obligatoire manquante")
+    assert by_line[("registre_fournisseurs.xlsx", 7)][0] == "siret"
+
+
+def test_a_corrected_redelivery_replaces_lines_instead_of_adding_to_them(finance_nights):
+    groups = finance_nights.spend_groups
+    # Line M003 corrected from 4000 to 4400; M001 re-delivered unchanged: counted once.
+    assert groups["200068781|2023|70200000200015|2313|"] == (4400.0, 1)
+    assert groups["200068781|2023|70100000100019|2313|"] == (10000.0, 1)
+    # M008 moved from "no identifier" to supplier 70400000400017: its former group is emptied.
+    assert groups["200068781|2023||6068|"] == (0.0, 0)
+    assert groups["200068781|2023|70400000400017|6068|"] == (500.0, 1)
+
+
+def test_every_finance_indicator_matches_the_hand_computed_values(finance_nights):
+    problems = differences(read_values(EXPECTED_VALUES), finance_nights.exported)
+    assert not problems, (
+        f"{len(problems)} écart(s) avec {EXPECTED_VALUES.name} (explications dans CALCULS.md) :\n"
+        + "\n".join(problems)
+    )
