@@ -1,8 +1,9 @@
 """Row sources read in Python: CSV or XLSX files validated row by row before anything is stored.
 
-Most tabular sources are validated set-based inside PostgreSQL (``extract.tabular``). Two kinds of
+Most tabular sources are validated in Arrow blocks and COPYed (``extract.tabular``). Two kinds of
 delivery cannot take that road and use this module instead:
-- spreadsheets (the SPASER team's registers, ``registre/*.xlsx``): PostgreSQL's COPY reads CSV only;
+- spreadsheets (the SPASER team's registers, ``registre/*.xlsx``) when the rows need Python-side
+  rules beyond the column types;
 - personal data (``insertion/heures``): identifiers must be pseudonymised and birth dates reduced
   before they ever reach PostgreSQL — a COPY into a temporary table would already store them.
 
@@ -20,16 +21,22 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator
 
 from extract.base import FileRejected, ParsedRecord, RecordSource, Violation
 from extract.siret import is_valid_siret
-from extract.tabular import sniff_delimiter
+from extract.tabular import (
+    BLANKS,
+    sniff_delimiter,
+    text_to_boolean,
+    text_to_date,
+    text_to_decimal,
+    text_to_integer,
+)
 from extract.xlsx import read_xlsx_rows
 
-BLANKS = " \t\r\n\u00a0\u202f"
 REDACTED = "(donnée personnelle retirée)"
 
 
@@ -44,35 +51,19 @@ class FieldType:
     when_empty: Any = None
 
 
-def _integer(text: str) -> int:
-    if not re.fullmatch(r"[+-]?[0-9]{1,9}", text):
-        raise ValueError(text)
-    return int(text)
+def _strict(rule: Callable[[str], Any]) -> Callable[[str], Any]:
+    """One of extract.tabular's reading rules (None when invalid), raising ValueError instead."""
+
+    def parse(text: str) -> Any:
+        value = rule(text)
+        if value is None:
+            raise ValueError(text)
+        return value
+
+    return parse
 
 
-def _decimal(text: str) -> Decimal:
-    if not re.fullmatch(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)", text):
-        raise ValueError(text)
-    try:
-        return Decimal(text.replace(",", "."))
-    except InvalidOperation as error:
-        raise ValueError(text) from error
-
-
-def parse_date(text: str) -> date:
-    french = re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", text)
-    if french:
-        return date(int(french.group(3)), int(french.group(2)), int(french.group(1)))
-    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-        return date.fromisoformat(text)
-    raise ValueError(text)
-
-
-BOOLEANS = {"oui": True, "o": True, "1": True, "true": True, "non": False, "n": False, "0": False, "false": False}
-
-
-def _boolean(text: str) -> bool:
-    return BOOLEANS[text.lower()]
+parse_date = _strict(text_to_date)
 
 
 def _siret(text: str) -> str:
@@ -93,11 +84,12 @@ def _month(text: str) -> date:
 
 
 TEXT = FieldType(parse=str, problem="")
-INTEGER = FieldType(parse=_integer, problem="n'est pas un nombre entier", compact=True)
-DECIMAL = FieldType(parse=_decimal, problem="n'est pas un nombre (virgule ou point décimal)", compact=True)
+INTEGER = FieldType(parse=_strict(text_to_integer), problem="n'est pas un nombre entier", compact=True)
+DECIMAL = FieldType(parse=lambda text: Decimal(_strict(text_to_decimal)(text)),
+                    problem="n'est pas un nombre (virgule ou point décimal)", compact=True)
 DATE = FieldType(parse=parse_date, problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)")
 MONTH = FieldType(parse=_month, problem="n'est pas un mois (AAAA-MM)")
-BOOLEAN = FieldType(parse=_boolean, problem="n'est pas un booléen (oui/non, O/N, 1/0, true/false)",
+BOOLEAN = FieldType(parse=_strict(text_to_boolean), problem="n'est pas un booléen (oui/non, O/N, 1/0, true/false)",
                     when_empty=False)
 SIRET = FieldType(parse=_siret, problem="n'est pas un SIRET (14 chiffres)", compact=True)
 

@@ -1,14 +1,15 @@
 """XLSX deliveries of tabular sources, read through the CSV loader.
 
-``extract.tabular`` streams CSV bytes into PostgreSQL and validates them there; it does not read
-workbooks. A source whose ``file_patterns`` accept ``*.xlsx`` is therefore loaded from a
+``extract.tabular`` reads CSV only (it streams the file's bytes through Arrow into COPY); it does
+not read workbooks. A source whose ``file_patterns`` accept ``*.xlsx`` is therefore loaded from a
 temporary mirror of its inbox folder (``readable_inbox``): CSV files are linked as they are, and
 each workbook's first sheet is written, streaming (openpyxl read-only mode, one row in memory at a
 time), as a UTF-8 CSV file under the workbook's own name. The loader then sees the same relative
 path — lineage and quarantine messages name the workbook — and validates the rows with the same
 rules as a CSV delivery. The conversion is deterministic, so a workbook delivered twice has the
-same content hash and is loaded once. Cells are written as the sheet shows them: dates as
-AAAA-MM-JJ, numbers with a decimal point, booleans as true/false, empty cells empty.
+same content hash and is loaded once. Cells are written as ``extract.xlsx.cell_text`` reads them
+(the one rule for spreadsheet cells). Every row is written, empty ones included, so that line
+numbers in quarantine messages are the sheet's row numbers.
 """
 from __future__ import annotations
 
@@ -16,30 +17,16 @@ import csv
 import tempfile
 import zipfile
 from contextlib import contextmanager
-from datetime import date, datetime
 from pathlib import Path
 from typing import Iterator
 
 from openpyxl import load_workbook
 
 from extract.loader import source_files
+from extract.xlsx import cell_text
 
 WORKBOOK_SUFFIX = ".xlsx"
 UNREADABLE_WORKBOOK = "classeur XLSX illisible"
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def workbook_to_csv(workbook_path: Path, csv_path: Path) -> None:
@@ -59,7 +46,7 @@ def workbook_to_csv(workbook_path: Path, csv_path: Path) -> None:
         try:
             sheet = workbook.worksheets[0]
             for row in sheet.iter_rows(values_only=True):
-                cells = [_cell_text(value) for value in row]
+                cells = [cell_text(value) for value in row]
                 while cells and cells[-1] == "":
                     cells.pop()
                 writer.writerow(cells)
