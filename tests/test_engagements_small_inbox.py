@@ -30,15 +30,6 @@ PLATFORM_IDS = ("PLAT-001", "PLAT-002", "PLAT-003", "PLAT-004", "PLAT-005", "PLA
 BIRTH_DATES = ("15/03/1970", "1970-03-15", "02/01/1998", "1998-01-02", "01/01/1972", "1972-01-01",
                "20/07/1985", "1985-07-20", "31/02/1980")
 E02 = "e02_indicateurs_automatises_pct"
-# Hand-computed values (attendus.csv) the warehouse does not produce yet, with why (CALCULS.md,
-# "e02"). They stay out of the exact comparison and are checked by a strict xfail, which fails as
-# soon as the product is fixed, so that the entry is then removed.
-KNOWN_PRODUCT_DISAGREEMENTS = {
-    (E02, "212603625", 2022, ""):
-        "e10_agec_moyenne_pct de Valence 2022 est NULL parce qu'aucune catégorie AGEC n'est déclarée "
-        "(dénominateur = 0 catégorie) mais son motif ne commence pas par « dénominateur vide » : "
-        "e02 ne le compte pas (39/71 au lieu de 40/71)",
-}
 # Dated sources absent from this inbox (no finance, kitchen or supplier register): the indicators
 # reading them never count in e02, even where their rows say "dénominateur vide".
 SOURCES_ABSENTES = {"finance.mandats", "finance.titres", "registre.fournisseurs", "cuisine.achats", "cuisine.menus"}
@@ -133,19 +124,11 @@ def test_every_indicator_of_the_issue_matches_the_hand_computed_value(night):
     assert sorted(set(produced) - set(expected)) == [], "lignes en trop"
     wrong = [
         (key, expected[key], produced[key]) for key in expected
-        if key not in KNOWN_PRODUCT_DISAGREEMENTS
-        and not (expected[key] is None and produced[key] is None)
+        if not (expected[key] is None and produced[key] is None)
         and (expected[key] is None or produced[key] is None
              or not math.isclose(expected[key], produced[key], abs_tol=TOLERANCE))
     ]
     assert wrong == []
-
-
-@pytest.mark.xfail(strict=True, reason="; ".join(KNOWN_PRODUCT_DISAGREEMENTS.values()))
-def test_known_disagreements_match_the_hand_computed_value(night):
-    expected = _read_values(FIXTURE_DIR / "attendus.csv")
-    assert {key: night.exported[key] for key in KNOWN_PRODUCT_DISAGREEMENTS} == pytest.approx(
-        {key: expected[key] for key in KNOWN_PRODUCT_DISAGREEMENTS}, abs=TOLERANCE)
 
 
 def test_e02_falls_for_indicators_whose_source_did_not_arrive(night):

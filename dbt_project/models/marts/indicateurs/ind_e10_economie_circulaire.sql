@@ -45,7 +45,7 @@ chantiers_taux as (
         trim_scale(avg(fait.taux))::numeric as valeur,
         null::numeric as numerateur,
         null::numeric as denominateur,
-        case when count(fait.taux) = 0 then 'aucun chantier de réemploi avec un taux dans l''année' end as motif
+        case when count(fait.taux) = 0 then 'dénominateur vide : aucun chantier de réemploi avec un taux dans l''année' end as motif
     from ({{ indicator_grid(['registre.activites']) }}) as grille
     left join activites as fait
         on fait.perimetre = grille.perimetre and fait.annee = grille.annee and fait.type_activite = 'CHANTIER_REEMPLOI'
@@ -72,7 +72,7 @@ select
     -- an unweighted mean: numerateur = sum of the categories' shares, denominateur = their number
     coalesce(sum(fait.part), 0)::numeric as numerateur,
     count(fait.part)::numeric as denominateur,
-    case when count(fait.part) = 0 then 'aucune catégorie AGEC déclarée avec un montant dans l''année' end as motif
+    case when count(fait.part) = 0 then 'dénominateur vide : aucune catégorie AGEC déclarée avec un montant dans l''année' end as motif
 from ({{ indicator_grid(['registre.agec']) }}) as grille
 left join familles as fait on fait.perimetre = grille.perimetre and fait.annee = grille.annee
 group by grille.perimetre, grille.annee
