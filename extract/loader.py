@@ -34,6 +34,7 @@ from extract.base import LINEAGE_COLUMNS, FileRejected, RecordSource
 from extract.tabular import FileLineage, LoadCounts, TabularSource, load_tabular_file
 
 RAW_SCHEMA_PATH = Path(__file__).resolve().parent / "raw_schema.sql"
+RAW_LINEAGE_DEFAULTS_PATH = Path(__file__).resolve().parent / "raw_lineage_defaults.sql"
 READ_CHUNK_BYTES = 1 << 20
 UTF8_BOM = codecs.BOM_UTF8
 # Serialises concurrent schema set-ups (two `create ... if not exists` at once may fail).
@@ -49,6 +50,7 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
         conn.execute(RAW_SCHEMA_PATH.read_text(encoding="utf-8"))
+        conn.execute(RAW_LINEAGE_DEFAULTS_PATH.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 -- Idempotent: applied at the start of every night. Every data table carries the same lineage
 -- columns: _load_id (one per loaded file, increasing in delivery order: night, then file name),
 -- _source_file, _file_sha256, _record_number (1-based data line of a CSV, 1-based record index
--- of a JSON list), _loaded_at.
+-- of a JSON list), _loaded_at. The defaults of _load_id, _source_file and _file_sha256 (the
+-- per-file lineage the tabular loader does not send on every row) are set, on every table of
+-- this file, by extract/raw_lineage_defaults.sql, applied right after it.
 -- The data tables have no foreign key onto raw.fichiers: checking it costs a lookup per row, a
 -- third of a multi-million-line load, while _load_id is only ever written by the loader from the
 -- raw.fichiers row it has just created, in the same transaction (the raw GX suite checks the

@@ -23,6 +23,7 @@ from extract.tabular import (
     enumeration,
     map_columns,
     read_layout,
+    siret_check_flag,
     siret_key_is_valid,
     sniff_delimiter,
 )
@@ -142,6 +143,16 @@ def test_vectorised_siret_check_agrees_with_python():
     # A slice of an array (Arrow blocks are slices) is read from its own offset.
     assert siret_key_is_valid(pa.array(["00000000000000", *samples]).slice(1)).tolist() == vectorised.tolist()
 
+
+
+def test_siret_check_flag_flags_only_fourteen_digits_failing_their_key():
+    values = ["21260362500014", "21260362500015", "DE123456789", "FR12345678901234", "1234567890123a",
+              "2126036250001é", None, "35600000000048"]
+    expected = [value is not None and value.isdigit() and len(value) == 14 and value.isascii()
+                and not is_valid_siret(value) for value in values]
+    assert expected == [False, True, False, False, False, False, False, False]
+    assert siret_check_flag(pa.array(values)).tolist() == expected
+    assert siret_check_flag(pa.array(["x", *values]).slice(1)).tolist() == expected
 
 # ---------------------------------------------------------------- reading values, as the loader does
 

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from extract.base import ParsedRecord, RecordSource, Violation
@@ -134,6 +135,35 @@ def test_same_content_twice_loads_once_and_corrections_get_a_later_load_id(wareh
     assert rows(warehouse, "select _load_id, date_depot from raw.marches_offres where _record_number = 1"
                            " order by _load_id") == [
         (first_night["fichiers"][0]["load_id"], date(2022, 4, 14)), (report.load_id, date(2022, 4, 13))]
+
+
+def test_lineage_defaults_are_migrated_onto_an_older_database_and_never_silently_empty(warehouse, inbox):
+    # A database created before the lineage defaults: its raw tables have none.
+    warehouse.execute("alter table raw.marches_offres alter column _load_id drop default,"
+                      " alter column _source_file drop default, alter column _file_sha256 drop default")
+    warehouse.commit()
+    ensure_raw_schema(warehouse)
+    ensure_raw_schema(warehouse)  # idempotent
+    defaults = rows(warehouse, "select column_name, count(*), count(*) filter (where column_default like %s)"
+                               " from information_schema.columns where table_schema = 'raw'"
+                               " and column_name in ('_load_id', '_source_file', '_file_sha256') group by 1",
+                    "%current_setting('spaser.%")
+    assert len(defaults) == 3 and all(count == with_default for _, count, with_default in defaults)
+    source = OffresSource()
+    first = load_file(warehouse, source, deliver(inbox, source, "offres_defauts.csv", "a.csv"), inbox, "nuit-1")
+    path = inbox / source.source / "b.csv"
+    path.write_bytes((FIXTURES / "offres_defauts.csv").read_bytes().replace(b"14/04/2022", b"13/04/2022"))
+    second = load_file(warehouse, source, path, inbox, "nuit-1")
+    assert rows(warehouse, "select _load_id, _source_file, _file_sha256, count(*) from raw.marches_offres"
+                           " group by 1, 2, 3 order by 1") == [
+        (first.load_id, "marches/offres/a.csv", first.sha256, 4), (second.load_id, "marches/offres/b.csv", second.sha256, 4)]
+    # Outside a file load the settings are absent: a row without lineage is refused, not stored.
+    with pytest.raises(psycopg.errors.NotNullViolation, match="_load_id"):
+        warehouse.execute("insert into raw.marches_offres (_record_number) values (1)")
+    warehouse.rollback()
+    with pytest.raises(psycopg.errors.NotNullViolation, match="_source_file"):
+        warehouse.execute("insert into raw.marches_offres (_load_id, _record_number) values (1, 1)")
+    warehouse.rollback()
 
 
 def test_malformed_lines_are_quarantined_by_the_fallback_and_good_lines_still_load(warehouse, inbox):
