@@ -35,7 +35,7 @@ BENCHMARKS_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCHMARKS_DIR.parent
 sys.path[:0] = [str(PROJECT_ROOT), str(BENCHMARKS_DIR)]
 
-from bench_loader import scratch_database, with_check_digit  # noqa: E402
+from bench_loader import plain_copy_seconds, scratch_database, with_check_digit  # noqa: E402
 from spaser.warehouse import warehouse_url  # noqa: E402
 
 LINES_PER_YEAR = 60_000
@@ -48,7 +48,6 @@ BUYERS = ("200068781", "212603625", "212602817")
 ACCOUNTS = ("2313", "2152", "6068", "60632", "2183", "611", "6156", "6228", "6257", "6574")
 HEADER = ("collectivite_siren;exercice;budget;numero_bordereau;numero_mandat;ligne;date_mandat;tiers_siret;"
           "tiers_nom;compte_nature;fonction;montant_ht;montant_ttc;id_marche")
-PLAIN_COPY_CHUNK = 1 << 20
 DBT_SELECTION = ["build", "--select", "+fct_depenses", "--exclude", "fct_indicateurs+"]
 # The models whose cost grows with the history; the rest of the selection (seeds, views, the
 # marchés and SIRENE models, dbt's start-up) costs the same every night whatever the volume.
@@ -94,22 +93,6 @@ def write_mandats(path: Path, days: list[date], lines_per_day: int, suppliers: l
                 if number % 50 == 0:
                     stream.write(row.format(ligne=2, montant="-" + text))
     return number
-
-
-def plain_copy_seconds(url: str, path: Path) -> float:
-    columns = ", ".join(f"{name} text" for name in HEADER.split(";"))
-    with psycopg.connect(url) as conn:
-        conn.execute(f"create table mandats_plain ({columns})")
-        conn.commit()
-        started = time.perf_counter()
-        with conn.cursor() as cursor, cursor.copy(
-            "copy mandats_plain from stdin (format csv, header true, delimiter ';', encoding 'WIN1252')"
-        ) as copy, path.open("rb") as stream:
-            while chunk := stream.read(PLAIN_COPY_CHUNK):
-                copy.write(chunk)
-        conn.execute("drop table mandats_plain")
-        conn.commit()
-        return time.perf_counter() - started
 
 
 def load_in_child(url: str, inbox: Path, path: Path) -> dict:
@@ -172,7 +155,7 @@ def main() -> None:
         size_mib = history.stat().st_size / 2**20
 
         loaded = load_in_child(url, inbox, history)
-        plain = plain_copy_seconds(url, history)
+        plain = plain_copy_seconds(url, history, HEADER)
         report = loaded["report"]
         print(f"historique ×{arguments.scale} : {report['nb_enregistrements']} lignes ({size_mib:.0f} Mio) — "
               f"COPY brut {plain:.1f} s, chargeur {loaded['seconds']:.1f} s, ratio COPY/chargeur "

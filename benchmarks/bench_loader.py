@@ -94,19 +94,24 @@ def scratch_database(server_url: str):
             admin.execute(f'drop database if exists "{dbname}" with (force)')
 
 
-def plain_copy_seconds(url: str, path: Path) -> float:
-    columns = ", ".join(f"{name} text" for name in HEADER.split(";"))
+def plain_copy_seconds(url: str, path: Path, header: str = HEADER) -> float:
+    """Plain ``COPY FROM STDIN`` of the file into an all-text table: the baseline of every ratio."""
+    table = f"plain_copy_{uuid.uuid4().hex[:8]}"
+    columns = ", ".join(f"{name} text" for name in header.split(";"))
     with psycopg.connect(url) as conn:
-        conn.execute(f"create table offres_plain ({columns})")
+        conn.execute(f"create table {table} ({columns})")
         conn.commit()
         started = time.perf_counter()
         with conn.cursor() as cursor, cursor.copy(
-            "copy offres_plain from stdin (format csv, header true, delimiter ';', encoding 'WIN1252')"
+            f"copy {table} from stdin (format csv, header true, delimiter ';', encoding 'WIN1252')"
         ) as copy, path.open("rb") as stream:
             while chunk := stream.read(PLAIN_COPY_CHUNK):
                 copy.write(chunk)
         conn.commit()
-        return time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        conn.execute(f"drop table {table}")
+        conn.commit()
+        return elapsed
 
 
 def loader_run(url: str, inbox: Path) -> dict:

@@ -29,6 +29,7 @@ from extract.base import FileRejected, ParsedRecord, RecordSource, Violation
 from extract.siret import is_valid_siret
 from extract.tabular import (
     BLANKS,
+    map_columns,
     sniff_delimiter,
     text_to_boolean,
     text_to_date,
@@ -190,7 +191,12 @@ class RowSource(RecordSource):
 
     def read(self, path: Path) -> Iterator[ParsedRecord]:
         delivered = read_delivered_rows(path)
-        positions, extra = self._map_columns(delivered.header, path.name)
+        try:
+            mapping = map_columns(self.fields, delivered.header)
+        except FileRejected as rejection:
+            raise FileRejected(f"{path.name} : {rejection}.") from rejection
+        positions = {name: position - 1 for name, position in mapping.positions.items()}
+        extra = mapping.extra
         first = True
         for number, cells in delivered.rows:
             record = self._parse_row(number, cells, positions, delivered)
@@ -201,27 +207,6 @@ class RowSource(RecordSource):
                 )
                 first = False
             yield record
-
-    def _map_columns(self, header: tuple[str, ...], file_name: str) -> tuple[dict[str, int], list[str]]:
-        declared = {field.name.lower(): field.name for field in self.fields}
-        positions: dict[str, int] = {}
-        extra = []
-        for position, name in enumerate(header):
-            field_name = declared.get(name.lower())
-            if field_name is None:
-                extra.append(name)
-            elif field_name in positions:
-                raise FileRejected(f"{file_name} : en-tête invalide, la colonne « {field_name} » apparaît deux fois.")
-            else:
-                positions[field_name] = position
-        missing = [field.name for field in self.fields if field.required and field.name not in positions]
-        if missing:
-            plural = "s" if len(missing) > 1 else ""
-            raise FileRejected(
-                f"{file_name} : colonne{plural} obligatoire{plural} absente{plural} de l'en-tête : "
-                f"{', '.join(missing)} (en-tête lu : {', '.join(header)})."
-            )
-        return positions, extra
 
     def _parse_row(
         self, number: int, cells: list[str], positions: dict[str, int], delivered: DeliveredRows

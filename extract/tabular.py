@@ -296,8 +296,9 @@ class ColumnMapping:
     extra: tuple[str, ...]
 
 
-def map_columns(source: TabularSource, header: tuple[str, ...]) -> ColumnMapping:
-    declared = {column.name.lower(): column.name for column in source.columns}
+def map_columns(columns, header: tuple[str, ...]) -> ColumnMapping:
+    """Header-driven reading of any declared columns (objects with ``name`` and ``required``)."""
+    declared = {column.name.lower(): column.name for column in columns}
     positions: dict[str, int] = {}
     extra = []
     for position, name in enumerate(header, start=1):
@@ -308,7 +309,7 @@ def map_columns(source: TabularSource, header: tuple[str, ...]) -> ColumnMapping
             raise FileRejected(f"en-tête invalide : la colonne « {column_name} » apparaît deux fois")
         else:
             positions[column_name] = position
-    missing = [column.name for column in source.columns if column.required and column.name not in positions]
+    missing = [column.name for column in columns if column.required and column.name not in positions]
     if missing:
         plural = "s" if len(missing) > 1 else ""
         raise FileRejected(
@@ -343,7 +344,7 @@ def load_tabular_file(
 ) -> LoadCounts:
     """Load one CSV file of ``source`` inside the caller's transaction; raise FileRejected."""
     layout = read_layout(path, encoding)
-    mapping = map_columns(source, layout.header)
+    mapping = map_columns(source.columns, layout.header)
     loader = _BlockLoader(conn, source, layout, mapping, lineage)
     # The per-file lineage reaches the rows through the raw tables' column defaults (see
     # raw_lineage_defaults.sql), not through COPY: about 100 bytes less to send and parse per row.

@@ -78,7 +78,7 @@ def test_header_is_read_without_bom_and_mapped_case_insensitively(tmp_path):
         b"exclusion_motif;demande_motifs_rejet;Commentaire\r\n"
     )
     layout = read_layout(path, "utf-8")
-    mapping = map_columns(OffresSource(), layout.header)
+    mapping = map_columns(OffresSource().columns, layout.header)
 
     assert layout.delimiter == ";"
     assert mapping.positions["lot"] == 1 and mapping.positions["acheteur_siret"] == 2
@@ -87,7 +87,7 @@ def test_header_is_read_without_bom_and_mapped_case_insensitively(tmp_path):
 
 def test_every_missing_required_column_is_named(tmp_path):
     with pytest.raises(FileRejected, match=r"absentes de l'en-tête : soumissionnaire_siret, date_depot"):
-        map_columns(OffresSource(), ("acheteur_siret", "id_consultation", "lot", "groupement", "retenue",
+        map_columns(OffresSource().columns, ("acheteur_siret", "id_consultation", "lot", "groupement", "retenue",
                                      "exclusion_motif", "demande_motifs_rejet"))
 
 
@@ -95,7 +95,7 @@ def test_a_column_given_twice_rejects_the_file():
     header = ("acheteur_siret", "id_consultation", "lot", "LOT", "soumissionnaire_siret", "groupement",
               "date_depot", "retenue", "exclusion_motif", "demande_motifs_rejet")
     with pytest.raises(FileRejected, match="« lot » apparaît deux fois"):
-        map_columns(OffresSource(), header)
+        map_columns(OffresSource().columns, header)
 
 
 def test_empty_file_is_rejected(tmp_path):
