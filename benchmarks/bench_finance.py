@@ -35,7 +35,7 @@ BENCHMARKS_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCHMARKS_DIR.parent
 sys.path[:0] = [str(PROJECT_ROOT), str(BENCHMARKS_DIR)]
 
-from bench_loader import plain_copy_seconds, scratch_database, with_check_digit  # noqa: E402
+from bench_loader import plain_copy_seconds, scratch_database, warm_up, with_check_digit  # noqa: E402
 from spaser.warehouse import warehouse_url  # noqa: E402
 
 LINES_PER_YEAR = 60_000
@@ -95,13 +95,14 @@ def write_mandats(path: Path, days: list[date], lines_per_day: int, suppliers: l
     return number
 
 
-def load_in_child(url: str, inbox: Path, path: Path) -> dict:
-    completed = subprocess.run([sys.executable, __file__, "--child", url, str(inbox), str(path)],
+def load_in_child(url: str, inbox: Path, path: Path, night: str) -> dict:
+    """Load one file in a child process, as the extraction of night ``night`` (its run id)."""
+    completed = subprocess.run([sys.executable, __file__, "--child", url, str(inbox), str(path), night],
                                check=True, capture_output=True, text=True)
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def child_main(url: str, inbox: Path, path: Path) -> None:
+def child_main(url: str, inbox: Path, path: Path, night: str) -> None:
     import resource
 
     from extract.finance import MandatsSource
@@ -110,8 +111,9 @@ def child_main(url: str, inbox: Path, path: Path) -> None:
     with psycopg.connect(url) as conn:
         ensure_raw_schema(conn)
         conn.commit()
+        warm_up(conn, MandatsSource(), path)
         started = time.perf_counter()
-        report = load_file(conn, MandatsSource(), path, inbox, run_id="bench")
+        report = load_file(conn, MandatsSource(), path, inbox, run_id=night)
         seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_kib / 1024, "report": report.to_dict()}))
@@ -129,9 +131,12 @@ def dbt_seconds(url: str, home: Path, extra: list[str]) -> tuple[float, float]:
     if completed.returncode != 0:
         raise SystemExit("dbt a échoué :\n" + completed.stdout[-4000:])
     results = json.loads((home / "dbt" / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
-    timings = {result["unique_id"].split(".")[-1]: result["execution_time"] for result in results
-               if result["unique_id"].split(".")[-1] in SPEND_MODELS}
-    print("   " + ", ".join(f"{name} {value:.1f} s" for name, value in timings.items()), flush=True)
+    timings = {result["unique_id"].split(".")[2]: result["execution_time"] for result in results
+               if result["unique_id"].split(".")[2] in SPEND_MODELS}
+    slowest = sorted(results, key=lambda result: result["execution_time"], reverse=True)[:6]
+    print("   " + ", ".join(f"{name} {value:.1f} s" for name, value in timings.items())
+          + " | les plus longs : " + ", ".join(f"{result['unique_id'].split('.')[2]} {result['execution_time']:.1f} s"
+                                              for result in slowest), flush=True)
     return seconds, sum(timings.values())
 
 
@@ -154,7 +159,7 @@ def main() -> None:
         last_number = write_mandats(history, history_days, lines_per_day, suppliers, 0, seed=1)
         size_mib = history.stat().st_size / 2**20
 
-        loaded = load_in_child(url, inbox, history)
+        loaded = load_in_child(url, inbox, history, "historique")
         plain = plain_copy_seconds(url, history, HEADER)
         report = loaded["report"]
         print(f"historique ×{arguments.scale} : {report['nb_enregistrements']} lignes ({size_mib:.0f} Mio) — "
@@ -168,7 +173,7 @@ def main() -> None:
 
         one_day = mandats / "mandats_jour_suivant.csv"
         write_mandats(one_day, [next_day], lines_per_day, suppliers, last_number, seed=2)
-        day_load = load_in_child(url, inbox, one_day)
+        day_load = load_in_child(url, inbox, one_day, "nuit-suivante")
         night, night_spend = dbt_seconds(url, home, [])
         print(f"nuit incrémentale (+1 jour, {day_load['report']['nb_enregistrements']} lignes, chargées en "
               f"{day_load['seconds']:.1f} s) : dbt {night:.1f} s, dont modèles de dépense {night_spend:.1f} s — "
@@ -177,7 +182,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--child":
-        child_main(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
+    if len(sys.argv) == 6 and sys.argv[1] == "--child":
+        child_main(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), sys.argv[5])
     else:
         main()

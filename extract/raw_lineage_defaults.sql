@@ -2,11 +2,12 @@
 -- whoever appended it, is covered). Idempotent: a default already in place is left alone, so a
 -- night takes no lock here once the database is migrated.
 --
--- _load_id, _source_file and _file_sha256 are constant within a file: the tabular loader sets
--- them once per file in transaction-local settings (set_config(..., true)) and COPYs only the
--- data columns and _record_number, instead of sending about 100 bytes of the same lineage on
--- every row. Writers that send the lineage explicitly (the record sources) are unaffected.
--- A write that forgets the lineage fails loudly rather than storing rows without it:
+-- _load_id, _source_file and _file_sha256 are constant within a file: the tabular loader COPYs
+-- only the data columns and _record_number, instead of sending about 100 bytes of the same
+-- lineage on every row, and for the time of a file's load replaces these defaults by the file's
+-- literals (extract/tabular.py, _file_lineage_defaults). Writers that send the lineage
+-- explicitly (the record sources) are unaffected. These resting defaults are the safety net:
+-- a write that forgets the lineage fails loudly rather than storing rows without it:
 -- current_setting (without missing_ok) raises while the setting was never set in the session,
 -- and once a transaction has reset it to '' the nullif breaks the not-null constraint.
 -- The expressions are spelt as PostgreSQL normalises them (information_schema.columns), so that

@@ -31,6 +31,7 @@ import io
 import re
 import string
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -51,6 +52,7 @@ ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}
 DELIMITERS = (";", ",", "\t")
 HEADER_MAX_BYTES = 1 << 20
 BLOCK_BYTES = 4 << 20
+FIRST_BLOCK_BYTES = 256 << 10
 HEADER_LINE = 1  # physical line of the header
 MALFORMED_FIELD = "ligne"  # raw.quarantaine.champ of a record that could not be split into columns
 BLANK_LINES_LISTED = 20
@@ -346,14 +348,7 @@ def load_tabular_file(
     layout = read_layout(path, encoding)
     mapping = map_columns(source.columns, layout.header)
     loader = _BlockLoader(conn, source, layout, mapping, lineage)
-    # The per-file lineage reaches the rows through the raw tables' column defaults (see
-    # raw_lineage_defaults.sql), not through COPY: about 100 bytes less to send and parse per row.
-    conn.execute(
-        "select set_config('spaser.load_id', %s, true), set_config('spaser.source_file', %s, true),"
-        " set_config('spaser.file_sha256', %s, true)",
-        (str(lineage.load_id), lineage.fichier, lineage.sha256),
-    )
-    with path.open("rb") as stream:
+    with path.open("rb") as stream, _file_lineage_defaults(conn, source.raw_table, lineage):
         stream.readline(HEADER_MAX_BYTES)  # the header, already read
         bodies = loader.good_rows_csv(_record_blocks(stream))
         if loader.queries_per_block:  # the connection is needed between blocks: one COPY each
@@ -367,6 +362,45 @@ def load_tabular_file(
                 for body in _prefetched(bodies):
                     copy.write(body)
     return loader.finish()
+
+
+FILE_LINEAGE_COLUMNS = ("_load_id", "_source_file", "_file_sha256")
+
+
+@contextmanager
+def _file_lineage_defaults(conn: psycopg.Connection, raw_table: str, lineage: FileLineage) -> Iterator[None]:
+    """The file's lineage as literal defaults of its raw table for the time of its load.
+
+    The lineage constant within a file reaches the rows through column defaults, not through
+    COPY (about 100 bytes less to send and parse per row), and as literals: PostgreSQL evaluates
+    a default on every row, and the resting defaults (raw_lineage_defaults.sql, which make a write
+    without lineage fail) call current_setting three times per row — 30 to 40 % of the COPY's
+    time on the server (benchmarks/bench_loader.py). The defaults in place are put back before
+    the file's transaction ends, and a failed load rolls both changes back; in between, the
+    ALTER TABLE keeps other sessions off this raw table, which no step reads while its source
+    loads (extraction, then the raw checks, then dbt).
+    """
+    resting = conn.execute(
+        "select attribute.attname, pg_get_expr(default_value.adbin, default_value.adrelid)"
+        " from pg_attribute as attribute join pg_attrdef as default_value"
+        " on default_value.adrelid = attribute.attrelid and default_value.adnum = attribute.attnum"
+        " where attribute.attrelid = %s::regclass and attribute.attname = any(%s)",
+        (raw_table, list(FILE_LINEAGE_COLUMNS)),
+    ).fetchall()
+    literals = dict(zip(FILE_LINEAGE_COLUMNS, (lineage.load_id, lineage.fichier, lineage.sha256)))
+    conn.execute(_set_defaults(raw_table, {name: sql.Literal(value) for name, value in literals.items()}))
+    yield
+    conn.execute(_set_defaults(raw_table, {name: sql.SQL(expression) for name, expression in resting}))
+
+
+def _set_defaults(raw_table: str, defaults: dict[str, sql.Composable]) -> sql.Composed:
+    return sql.SQL("alter table {table} {changes}").format(
+        table=sql.SQL(raw_table),
+        changes=sql.SQL(", ").join(
+            sql.SQL("alter column {column} set default {value}").format(column=sql.Identifier(name), value=value)
+            for name, value in defaults.items()
+        ),
+    )
 
 
 def _prefetched(items: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
@@ -417,11 +451,15 @@ def _record_boundary(block: bytes) -> int:
 
 
 def _record_blocks(stream) -> Iterator[bytes]:
-    """The rest of the file in blocks of whole lines, of about BLOCK_BYTES. An unbalanced quote
-    (a malformed file) would make a record run to the end of the file: the block is then cut at
-    its last newline anyway once it reaches four times the usual size."""
+    """The rest of the file in blocks of whole lines, of about BLOCK_BYTES. The first blocks are
+    smaller (FIRST_BLOCK_BYTES, doubling): PostgreSQL starts on the first rows sooner, which is
+    what a small file's load time is mostly made of. An unbalanced quote (a malformed file) would
+    make a record run to the end of the file: the block is then cut at its last newline anyway
+    once it reaches four times the usual size."""
     pending = b""
-    while chunk := stream.read(BLOCK_BYTES):
+    size = min(FIRST_BLOCK_BYTES, BLOCK_BYTES)
+    while chunk := stream.read(size):
+        size = min(2 * size, BLOCK_BYTES)
         block = pending + chunk
         cut = block.rfind(b"\n") if len(block) >= 4 * BLOCK_BYTES else _record_boundary(block)
         if cut < 0:

@@ -10,6 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+import extract.tabular
+
 from extract.base import ParsedRecord, RecordSource, Violation
 from extract.loader import ensure_raw_schema, fingerprint, load_file, load_source
 from extract.marches import ConsultationsSource, OffresSource
@@ -157,12 +159,25 @@ def test_lineage_defaults_are_migrated_onto_an_older_database_and_never_silently
     assert rows(warehouse, "select _load_id, _source_file, _file_sha256, count(*) from raw.marches_offres"
                            " group by 1, 2, 3 order by 1") == [
         (first.load_id, "marches/offres/a.csv", first.sha256, 4), (second.load_id, "marches/offres/b.csv", second.sha256, 4)]
-    # Outside a file load the settings are absent: a row without lineage is refused, not stored.
-    with pytest.raises(psycopg.errors.NotNullViolation, match="_load_id"):
+    # A load sets the file's literals as defaults for its own time only: the resting ones are back.
+    assert rows(warehouse, "select column_name, count(*), count(*) filter (where column_default like %s)"
+                           " from information_schema.columns where table_schema = 'raw'"
+                           " and column_name in ('_load_id', '_source_file', '_file_sha256') group by 1",
+                "%current_setting('spaser.%") == defaults
+    # Outside a file load a row without lineage is refused, not stored: the setting is unknown, or
+    # empty once a transaction of the session has set it.
+    refused = (psycopg.errors.NotNullViolation, psycopg.errors.UndefinedObject)
+    with pytest.raises(refused, match="_load_id|spaser.load_id"):
         warehouse.execute("insert into raw.marches_offres (_record_number) values (1)")
     warehouse.rollback()
-    with pytest.raises(psycopg.errors.NotNullViolation, match="_source_file"):
+    with pytest.raises(refused, match="_source_file|spaser.source_file"):
         warehouse.execute("insert into raw.marches_offres (_load_id, _record_number) values (1, 1)")
+    warehouse.rollback()
+    warehouse.execute("select set_config('spaser.load_id', '7', true), set_config('spaser.source_file', 'x', true),"
+                      " set_config('spaser.file_sha256', 'y', true)")
+    warehouse.commit()
+    with pytest.raises(refused, match="_load_id"):
+        warehouse.execute("insert into raw.marches_offres (_record_number) values (1)")
     warehouse.rollback()
 
 
@@ -200,6 +215,40 @@ def test_a_file_whose_lines_all_have_the_wrong_shape_is_rejected(warehouse, inbo
     assert report.statut == "rejete"
     assert "aucune des 2 ligne(s) de données n'a la forme de l'en-tête" in report.message
     assert rows(warehouse, "select count(*) from raw.quarantaine") == [(0,)]
+
+
+def test_a_file_cut_into_many_small_blocks_loads_exactly_as_in_one_block(warehouse, inbox, monkeypatch):
+    """Blocks end on record boundaries (quoted newlines and "" escapes included) and every line
+    keeps its number, whatever the block sizes: tiny blocks give the same rows, quarantine and
+    signalements as the default ones."""
+    source = OffresSource()
+    path = deliver(inbox, source, "offres_malformees.csv")
+    with path.open("ab") as stream:
+        for lot in range(10, 30):
+            stream.write(f'20006878100018\tC-2\t{lot}\t73282932000074\tnon\t01/07/2022\tnon\t'
+                         f'"motif ""cité""\t;\nsur deux lignes"\tnon\n'.encode())
+
+    def load_and_read(run_id: str):
+        report = load_file(warehouse, source, path, inbox, run_id)
+        loaded = rows(warehouse, "select _record_number, lot, exclusion_motif, date_depot from raw.marches_offres"
+                                 " where _load_id = %s order by _record_number", report.load_id)
+        problems = rows(warehouse, "select enregistrement, champ, message from raw.quarantaine where load_id = %s"
+                                   " union all select enregistrement, champ, message from raw.signalements"
+                                   " where load_id = %s order by 1, 2", report.load_id, report.load_id)
+        # Set aside, so that the same content loads again.
+        warehouse.execute("update raw.fichiers set statut = 'rejete' where load_id = %s", (report.load_id,))
+        warehouse.commit()
+        return (report.nb_enregistrements, report.nb_charges, report.nb_quarantaine), loaded, problems
+
+    in_one_block = load_and_read("nuit-1")
+    monkeypatch.setattr(extract.tabular, "FIRST_BLOCK_BYTES", 16)
+    monkeypatch.setattr(extract.tabular, "BLOCK_BYTES", 64)
+    in_small_blocks = load_and_read("nuit-2")
+
+    assert in_small_blocks == in_one_block
+    assert in_one_block[0] == (24, 22, 2)
+    assert in_one_block[1][-1] == (24, 29, 'motif "cité"\t;\nsur deux lignes', date(2022, 7, 1))
+    assert [line for line, *_ in in_one_block[2]] == [3, 4, 5]
 
 
 # ---------------------------------------------------------------- consultations: French habits

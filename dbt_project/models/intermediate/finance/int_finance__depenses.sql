@@ -20,7 +20,7 @@
 with nouvelles as (
     select depense_cle, depense_cles_precedentes
     from {{ ref('int_finance__mandats_lignes') }}
-    where _load_id > (select coalesce(max(_load_id), 0) from {{ this }})
+    where _load_id > {{ max_load_id(this) }}
 ),
 
 touchees as (

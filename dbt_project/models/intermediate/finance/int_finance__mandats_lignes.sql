@@ -13,14 +13,14 @@
 -- post_hook analyze: fresh statistics after every merge, which the marts' plans depend on.
 -- The current version of every mandat line: newest delivery per business key (later night, then
 -- later file, then later line). Incremental: a night reads only the lines delivered since the last
--- build (_load_id above the table's highest, served by raw's _load_id index) and replaces the
+-- build (_load_id above the table's highest, a literal served by raw's _load_id index) and replaces the
 -- earlier versions of their keys (delete+insert on mandat_cle), so a re-delivered correction
 -- replaces the line instead of adding to it. See _finance__models.yml for the whole design.
 with livrees as (
     select *
     from {{ ref('stg_finance__mandats') }}
     {% if is_incremental() -%}
-    where _load_id > (select coalesce(max(_load_id), 0) from {{ this }})
+    where _load_id > {{ max_load_id(this) }}
     {%- endif %}
 ),
 
