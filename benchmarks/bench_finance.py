@@ -106,7 +106,7 @@ def child_main(url: str, inbox: Path, path: Path, night: str) -> None:
     import resource
 
     from extract.finance import MandatsSource
-    from extract.loader import ensure_raw_schema, load_file
+    from extract.loader import ensure_raw_schema, load_file, refresh_statistics
 
     with psycopg.connect(url) as conn:
         ensure_raw_schema(conn)
@@ -115,6 +115,7 @@ def child_main(url: str, inbox: Path, path: Path, night: str) -> None:
         started = time.perf_counter()
         report = load_file(conn, MandatsSource(), path, inbox, run_id=night)
         seconds = time.perf_counter() - started
+        refresh_statistics(conn, MandatsSource())  # as load_source does once a source's files are in
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_kib / 1024, "report": report.to_dict()}))
 

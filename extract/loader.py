@@ -139,7 +139,19 @@ def load_source(conn: psycopg.Connection, source, inbox: Path, run_id: str) -> S
     report = SourceReport(source=source.source)
     for path in source_files(source, inbox):
         report.fichiers.append(load_file(conn, source, path, inbox, run_id))
+    if any(file.statut == LOADED for file in report.fichiers):
+        refresh_statistics(conn, source)
     return report
+
+
+def refresh_statistics(conn: psycopg.Connection, source) -> None:
+    """ANALYZE the source's raw table once its files of the night are in. The incremental models
+    pick the night's rows by _load_id: without statistics on the new load ids PostgreSQL guesses
+    that a third of the table qualifies and scans the whole history instead of using the
+    _load_id index (×100 finance: 8 s instead of a fraction of a second), and autovacuum may come
+    too late for the same night."""
+    conn.execute(sql.SQL("analyze {table}").format(table=sql.SQL(source.raw_table)))
+    conn.commit()
 
 
 def load_file(conn: psycopg.Connection, source, path: Path, inbox: Path, run_id: str) -> FileReport:

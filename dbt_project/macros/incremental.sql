@@ -47,3 +47,20 @@
         {%- do return(relation) -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- ANALYZE an incremental model built from scratch in this run (first build or full refresh:
+    only ANALYZE writes column statistics), so that the models built next in the same run plan
+    with them. After a night merged into years of history the statistics barely move and
+    autovacuum keeps them up to date: analysing the spend lines every night cost seconds at ×100
+    for nothing. Used as a post_hook; renders nothing when the statistics exist. -#}
+{% macro analyze_if_rebuilt(relation) -%}
+    {%- if execute -%}
+        {%- set query -%}
+            select not exists (select from pg_stats where schemaname = '{{ relation.schema }}'
+                                                       and tablename = '{{ relation.identifier }}')
+        {%- endset -%}
+        {%- if run_query(query).columns[0].values()[0] -%}
+            analyze {{ relation }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

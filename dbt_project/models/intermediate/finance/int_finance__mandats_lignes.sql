@@ -3,14 +3,14 @@
     unique_key='mandat_cle',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook='analyze {{ this }}',
+    post_hook='{{ analyze_if_rebuilt(this) }}',
     indexes=[
         {'columns': ['mandat_cle'], 'unique': true},
         {'columns': ['_load_id']},
         {'columns': ['depense_cle']},
     ],
 ) }}
--- post_hook analyze: fresh statistics after every merge, which the marts' plans depend on.
+-- post_hook: statistics when the table is built from scratch (see macros/incremental.sql).
 -- The current version of every mandat line: newest delivery per business key (later night, then
 -- later file, then later line). Incremental: a night reads only the lines delivered since the last
 -- build (_load_id above the table's highest, a literal served by raw's _load_id index) and replaces the
