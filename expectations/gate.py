@@ -62,6 +62,9 @@ create table if not exists qualite.validations (
     rapport         text  -- GX page of this validation, relative to site/qualite/
 );
 create index if not exists validations_run on qualite.validations (run_id, couche);
+-- Loads whose rows a raw validation read (see validate_raw); null: the table whole.
+alter table qualite.validations add column if not exists premier_load_id bigint,
+                                add column if not exists dernier_load_id bigint;
 """
 
 
@@ -87,6 +90,7 @@ class SuiteOutcome:
     nb_expectations: int
     failures: list[FailedExpectation] = field(default_factory=list)
     report_path: str | None = None  # relative to site/qualite/
+    chargements: tuple[int, int] | None = None  # (first, last) load ids whose rows were read; None: whole
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +101,7 @@ class SuiteOutcome:
             "nb_echecs": len(self.failures),
             "echecs": [failure.to_dict() for failure in self.failures],
             "rapport": self.report_path,
+            "chargements": list(self.chargements) if self.chargements else None,
         }
 
 
@@ -142,9 +147,22 @@ class GateReport:
 # ---------------------------------------------------------------------------- public entry points
 
 def validate_raw(run_id: str) -> GateReport:
-    """Validate every raw table; the night must stop before dbt when the report fails."""
+    """Validate the latest night's deliveries in every raw table; the night must stop before dbt
+    when the report fails.
+
+    Raw data tables only grow, every row stamped with its load (_load_id), and rows that passed
+    the gate cannot have changed since. So a table with a _load_id is validated on the rows of
+    the loads no successful raw validation has covered yet — tonight's, plus those of any night
+    whose raw gate failed, until one passes — and the others (raw.fichiers itself, the
+    quarantine) whole; qualite.validations records the range of loads each validation read.
+    Reading years of history every night would check nothing new (finance ×100: tens of
+    millions of lines). What spans loads stays guaranteed: a content is loaded once (unique
+    index on raw.fichiers), and each validation checks that its rows carry the load id and hash
+    of a loaded file.
+    """
     planned = {table: factory() for table, factory in suites.RAW_SUITES.items()}
-    return _validate_layer(run_id, "raw", suites.RAW_SCHEMA, planned, required=set(planned))
+    return _validate_layer(run_id, "raw", suites.RAW_SCHEMA, planned, required=set(planned),
+                           loads=_loads_to_validate())
 
 
 def validate_marts(run_id: str, schema: str = "marts_candidat") -> GateReport:
@@ -159,8 +177,11 @@ def validate_marts(run_id: str, schema: str = "marts_candidat") -> GateReport:
 # ---------------------------------------------------------------------------- the run
 
 def _validate_layer(
-    run_id: str, couche: str, schema: str, planned: dict[str, gx.ExpectationSuite], required: set[str]
+    run_id: str, couche: str, schema: str, planned: dict[str, gx.ExpectationSuite], required: set[str],
+    loads: tuple[int, int] | None = None,
 ) -> GateReport:
+    """``loads``: validate only the rows whose _load_id is in this range (first, last), in the
+    tables that have a _load_id (None: every table whole)."""
     started = time.monotonic()
     existing = _tables_of(schema)
     outcomes = [
@@ -176,7 +197,13 @@ def _validate_layer(
     ]
     to_run = {table: suite for table, suite in planned.items() if table in existing}
     if to_run:
-        outcomes.extend(_run_checkpoint(run_id, couche, schema, to_run))
+        by_load = _tables_with_load_id(schema) if loads is not None else set()
+        batches = {table: f"select * from {schema}.{table} where _load_id between {loads[0]} and {loads[1]}"
+                   for table in to_run if table in by_load}
+        outcomes.extend(_run_checkpoint(run_id, couche, schema, to_run, batches))
+        for outcome in outcomes:
+            if outcome.table_name.split(".", 1)[1] in by_load:
+                outcome.chargements = loads
     outcomes.sort(key=lambda outcome: outcome.suite)
     _record(run_id, couche, outcomes)
     index = _write_index_page()
@@ -192,8 +219,9 @@ def _validate_layer(
 
 
 def _run_checkpoint(
-    run_id: str, couche: str, schema: str, to_run: dict[str, gx.ExpectationSuite]
+    run_id: str, couche: str, schema: str, to_run: dict[str, gx.ExpectationSuite], batches: dict[str, str]
 ) -> list[SuiteOutcome]:
+    """Validate the tables of ``to_run``, whole or, for those of ``batches``, the rows of its query."""
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     with _connection_string_in_environment(), warnings.catch_warnings():
         # GX 1.14+ deprecates a table asset's schema_name in favour of a schema set on the
@@ -204,7 +232,7 @@ def _run_checkpoint(
         table_of_suite: dict[str, str] = {}
         definitions = []
         for table, suite in to_run.items():
-            batch_definition = _whole_table(datasource, schema, table)
+            batch_definition = _batch_definition(datasource, schema, table, batches.get(table))
             stored_suite = context.suites.add_or_update(suite)
             definitions.append(context.validation_definitions.add_or_update(
                 gx.ValidationDefinition(name=f"{couche}.{table}", data=batch_definition, suite=stored_suite)
@@ -276,12 +304,20 @@ def _datasource(context):
         return context.data_sources.add_postgres(DATASOURCE_NAME, connection_string="${" + CONNECTION_ENV_VAR + "}")
 
 
-def _whole_table(datasource, schema: str, table: str):
+def _batch_definition(datasource, schema: str, table: str, query: str | None):
+    """The table whole (a table asset), or the rows of ``query`` (a query asset, replaced when
+    the night's query differs from the stored one)."""
     asset_name = f"{schema}.{table}"
     try:
         asset = datasource.get_asset(asset_name)
     except LookupError:
-        asset = datasource.add_table_asset(asset_name, table_name=table, schema_name=schema)
+        asset = None
+    if asset is not None and getattr(asset, "query", None) != query:
+        datasource.delete_asset(asset_name)
+        asset = None
+    if asset is None:
+        asset = (datasource.add_table_asset(asset_name, table_name=table, schema_name=schema) if query is None
+                 else datasource.add_query_asset(asset_name, query=query))
     if WHOLE_TABLE in {definition.name for definition in asset.batch_definitions}:
         return asset.get_batch_definition(WHOLE_TABLE)
     return asset.add_batch_definition_whole_table(WHOLE_TABLE)
@@ -408,6 +444,27 @@ def _number(value: Any) -> Any:
 
 # ---------------------------------------------------------------------------- history and docs
 
+def _loads_to_validate() -> tuple[int, int]:
+    """(first, last) load ids no successful raw validation has covered: from the one after the
+    last load covered by a night whose raw suites all passed, to the last load now."""
+    with connect() as conn:
+        conn.execute(QUALITE_DDL)
+        return conn.execute(
+            "select coalesce((select max(covered) + 1 from (select max(dernier_load_id) as covered"
+            "   from qualite.validations where couche = 'raw' group by run_id having bool_and(succes)) as nights), 0),"
+            " coalesce((select max(load_id) from raw.fichiers), 0)"
+        ).fetchone()
+
+
+def _tables_with_load_id(schema: str) -> set[str]:
+    with connect() as conn:
+        rows = conn.execute(
+            "select table_name from information_schema.columns where table_schema = %s and column_name = '_load_id'",
+            (schema,),
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
 def _tables_of(schema: str) -> set[str]:
     with connect() as conn:
         rows = conn.execute(
@@ -423,11 +480,12 @@ def _record(run_id: str, couche: str, outcomes: list[SuiteOutcome]) -> None:
         with conn.cursor() as cursor:
             cursor.executemany(
                 "insert into qualite.validations (run_id, couche, suite, table_name, succes, nb_expectations,"
-                " nb_echecs, echecs, rapport) values (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
+                " nb_echecs, echecs, rapport, premier_load_id, dernier_load_id)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s)",
                 [
                     (run_id, couche, outcome.suite, outcome.table_name, outcome.success, outcome.nb_expectations,
                      len(outcome.failures), json.dumps([f.to_dict() for f in outcome.failures], ensure_ascii=False),
-                     outcome.report_path)
+                     outcome.report_path, *(outcome.chargements or (None, None)))
                     for outcome in outcomes
                 ],
             )
@@ -444,20 +502,31 @@ ul { margin: 0; padding-left: 1.2em; }
 """
 
 
+def _rows_read(first_load: int | None, last_load: int | None) -> str:
+    if first_load is None:
+        return "table entière"
+    if first_load > last_load:
+        return "aucune (aucun nouveau chargement)"
+    return f"chargements {first_load} à {last_load}"
+
+
 def _write_index_page() -> Path:
     with connect() as conn:
         rows = conn.execute(
-            "select run_id, valide_le, couche, suite, table_name, succes, nb_expectations, nb_echecs, echecs, rapport"
+            "select run_id, valide_le, couche, suite, table_name, premier_load_id, dernier_load_id, succes,"
+            " nb_expectations, nb_echecs, echecs, rapport"
             " from qualite.validations order by valide_le desc, couche, suite"
         ).fetchall()
     body = []
-    for run_id, validated_at, couche, suite, table_name, success, nb_expectations, nb_failures, failures, report in rows:
+    for (run_id, validated_at, couche, suite, table_name, first_load, last_load, success, nb_expectations,
+         nb_failures, failures, report) in rows:
         status = '<span class="ok">réussie</span>' if success else '<span class="ko">échec</span>'
         link = f'<a href="{html.escape(quote(report))}">rapport</a>' if report else ""
         details = "".join(f"<li>{html.escape(failure['summary'])}</li>" for failure in failures)
         body.append(
             f"<tr><td>{html.escape(run_id)}</td><td>{validated_at.isoformat(timespec='seconds')}</td><td>{couche}</td>"
-            f"<td>{html.escape(suite)}</td><td>{html.escape(table_name)}</td><td>{status}</td>"
+            f"<td>{html.escape(suite)}</td><td>{html.escape(table_name)}</td><td>{_rows_read(first_load, last_load)}</td>"
+            f"<td>{status}</td>"
             f"<td>{nb_expectations}</td><td>{nb_failures}</td><td><ul>{details}</ul></td><td>{link}</td></tr>"
         )
     page = (
@@ -466,8 +535,12 @@ def _write_index_page() -> Path:
         "<h1>Qualité des données de l'entrepôt SPASER</h1>"
         "<p>Historique des contrôles Great Expectations, du plus récent au plus ancien. La couche raw est "
         "contrôlée après le chargement des fichiers ; la couche marts avant chaque publication, qui n'a lieu "
-        "que si tous ses contrôles réussissent. Le lien « rapport » ouvre le détail de chaque attente.</p>"
+        "que si tous ses contrôles réussissent. Une table brute n'étant jamais modifiée, seules ses lignes que "
+        "n'a couvertes encore aucun contrôle réussi sont relues (colonne « Lignes lues ») : celles de la nuit, et "
+        "celles d'une nuit en échec tant qu'un contrôle n'a pas réussi. Le lien « rapport » ouvre le détail de "
+        "chaque attente.</p>"
         "<table><thead><tr><th>Nuit</th><th>Validé le</th><th>Couche</th><th>Suite</th><th>Table</th>"
+        "<th>Lignes lues</th>"
         "<th>Résultat</th><th>Attentes</th><th>Échecs</th><th>Attentes non satisfaites</th><th>Détail</th>"
         f"</tr></thead><tbody>{''.join(body)}</tbody></table></body></html>"
     )

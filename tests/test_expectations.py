@@ -288,6 +288,59 @@ def test_raw_rows_whose_file_is_not_a_loaded_delivery_are_caught(conn):
     ]
 
 
+def _deliver_unite_legale(conn: psycopg.Connection, run_id: str, siren: str) -> int:
+    sha = f"{len(run_id):x}{run_id.encode().hex()}".ljust(64, "0")[:64]
+    load_id = conn.execute(
+        "insert into raw.fichiers (run_id, source, fichier, sha256, statut, nb_enregistrements, nb_charges)"
+        " values (%s, 'referentiels/sirene_unites_legales', 'ul.csv', %s, 'charge', 1, 1) returning load_id",
+        (run_id, sha),
+    ).fetchone()[0]
+    conn.execute(
+        "insert into raw.sirene_unites_legales (_load_id, _source_file, _file_sha256, _record_number, siren)"
+        " values (%s, 'ul.csv', %s, 1, %s)", (load_id, sha, siren),
+    )
+    conn.commit()
+    return load_id
+
+
+def test_raw_gate_reads_the_loads_no_passed_night_covered_and_keeps_a_failed_night_in_scope(conn):
+    _load_raw(conn)
+    conn.commit()
+    first_night = validate_raw("nuit-1")
+    assert first_night.success and _loads_read(first_night, "raw.marches_decp") == [0, 1]
+
+    bad_load = _deliver_unite_legale(conn, "nuit-2", "12345678")  # 8 digits: not a SIREN
+    second_night = validate_raw("nuit-2")
+    assert not second_night.success
+    assert _loads_read(second_night, "raw.sirene_unites_legales") == [bad_load, bad_load]  # not load 1 again
+    assert _loads_read(second_night, "raw.fichiers") is None  # read whole
+
+    # A good delivery does not let the failed night's rows through: they stay in scope.
+    good_load = _deliver_unite_legale(conn, "nuit-3", "123456789")
+    third_night = validate_raw("nuit-3")
+    assert not third_night.success
+    assert _loads_read(third_night, "raw.sirene_unites_legales") == [bad_load, good_load]
+    assert [f["sample"] for f in _failures(third_night, "raw.sirene_unites_legales")] == [["12345678"]]
+
+    # Once the bad delivery is withdrawn, a passing night covers everything up to its last load.
+    conn.execute("delete from raw.sirene_unites_legales where _load_id = %s", (bad_load,))
+    conn.commit()
+    assert validate_raw("nuit-4").success
+    nothing_new = validate_raw("nuit-5")
+    assert nothing_new.success, nothing_new.explain()
+    assert _loads_read(nothing_new, "raw.marches_decp") == [good_load + 1, good_load]  # an empty range
+    assert conn.execute("select premier_load_id, dernier_load_id from qualite.validations"
+                        " where run_id = 'nuit-4' and suite = 'raw.sirene_unites_legales'").fetchall() == [
+        (bad_load, good_load)]
+    auditors_page = Path(nothing_new.data_docs_index).read_text(encoding="utf-8")
+    assert f"chargements {bad_load} à {good_load}" in auditors_page and "table entière" in auditors_page
+
+
+def _loads_read(report, suite_name: str):
+    [outcome] = [outcome for outcome in report.to_dict()["suites"] if outcome["suite"] == suite_name]
+    return outcome["chargements"]
+
+
 def test_publication_without_candidate_is_refused_and_keeps_the_published_marts(conn):
     _create_marts(conn, "marts")
     _fill_marts(conn, "marts")
