@@ -14,7 +14,8 @@ from spaser.dbt import LAYERS
 
 STEP_DOCS = {
     "prepare_warehouse": "Crée les schémas de l'entrepôt si besoin et signale les fichiers hors périmètre.",
-    "validate_raw": "Great Expectations : une suite par table brute ; un échec arrête la nuit avant dbt.",
+    "validate_raw": "Great Expectations : une suite par table brute, sur les chargements qu'aucun contrôle réussi"
+                    " n'a encore couverts ; un échec arrête la nuit avant dbt.",
     "validate_marts": "Porte qualité : les marts candidats ne sont publiés que si toutes les suites passent.",
     "publish": "Publication atomique : bascule du schéma marts_candidat vers marts.",
     "grant_access": "Rôles spaser_lecteur / spaser_auditeur (créés si le compte le peut) et leurs droits de lecture.",

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from spaser.cli import main
+from spaser.dbt import run_dbt
 from tests.conftest import fresh_warehouse
 from tests.indicator_values import RowKey, differences, read_values
 
@@ -35,6 +36,7 @@ class FinanceNights:
     quarantine: list[tuple[str, str, int, str, str]]
     files: list[tuple[str, str, str]]
     spend_groups: dict[str, tuple[float, int]]
+    rebuilt_spend_groups: dict[str, tuple[float, int]]  # the same models rebuilt from scratch
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +56,17 @@ def finance_nights(admin_url, tmp_path_factory) -> FinanceNights:
                 "select source, fichier, enregistrement, champ, message from raw.quarantaine"
             ).fetchall()
             files = conn.execute("select source, fichier, statut from raw.fichiers").fetchall()
-            groups = conn.execute(
-                "select depense_cle, montant_ht, nb_lignes from intermediate.int_finance__depenses"
-            ).fetchall()
-    return FinanceNights(statuses, read_values(export), quarantine, files,
-                         {key: (float(amount), count) for key, amount, count in groups})
+            groups = _spend_groups(conn)
+        rebuild = run_dbt(["run", "--select", "int_finance__mandats_lignes", "int_finance__depenses", "--full-refresh"])
+        assert rebuild.returncode == 0, rebuild.stdout[-3000:]
+        with psycopg.connect(url) as conn:
+            rebuilt_groups = _spend_groups(conn)
+    return FinanceNights(statuses, read_values(export), quarantine, files, groups, rebuilt_groups)
+
+
+def _spend_groups(conn: psycopg.Connection) -> dict[str, tuple[float, int]]:
+    rows = conn.execute("select depense_cle, montant_ht, nb_lignes from intermediate.int_finance__depenses").fetchall()
+    return {key: (float(amount), count) for key, amount, count in rows}
 
 
 def test_both_nights_run_and_export(finance_nights):
@@ -94,6 +102,13 @@ def test_a_corrected_redelivery_replaces_lines_instead_of_adding_to_them(finance
     # M008 moved from "no identifier" to supplier 70400000400017: its former group is emptied.
     assert groups["200068781|2023||6068|"] == (0.0, 0)
     assert groups["200068781|2023|70400000400017|6068|"] == (500.0, 1)
+
+
+def test_the_incremental_nights_give_the_spend_of_a_rebuild_from_scratch(finance_nights):
+    incremental = {key: value for key, value in finance_nights.spend_groups.items() if value[1] > 0}
+    assert incremental == finance_nights.rebuilt_spend_groups
+    # Only the group emptied by the second night's correction is kept, at zero, by the increments.
+    assert set(finance_nights.spend_groups) - set(incremental) == {"200068781|2023||6068|"}
 
 
 def test_every_finance_indicator_matches_the_hand_computed_values(finance_nights):
