@@ -147,8 +147,8 @@ class GateReport:
 # ---------------------------------------------------------------------------- public entry points
 
 def validate_raw(run_id: str) -> GateReport:
-    """Validate the latest night's deliveries in every raw table; the night must stop before dbt
-    when the report fails.
+    """Validate the raw tables on the loads no passed validation has covered yet; the night must
+    stop before dbt when the report fails.
 
     Raw data tables only grow, every row stamped with its load (_load_id), and rows that passed
     the gate cannot have changed since. So a table with a _load_id is validated on the rows of
