@@ -197,7 +197,7 @@ def _validate_layer(
     ]
     to_run = {table: suite for table, suite in planned.items() if table in existing}
     if to_run:
-        by_load = _tables_with_load_id(schema) if loads is not None else set()
+        by_load = _tables_of(schema, having_column="_load_id") if loads is not None else set()
         batches = {table: f"select * from {schema}.{table} where _load_id between {loads[0]} and {loads[1]}"
                    for table in to_run if table in by_load}
         outcomes.extend(_run_checkpoint(run_id, couche, schema, to_run, batches))
@@ -456,19 +456,13 @@ def _loads_to_validate() -> tuple[int, int]:
         ).fetchone()
 
 
-def _tables_with_load_id(schema: str) -> set[str]:
+def _tables_of(schema: str, having_column: str | None = None) -> set[str]:
+    """The tables of ``schema`` (those with a column named ``having_column`` when given)."""
     with connect() as conn:
         rows = conn.execute(
-            "select table_name from information_schema.columns where table_schema = %s and column_name = '_load_id'",
-            (schema,),
-        ).fetchall()
-    return {row[0] for row in rows}
-
-
-def _tables_of(schema: str) -> set[str]:
-    with connect() as conn:
-        rows = conn.execute(
-            "select table_name from information_schema.tables where table_schema = %s", (schema,)
+            "select distinct table_name from information_schema.columns"
+            " where table_schema = %s and (%s::text is null or column_name = %s)",
+            (schema, having_column, having_column),
         ).fetchall()
     return {row[0] for row in rows}
 
