@@ -180,8 +180,8 @@ def _validate_layer(
     run_id: str, couche: str, schema: str, planned: dict[str, gx.ExpectationSuite], required: set[str],
     loads: tuple[int, int] | None = None,
 ) -> GateReport:
-    """``loads``: validate only the rows whose _load_id is in this range (first, last), in the
-    tables that have a _load_id (None: every table whole)."""
+    """``loads`` (first, last): in the tables that have a _load_id, validate only the rows of load
+    ``first`` onwards (None: every table whole); ``last`` is what the night records as covered."""
     started = time.monotonic()
     existing = _tables_of(schema)
     outcomes = [
@@ -198,7 +198,8 @@ def _validate_layer(
     to_run = {table: suite for table, suite in planned.items() if table in existing}
     if to_run:
         by_load = _tables_of(schema, having_column="_load_id") if loads is not None else set()
-        batches = {table: f"select * from {schema}.{table} where _load_id between {loads[0]} and {loads[1]}"
+        # No upper bound: rows stamped with a load id raw.fichiers does not know are read too.
+        batches = {table: f"select * from {schema}.{table} where _load_id >= {loads[0]}"
                    for table in to_run if table in by_load}
         outcomes.extend(_run_checkpoint(run_id, couche, schema, to_run, batches))
         for outcome in outcomes:

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
-LINEAGE_COLUMNS = ("_load_id", "_source_file", "_file_sha256", "_record_number", "_loaded_at")
+# The lineage stored on every raw row; raw.<table> adds the file's own (_source_file,
+# _file_sha256, _loaded_at) from raw.fichiers: see raw_schema.sql.
+ROW_LINEAGE_COLUMNS = ("_load_id", "_record_number")
+STORAGE_SCHEMA = "raw_stockage"
+
+
+def stored_rows_table(raw_table: str) -> str:
+    """Where the loader writes the rows read through ``raw_table`` (``raw.x`` → ``raw_stockage.x``)."""
+    return f"{STORAGE_SCHEMA}.{raw_table.split('.', 1)[1]}"
 
 
 class FileRejected(Exception):

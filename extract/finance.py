@@ -27,19 +27,18 @@ from extract.tabular import (
     TabularSource,
     by_distinct_value,
     siret_check_flag,
+    siret_or,
 )
 
 STRUCTURES_INCLUSIVES = ("EI", "AI", "ACI", "ETTI", "EITI", "GEIQ", "EA", "EATT", "ESAT")
 
 
-def _supplier_identifier(texts: pa.Array) -> pa.Array:
-    upper = pc.utf8_upper(texts)
-    shape = pc.or_(pc.match_substring_regex(texts, "^[0-9]{14}$"), pc.match_substring_regex(texts, "[A-Za-z]"))
-    return pc.if_else(shape, upper, None)
+def _foreign_identifier(texts: pa.Array) -> pa.Array:
+    return pc.if_else(pc.match_substring_regex(texts, "[A-Za-z]"), pc.utf8_upper(texts), pa.scalar(None, pa.string()))
 
 
 SUPPLIER_IDENTIFIER = ColumnType(
-    read=_supplier_identifier,
+    read=siret_or(_foreign_identifier),
     problem="n'est ni un SIRET (14 chiffres) ni un identifiant étranger (qui contient des lettres)",
     compact=True,
     flag=siret_check_flag,

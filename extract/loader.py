@@ -30,7 +30,7 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
-from extract.base import LINEAGE_COLUMNS, FileRejected, RecordSource
+from extract.base import ROW_LINEAGE_COLUMNS, FileRejected, RecordSource, stored_rows_table
 from extract.tabular import FileLineage, LoadCounts, TabularSource, load_tabular_file
 
 RAW_SCHEMA_PATH = Path(__file__).resolve().parent / "raw_schema.sql"
@@ -150,7 +150,7 @@ def refresh_statistics(conn: psycopg.Connection, source) -> None:
     that a third of the table qualifies and scans the whole history instead of using the
     _load_id index (×100 finance: 8 s instead of a fraction of a second), and autovacuum may come
     too late for the same night."""
-    conn.execute(sql.SQL("analyze {table}").format(table=sql.SQL(source.raw_table)))
+    conn.execute(sql.SQL("analyze {table}").format(table=sql.SQL(stored_rows_table(source.raw_table))))
     conn.commit()
 
 
@@ -226,9 +226,9 @@ def _load_records(conn: psycopg.Connection, source: RecordSource, path: Path, li
     counts = LoadCounts()
     quarantine_rows = []
     signalement_rows = []
-    table_columns = [*LINEAGE_COLUMNS[:4], *source.columns]  # _loaded_at: the column default
+    table_columns = [*ROW_LINEAGE_COLUMNS, *source.columns]
     statement = sql.SQL("copy {table} ({columns}) from stdin").format(
-        table=sql.SQL(source.raw_table), columns=sql.SQL(", ").join(map(sql.Identifier, table_columns))
+        table=sql.SQL(stored_rows_table(source.raw_table)), columns=sql.SQL(", ").join(map(sql.Identifier, table_columns))
     )
     common = (lineage.load_id, lineage.source, lineage.fichier)
     with conn.cursor() as cursor, cursor.copy(statement) as copy:
@@ -243,7 +243,7 @@ def _load_records(conn: psycopg.Connection, source: RecordSource, path: Path, li
                 continue
             counts.nb_charges += 1
             copy.write_row(
-                [lineage.load_id, lineage.fichier, lineage.sha256, record.number,
+                [lineage.load_id, record.number,
                  *(_copy_value(record.values.get(column)) for column in source.columns)]
             )
             signalement_rows.extend(

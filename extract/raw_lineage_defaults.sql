@@ -1,33 +1,28 @@
--- Lineage defaults of the raw data tables, applied after raw_schema.sql (so that every table,
+-- Lineage default of the stored raw rows, applied after raw_schema.sql (so that every table,
 -- whoever appended it, is covered). Idempotent: a default already in place is left alone, so a
 -- night takes no lock here once the database is migrated.
 --
--- _load_id, _source_file and _file_sha256 are constant within a file: the tabular loader COPYs
--- only the data columns and _record_number, instead of sending about 100 bytes of the same
--- lineage on every row, and for the time of a file's load replaces these defaults by the file's
--- literals (extract/tabular.py, _file_lineage_defaults). Writers that send the lineage
--- explicitly (the record sources) are unaffected. These resting defaults are the safety net:
--- a write that forgets the lineage fails loudly rather than storing rows without it:
--- current_setting (without missing_ok) raises while the setting was never set in the session,
--- and once a transaction has reset it to '' the nullif breaks the not-null constraint.
--- The expressions are spelt as PostgreSQL normalises them (information_schema.columns), so that
--- the comparison below finds them in place.
+-- _load_id is constant within a file: the tabular loader COPYs only the data columns and
+-- _record_number, and for the time of a file's load replaces this default by the file's load id
+-- as a literal (extract/tabular.py, _file_load_id_default). Writers that send _load_id
+-- explicitly (the record sources) are unaffected. The resting default is the safety net: a write
+-- that forgets the lineage fails loudly rather than storing rows without it: current_setting
+-- (without missing_ok) raises while the setting was never set in the session, and once a
+-- transaction has reset it to '' the nullif breaks the not-null constraint.
+-- The expression is spelt as PostgreSQL normalises it (information_schema.columns), so that the
+-- comparison below finds it in place.
 do $$
 declare
-    lineage record;
+    stored record;
 begin
-    for lineage in
-        select c.table_name, c.column_name, wanted.expression
-        from information_schema.columns c
-        join (values
-            ('_load_id', '(NULLIF(current_setting(''spaser.load_id''::text), ''''::text))::bigint'),
-            ('_source_file', 'NULLIF(current_setting(''spaser.source_file''::text), ''''::text)'),
-            ('_file_sha256', 'NULLIF(current_setting(''spaser.file_sha256''::text), ''''::text)')
-        ) as wanted (column_name, expression) on wanted.column_name = c.column_name
-        where c.table_schema = 'raw' and c.column_default is distinct from wanted.expression
+    for stored in
+        select c.table_name
+        from information_schema.columns as c
+        where c.table_schema = 'raw_stockage' and c.column_name = '_load_id'
+          and c.column_default is distinct from '(NULLIF(current_setting(''spaser.load_id''::text), ''''::text))::bigint'
     loop
-        execute format('alter table raw.%I alter column %I set default %s',
-                       lineage.table_name, lineage.column_name, lineage.expression);
+        execute format('alter table raw_stockage.%I alter column _load_id set default'
+                       ' nullif(current_setting(''spaser.load_id''), '''')::bigint', stored.table_name);
     end loop;
 end
 $$;

@@ -1,16 +1,44 @@
 -- Raw layer: what the source systems delivered, validated record by record, with lineage.
--- Idempotent: applied at the start of every night. Every data table carries the same lineage
--- columns: _load_id (one per loaded file, increasing in delivery order: night, then file name),
--- _source_file, _file_sha256, _record_number (1-based data line of a CSV, 1-based record index
--- of a JSON list), _loaded_at. The defaults of _load_id, _source_file and _file_sha256 (the
--- per-file lineage the tabular loader does not send on every row) are set, on every table of
--- this file, by extract/raw_lineage_defaults.sql, applied right after it.
+-- Idempotent: applied at the start of every night.
+--
+-- Every raw data table raw.<name> is a view over its rows, stored in raw_stockage.<name>, and
+-- raw.fichiers. Each stored row carries its own lineage, _load_id (one per loaded file,
+-- increasing in delivery order: night, then file name) and _record_number (1-based data record
+-- of a CSV, 1-based record index of a JSON list); the view adds the lineage shared by every row
+-- of a file, from its raw.fichiers row: _source_file, _file_sha256, _loaded_at. Storing those
+-- once per file rather than once per row halves the bytes a raw row costs to write (a path and a
+-- 64-character hash next to ~80 bytes of data): loading became about as fast as a plain COPY of
+-- the file (benchmarks/bench_loader.py). Everything reads raw.<name>; only the loader writes
+-- raw_stockage. The view is a left join: a stored row whose load is missing from raw.fichiers
+-- would show an empty lineage, which the raw gate refuses, rather than vanish.
+-- The resting default of _load_id (raw_lineage_defaults.sql, applied right after this file)
+-- makes a write without lineage fail.
 -- The data tables have no foreign key onto raw.fichiers: checking it costs a lookup per row, a
 -- third of a multi-million-line load, while _load_id is only ever written by the loader from the
 -- raw.fichiers row it has just created, in the same transaction (the raw GX suite checks the
 -- lineage anyway). raw.quarantaine and raw.signalements, a few rows per file, keep theirs.
 
 create schema if not exists raw;
+create schema if not exists raw_stockage;
+
+-- Databases created before raw_stockage: their raw data tables, which held the file lineage on
+-- every row, become the stored rows (the dropped values are those of raw.fichiers: same file,
+-- same hash, same transaction), and the views below take their names.
+do $$
+declare
+    data_table record;
+begin
+    for data_table in
+        select c.table_name from information_schema.columns as c
+        join information_schema.tables as t using (table_schema, table_name)
+        where c.table_schema = 'raw' and c.column_name = '_source_file' and t.table_type = 'BASE TABLE'
+    loop
+        execute format('alter table raw.%I set schema raw_stockage', data_table.table_name);
+        execute format('alter table raw_stockage.%I drop column _source_file, drop column _file_sha256,'
+                       ' drop column _loaded_at', data_table.table_name);
+    end loop;
+end
+$$;
 
 -- One row per file seen in an inbox. A file is identified by its sha256: a file already loaded
 -- is not loaded again (statut 'deja_charge' is reported for the night but not stored twice).
@@ -56,12 +84,9 @@ create table if not exists raw.signalements (
 
 -- marches/decp: one row per valid DECP 2024 record (marché or contrat-concession). The record is
 -- kept whole, as delivered (official wrappers included), in `donnees`; staging reads its fields.
-create table if not exists raw.marches_decp (
+create table if not exists raw_stockage.marches_decp (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     type_contrat    text not null check (type_contrat in ('marche', 'contrat-concession')),
     acheteur_id     text not null,              -- marche: acheteur.id; concession: autoriteConcedante.id
     id              text not null,
@@ -70,12 +95,9 @@ create table if not exists raw.marches_decp (
 );
 
 -- marches/consultations: one row per lot (contract in sources.md).
-create table if not exists raw.marches_consultations (
+create table if not exists raw_stockage.marches_consultations (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     acheteur_siret  text not null,
     id_consultation text not null,
     lot             integer not null,
@@ -98,12 +120,9 @@ create table if not exists raw.marches_consultations (
 );
 
 -- marches/offres: one row per bid on a lot.
-create table if not exists raw.marches_offres (
+create table if not exists raw_stockage.marches_offres (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     acheteur_siret  text not null,
     id_consultation text not null,
     lot             integer not null,
@@ -117,12 +136,9 @@ create table if not exists raw.marches_offres (
 );
 
 -- referentiels/sirene_etablissements: INSEE SIRENE StockEtablissement extract (official names).
-create table if not exists raw.sirene_etablissements (
+create table if not exists raw_stockage.sirene_etablissements (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     "siren"                          text not null,
     "siret"                          text not null,
     "codeCommuneEtablissement"       text,
@@ -134,12 +150,9 @@ create table if not exists raw.sirene_etablissements (
 );
 
 -- referentiels/sirene_unites_legales: INSEE SIRENE StockUniteLegale extract (official names).
-create table if not exists raw.sirene_unites_legales (
+create table if not exists raw_stockage.sirene_unites_legales (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     "siren"                               text not null,
     "denominationUniteLegale"             text,
     "categorieEntreprise"                 text,
@@ -159,9 +172,7 @@ begin
         select conrelid::regclass as data_table, conname
         from pg_constraint
         where contype = 'f' and confrelid = 'raw.fichiers'::regclass
-          and conrelid in ('raw.marches_decp'::regclass, 'raw.marches_consultations'::regclass,
-                           'raw.marches_offres'::regclass, 'raw.sirene_etablissements'::regclass,
-                           'raw.sirene_unites_legales'::regclass)
+          and conrelid not in ('raw.quarantaine'::regclass, 'raw.signalements'::regclass)
     loop
         execute format('alter table %s drop constraint %I', foreign_key.data_table, foreign_key.conname);
     end loop;
@@ -171,12 +182,9 @@ $$;
 -- cuisine/achats: one row per valid food purchase of the central kitchen, in the ma-cantine import
 -- format (extract/cantine.py). `caracteristiques` is ma-cantine's list: EGALIM labels, FRANCE,
 -- EUROPE, CIRCUIT_COURT, LOCAL (the current format's four columns merged, as the platform does).
-create table if not exists raw.cuisine_achats (
+create table if not exists raw_stockage.cuisine_achats (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     format          text not null check (format in ('actuel', 'ancien')),
     siret           text,                       -- the kitchen's SIRET (files whose first column is siret)
     cantine_id      text,                       -- ma-cantine's canteen id (files whose first column is cantine_id)
@@ -192,12 +200,9 @@ create table if not exists raw.cuisine_achats (
 );
 
 -- cuisine/menus: one row per menu served (date, site, service).
-create table if not exists raw.cuisine_menus (
+create table if not exists raw_stockage.cuisine_menus (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     date            date not null,
     site            text not null,
     service         text not null,
@@ -209,12 +214,9 @@ create table if not exists raw.cuisine_menus (
 -- (extract/insertion.py): the platform's beneficiaire_id and the birth date never reach PostgreSQL;
 -- beneficiaire_pseudo is their keyed HMAC-SHA256, tranche_age the age band on 1 January of the
 -- year of `mois`.
-create table if not exists raw.insertion_heures (
+create table if not exists raw_stockage.insertion_heures (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     acheteur_siret  text not null,
     id_marche       text,
     entreprise_siret text not null,
@@ -231,12 +233,9 @@ create table if not exists raw.insertion_heures (
 );
 
 -- registre/activites: the SPASER team's register, one row per event.
-create table if not exists raw.registre_activites (
+create table if not exists raw_stockage.registre_activites (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     "date"          date not null,
     "type"          text not null,
     libelle         text,
@@ -249,12 +248,9 @@ create table if not exists raw.registre_activites (
 );
 
 -- registre/agec: AGEC statements (official declaration columns, plus the supplier).
-create table if not exists raw.registre_agec (
+create table if not exists raw_stockage.registre_agec (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     annee           integer not null,
     siret           text not null,
     raison_sociale  text,
@@ -268,12 +264,9 @@ create table if not exists raw.registre_agec (
 );
 
 -- ged/fop: one fiche opération per consultation; unknown keys kept whole in `autres`.
-create table if not exists raw.ged_fop (
+create table if not exists raw_stockage.ged_fop (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     acheteur_siret  text not null,
     id_consultation text not null,
     date_validation date not null,
@@ -295,12 +288,9 @@ create table if not exists raw.ged_fop (
 );
 
 -- referentiels/ges_territoire: the territory's yearly greenhouse-gas inventory by sector.
-create table if not exists raw.referentiels_ges_territoire (
+create table if not exists raw_stockage.referentiels_ges_territoire (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     annee           integer not null,
     secteur         text not null,
     emissions_ktco2e numeric not null
@@ -309,12 +299,9 @@ create table if not exists raw.referentiels_ges_territoire (
 -- finance/mandats: one row per delivered payment-order line (contract in sources.md). Negative
 -- montant_ht = a cancellation. The _load_id index serves the incremental spend models (only the
 -- lines delivered after the last build are read); .
-create table if not exists raw.finance_mandats (
+create table if not exists raw_stockage.finance_mandats (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     collectivite_siren text not null,
     exercice        integer not null,
     budget          text,
@@ -330,15 +317,12 @@ create table if not exists raw.finance_mandats (
     montant_ttc     numeric,
     id_marche       text
 );
-create index if not exists finance_mandats_load_id on raw.finance_mandats (_load_id);
+create index if not exists finance_mandats_load_id on raw_stockage.finance_mandats (_load_id);
 
 -- finance/titres: one row per delivered receipt.
-create table if not exists raw.finance_titres (
+create table if not exists raw_stockage.finance_titres (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     collectivite_siren text not null,
     exercice        integer not null,
     numero_titre    text not null,
@@ -351,15 +335,41 @@ create table if not exists raw.finance_titres (
 );
 
 -- registre/fournisseurs: one row per delivered supplier of the SPASER team's register.
-create table if not exists raw.registre_fournisseurs (
+create table if not exists raw_stockage.registre_fournisseurs (
     _load_id        bigint not null,
-    _source_file    text not null,
-    _file_sha256    text not null,
     _record_number  integer not null,
-    _loaded_at      timestamptz not null default now(),
     siret           text not null,
     nom             text,
     structure_inclusive text check (structure_inclusive in ('EI', 'AI', 'ACI', 'ETTI', 'EITI', 'GEIQ', 'EA', 'EATT', 'ESAT')),
     date_signature_charte date,
     circuit_court   boolean not null
 );
+
+-- raw.<name>: the stored rows with the lineage of their file (see the top of this file). Created
+-- when missing or when the stored table gained a column (appended at the end of the view, which
+-- `create or replace view` allows); otherwise left alone, so a night takes no lock here.
+do $$
+declare
+    stored record;
+begin
+    for stored in
+        select t.table_name,
+               string_agg(format('stored.%I', c.column_name), ', ' order by c.ordinal_position)
+                   filter (where c.column_name not in ('_load_id', '_record_number')) as data_columns,
+               count(*) + 3 as view_width
+        from information_schema.tables as t
+        join information_schema.columns as c using (table_schema, table_name)
+        where t.table_schema = 'raw_stockage' and t.table_type = 'BASE TABLE'
+        group by t.table_name
+    loop
+        if (select count(*) from information_schema.columns
+            where table_schema = 'raw' and table_name = stored.table_name) <> stored.view_width then
+            execute format(
+                'create or replace view raw.%1$I as select stored._load_id, fichier.fichier as _source_file,'
+                ' fichier.sha256 as _file_sha256, stored._record_number, fichier.charge_le as _loaded_at, %2$s'
+                ' from raw_stockage.%1$I as stored left join raw.fichiers as fichier on fichier.load_id = stored._load_id',
+                stored.table_name, stored.data_columns);
+        end if;
+    end loop;
+end
+$$;

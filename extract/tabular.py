@@ -10,10 +10,11 @@ the header must have it, whether a value is mandatory). Loading one file:
    flat whatever the file size), each parsed by Arrow's CSV reader into text columns;
 3. every block is validated and typed with vectorised Arrow/numpy operations (low-cardinality
    types — dates, booleans, codes, numbers — are read once per distinct value of the block); the
-   good rows, typed, go straight into the raw table through ``COPY`` (the per-file lineage comes
-   from the columns' defaults); the bad rows (rare) get one ``raw.quarantaine`` row per
-   violation, and a non-blocking finding (a SIRET failing its check digit) one
-   ``raw.signalements`` row.
+   good rows, typed, go straight into the raw table's stored rows through ``COPY`` (the load id
+   comes from the column's default, the file's own lineage from raw.fichiers); the bad rows
+   (rare) get one ``raw.quarantaine`` row per violation, and a non-blocking finding (a SIRET
+   failing its check digit) one ``raw.signalements`` row. A Windows-1252 file is transcoded
+   column by column, only where the source reads it (see ``_BlockLoader._parse_with_arrow``).
 
 A block Arrow cannot take whole — bytes invalid in the detected encoding, a record with the wrong
 number of fields, a blank line, a quoted cell spanning lines — is re-read line by line with
@@ -27,6 +28,7 @@ empty boolean meaning false.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import string
@@ -45,7 +47,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from psycopg import sql
 
-from extract.base import FileRejected
+from extract.base import FileRejected, stored_rows_table
 from extract.siret import LA_POSTE_SIREN, is_valid_siret
 
 ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}
@@ -113,56 +115,108 @@ def by_distinct_value(rule: Callable[[str], object], arrow_type: pa.DataType):
 
 
 # ---------------------------------------------------------------- reading identifiers, vectorised
+# Identifiers are checked on the bytes of the Arrow string array, digit position by digit
+# position (numpy on a few arrays of one byte per row): a regular expression per value, or a
+# row-wise reduction over a digit matrix, costs several times more on a million rows.
 
 _LUHN_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
 _LA_POSTE = np.frombuffer(LA_POSTE_SIREN.encode(), dtype=np.uint8) - np.uint8(ord("0"))
 
 
-def _digits_only(texts: pa.Array, length: int) -> pa.Array:
-    return pc.if_else(pc.match_substring_regex(texts, f"^[0-9]{{{length}}}$"), texts, None)
+def _string_buffers(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (one more than values) and the bytes of a string array, without copy."""
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32, count=len(texts) + 1, offset=4 * texts.offset)
+    data = texts.buffers()[2]
+    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
 
 
-def _digit_matrix(texts: pa.Array) -> np.ndarray:
-    """The bytes of 14-byte texts (no null) minus ord("0"), one row per text: digits are 0-9,
-    any other byte is above 9 (uint8 wraps below "0")."""
-    fixed = pc.cast(texts, pa.binary(14))
-    data = np.frombuffer(fixed.buffers()[1], dtype=np.uint8, count=14 * (fixed.offset + len(fixed)))
-    return data.reshape(-1, 14)[fixed.offset:] - np.uint8(ord("0"))
+def _digit_rows(texts: pa.Array, width: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The rows whose text is exactly ``width`` ASCII digits, and their digits position by position."""
+    offsets, data = _string_buffers(texts)
+    starts = offsets[:-1]
+    candidate = offsets[1:] - starts == width
+    if texts.null_count:
+        candidate &= _not_null(texts)
+    rows = np.flatnonzero(candidate)
+    first = starts[rows]
+    digits = [data[first + position] - np.uint8(ord("0")) for position in range(width)]  # non-digits are > 9
+    numeric = np.ones(len(rows), dtype=bool)
+    for column in digits:
+        numeric &= column <= 9
+    if not numeric.all():
+        rows, digits = rows[numeric], [column[numeric] for column in digits]
+    return rows, digits
 
 
-def _luhn_is_valid(digits: np.ndarray) -> np.ndarray:
+def _siret_key_holds(digits: list[np.ndarray]) -> np.ndarray:
+    """Luhn check of 14 digits given position by position, with La Poste's exception."""
+    total = np.zeros(len(digits[0]), dtype=np.uint16)
     # Counting from the right, every second digit is doubled: for 14 digits, the odd positions
-    # counted from the left (0, 2, ... in numpy's numbering). Sums stay below 2**15.
-    total = _LUHN_DOUBLED[digits[:, 0::2]].sum(axis=1, dtype=np.int16) + digits[:, 1::2].sum(axis=1, dtype=np.int16)
-    la_poste = (digits[:, :9] == _LA_POSTE).all(axis=1) & (digits.sum(axis=1, dtype=np.int16) % 5 == 0)
-    return (total % 10 == 0) | la_poste
+    # counted from the left (0, 2, ... counted from 0).
+    for position, column in enumerate(digits):
+        total += _LUHN_DOUBLED[column] if position % 2 == 0 else column
+    holds = total % 10 == 0
+    failing = np.flatnonzero(~holds)
+    if len(failing):  # rare: the La Poste rule is only worth reading there
+        la_poste = np.ones(len(failing), dtype=bool)
+        for column, expected in zip(digits, _LA_POSTE):
+            la_poste &= column[failing] == expected
+        digit_sum = sum(column[failing].astype(np.uint16) for column in digits)
+        holds[failing] = la_poste & (digit_sum % 5 == 0)
+    return holds
 
 
 def siret_key_is_valid(sirets: pa.Array) -> np.ndarray:
-    """Luhn check (La Poste rule included) of 14-digit texts (no null), on their digit matrix;
-    the same rule as extract.siret.is_valid_siret, which tests compare it with."""
-    if len(sirets) == 0:
-        return np.zeros(0, dtype=bool)
-    return _luhn_is_valid(_digit_matrix(sirets))
+    """Luhn check (La Poste rule included) of texts, False where not 14 digits; the same rule as
+    extract.siret.is_valid_siret, which tests compare it with."""
+    valid = np.zeros(len(sirets), dtype=bool)
+    rows, digits = _digit_rows(sirets, 14)
+    if len(rows):
+        valid[rows] = _siret_key_holds(digits)
+    return valid
 
 
 def siret_check_flag(values: pa.Array) -> np.ndarray:
     """True where a loaded 14-digit value fails the check digit (letters, i.e. VAT numbers, pass)."""
     flagged = np.zeros(len(values), dtype=bool)
-    # 14 bytes long, then 14 digits: numpy on the digit matrix is cheaper than a regex per value.
-    positions = np.flatnonzero(pc.fill_null(pc.equal(pc.binary_length(values), 14), False).to_numpy(zero_copy_only=False))
-    if len(positions):
-        digits = _digit_matrix(values.take(pa.array(positions)))
-        numeric = (digits <= 9).all(axis=1)
-        flagged[positions[numeric]] = ~_luhn_is_valid(digits[numeric])
+    rows, digits = _digit_rows(values, 14)
+    if len(rows):
+        flagged[rows] = ~_siret_key_holds(digits)
     return flagged
 
 
-def _company_identifier(texts: pa.Array) -> pa.Array:
+def digits_only(width: int) -> Callable[[pa.Array], pa.Array]:
+    """A reader of codes of exactly ``width`` digits (SIREN, SIRET), null for any other text."""
+
+    def read(texts: pa.Array) -> pa.Array:
+        rows, _ = _digit_rows(texts, width)
+        if len(rows) == len(texts) - texts.null_count:
+            return texts
+        keep = np.zeros(len(texts), dtype=bool)
+        keep[rows] = True
+        return pc.if_else(pa.array(keep), texts, pa.scalar(None, pa.string()))
+
+    return read
+
+
+def siret_or(other: Callable[[pa.Array], pa.Array]) -> Callable[[pa.Array], pa.Array]:
+    """A reader of company identifiers that are mostly SIRETs: 14 digits are kept as delivered,
+    the other cells (few: foreign companies, typos) are read by ``other`` alone."""
+
+    def read(texts: pa.Array) -> pa.Array:
+        others = _not_null(texts).copy()
+        others[_digit_rows(texts, 14)[0]] = False
+        if not others.any():
+            return texts
+        mask = pa.array(others)
+        return pc.replace_with_mask(texts, mask, other(texts.filter(mask)))
+
+    return read
+
+
+def _vat_number(texts: pa.Array) -> pa.Array:
     upper = pc.utf8_upper(texts)
-    shape = pc.or_(pc.match_substring_regex(texts, "^[0-9]{14}$"),
-                   pc.match_substring_regex(upper, "^[A-Z]{2}[A-Z0-9]{2,13}$"))
-    return pc.if_else(shape, upper, None)
+    return pc.if_else(pc.match_substring_regex(upper, "^[A-Z]{2}[A-Z0-9]{2,13}$"), upper, pa.scalar(None, pa.string()))
 
 
 # ---------------------------------------------------------------- column types
@@ -209,9 +263,9 @@ BOOLEAN = ColumnType(
     when_empty=False,
     sql_type="boolean",
 )
-SIREN = ColumnType(read=lambda texts: _digits_only(texts, 9), problem="n'est pas un SIREN (9 chiffres)", compact=True)
+SIREN = ColumnType(read=digits_only(9), problem="n'est pas un SIREN (9 chiffres)", compact=True)
 SIRET = ColumnType(
-    read=lambda texts: _digits_only(texts, 14),
+    read=digits_only(14),
     problem="n'est pas un SIRET (14 chiffres)",
     compact=True,
     flag=siret_check_flag,
@@ -220,7 +274,7 @@ SIRET = ColumnType(
 # A bidder is a French establishment (SIRET) or a foreign company known by its EU VAT number:
 # two letters (the country) then 2 to 13 letters or digits.
 COMPANY_IDENTIFIER = ColumnType(
-    read=_company_identifier,
+    read=siret_or(_vat_number),
     problem="n'est ni un SIRET (14 chiffres) ni un numéro de TVA intracommunautaire "
     "(2 lettres puis 2 à 13 lettres ou chiffres)",
     compact=True,
@@ -348,7 +402,7 @@ def load_tabular_file(
     layout = read_layout(path, encoding)
     mapping = map_columns(source.columns, layout.header)
     loader = _BlockLoader(conn, source, layout, mapping, lineage)
-    with path.open("rb") as stream, _file_lineage_defaults(conn, source.raw_table, lineage):
+    with path.open("rb") as stream, _file_load_id_default(conn, loader.stored_table, lineage.load_id):
         stream.readline(HEADER_MAX_BYTES)  # the header, already read
         bodies = loader.good_rows_csv(_record_blocks(stream))
         if loader.queries_per_block:  # the connection is needed between blocks: one COPY each
@@ -364,43 +418,33 @@ def load_tabular_file(
     return loader.finish()
 
 
-FILE_LINEAGE_COLUMNS = ("_load_id", "_source_file", "_file_sha256")
-
-
 @contextmanager
-def _file_lineage_defaults(conn: psycopg.Connection, raw_table: str, lineage: FileLineage) -> Iterator[None]:
-    """The file's lineage as literal defaults of its raw table for the time of its load.
+def _file_load_id_default(conn: psycopg.Connection, stored_table: str, load_id: int) -> Iterator[None]:
+    """The file's load id as the literal default of _load_id for the time of its load.
 
-    The lineage constant within a file reaches the rows through column defaults, not through
-    COPY (about 100 bytes less to send and parse per row), and as literals: PostgreSQL evaluates
-    a default on every row, and the resting defaults (raw_lineage_defaults.sql, which make a write
-    without lineage fail) call current_setting three times per row — 30 to 40 % of the COPY's
-    time on the server (benchmarks/bench_loader.py). The defaults in place are put back before
-    the file's transaction ends, and a failed load rolls both changes back; in between, the
-    ALTER TABLE keeps other sessions off this raw table, which no step reads while its source
-    loads (extraction, then the raw checks, then dbt).
+    The load id, constant within a file, reaches the rows through the column default rather than
+    through COPY, and as a literal: PostgreSQL evaluates a default on every row, and the resting
+    one (raw_lineage_defaults.sql, which makes a write without lineage fail) calls
+    current_setting. The default in place is put back before the file's transaction ends, and a
+    failed load rolls both changes back; in between, the ALTER TABLE keeps other sessions off
+    this table, which no step reads while its source loads (extraction, then the raw checks,
+    then dbt).
     """
     resting = conn.execute(
-        "select attribute.attname, pg_get_expr(default_value.adbin, default_value.adrelid)"
+        "select pg_get_expr(default_value.adbin, default_value.adrelid)"
         " from pg_attribute as attribute join pg_attrdef as default_value"
         " on default_value.adrelid = attribute.attrelid and default_value.adnum = attribute.attnum"
-        " where attribute.attrelid = %s::regclass and attribute.attname = any(%s)",
-        (raw_table, list(FILE_LINEAGE_COLUMNS)),
-    ).fetchall()
-    literals = dict(zip(FILE_LINEAGE_COLUMNS, (lineage.load_id, lineage.fichier, lineage.sha256)))
-    conn.execute(_set_defaults(raw_table, {name: sql.Literal(value) for name, value in literals.items()}))
+        " where attribute.attrelid = %s::regclass and attribute.attname = '_load_id'",
+        (stored_table,),
+    ).fetchone()
+    conn.execute(_load_id_default(stored_table, sql.Literal(load_id)))
     yield
-    conn.execute(_set_defaults(raw_table, {name: sql.SQL(expression) for name, expression in resting}))
+    conn.execute(_load_id_default(stored_table, sql.SQL(resting[0]) if resting else sql.NULL))
 
 
-def _set_defaults(raw_table: str, defaults: dict[str, sql.Composable]) -> sql.Composed:
-    return sql.SQL("alter table {table} {changes}").format(
-        table=sql.SQL(raw_table),
-        changes=sql.SQL(", ").join(
-            sql.SQL("alter column {column} set default {value}").format(column=sql.Identifier(name), value=value)
-            for name, value in defaults.items()
-        ),
-    )
+def _load_id_default(stored_table: str, value: sql.Composable) -> sql.Composed:
+    return sql.SQL("alter table {table} alter column _load_id set default {value}").format(
+        table=sql.SQL(stored_table), value=value)
 
 
 def _prefetched(items: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
@@ -497,10 +541,11 @@ class _BlockLoader:
         self.signalement_rows: list[tuple] = []
         self.derived = {name: _DerivedColumn(template, source) for name, template in source.derived_columns.items()}
         self.queries_per_block = any(not derived.label_by_pattern for derived in self.derived.values())
-        raw_columns = ["_record_number",  # the other lineage columns: defaults (see load_tabular_file)
+        self.stored_table = stored_rows_table(source.raw_table)
+        raw_columns = ["_record_number",  # _load_id: the column default (see _file_load_id_default)
                        *(column.name for column in source.columns), *source.derived_columns]
         self.copy_statement = sql.SQL("copy {table} ({columns}) from stdin (format csv)").format(
-            table=sql.SQL(source.raw_table), columns=sql.SQL(", ").join(map(sql.Identifier, raw_columns))
+            table=sql.SQL(self.stored_table), columns=sql.SQL(", ").join(map(sql.Identifier, raw_columns))
         )
         self.read_options = pa_csv.ReadOptions(
             column_names=[f"c{position}" for position in range(1, self.width + 1)], use_threads=False,
@@ -510,8 +555,11 @@ class _BlockLoader:
             delimiter=layout.delimiter, newlines_in_values=True, ignore_empty_lines=True,
             invalid_row_handler=lambda row: "skip",
         )
+        self.transcoded = layout.encoding != "utf-8"
+        self.read_positions = set(mapping.positions.values())
+        cell_type = pa.binary() if self.transcoded else pa.string()
         self.convert_options = pa_csv.ConvertOptions(
-            column_types={f"c{position}": pa.string() for position in range(1, self.width + 1)},
+            column_types={f"c{position}": cell_type for position in range(1, self.width + 1)},
             strings_can_be_null=False,
         )
 
@@ -531,12 +579,14 @@ class _BlockLoader:
                 yield body
 
     def _parse_with_arrow(self, block: bytes, first_line: int, line_count: int) -> _Rows | None:
-        """Arrow's parse of a block of one record per line, else None (the block needs Python)."""
-        if self.layout.encoding != "utf-8" and not block.isascii():
-            try:
-                block = block.decode(self.layout.encoding).encode("utf-8")
-            except UnicodeDecodeError:
-                return None
+        """Arrow's parse of a block of one record per line, else None (the block needs Python).
+
+        A UTF-8 file is read as text (Arrow checks the bytes). A Windows-1252 one is read as bytes
+        and only the columns the source reads are transcoded, one column at a time (most are
+        ASCII: codes, dates, identifiers), rather than the whole block."""
+        undefined_bytes = _single_byte_codec(self.layout.encoding).undefined if self.transcoded else ()
+        if any(byte in block for byte in undefined_bytes):
+            return None
         try:
             table = pa_csv.read_csv(pa.BufferReader(block), read_options=self.read_options,
                                     parse_options=self.parse_options, convert_options=self.convert_options)
@@ -545,9 +595,12 @@ class _BlockLoader:
         # Fewer rows than lines: blank or malformed lines skipped, or quoted cells spanning lines.
         if table.num_rows != line_count:
             return None
+        cells = [column.combine_chunks() for column in table.columns]
+        if self.transcoded:
+            cells = [_to_utf8(cell, self.layout.encoding) if position in self.read_positions else cell
+                     for position, cell in enumerate(cells, start=1)]
         offsets = np.arange(1, line_count + 1)
-        return _Rows(cells=[column.combine_chunks() for column in table.columns],
-                     records=self.records + offsets, lines=first_line - 1 + offsets)
+        return _Rows(cells=cells, records=self.records + offsets, lines=first_line - 1 + offsets)
 
     def _parse_with_python(self, block: bytes, first_line: int) -> _Rows:
         encoding_label = ENCODING_LABELS[self.layout.encoding]
@@ -629,7 +682,7 @@ class _BlockLoader:
         kept = {name: value if keep is None else value.filter(keep) for name, value in values.items()}
         table = pa.table({
             "_record_number": pa.array(rows.records if keep is None else rows.records[valid]),
-            **{f"v{index}": value for index, value in enumerate(kept.values())},
+            **{f"v{index}": _as_copy_value(value) for index, value in enumerate(kept.values())},
             **{f"d{index}": derived.evaluate(self.conn, kept) for index, derived in enumerate(self.derived.values())},
         })
         self.counts.nb_charges += loaded
@@ -648,7 +701,8 @@ class _BlockLoader:
                 self.first_defect = self.first_defect or defect
                 quarantine_rows.append((*common, line, key, MALFORMED_FIELD, defect, delivered))
                 continue
-            delivered = self.layout.delimiter.join(cells[row].as_py() for cells in rows.cells)
+            delivered = self.layout.delimiter.join(_cell_text(cells[row].as_py(), self.layout.encoding)
+                                                   for cells in rows.cells)
             for column in self.source.columns:
                 if not problems[column.name][row]:
                     continue
@@ -709,6 +763,21 @@ class _BlockLoader:
         return self.counts
 
 
+_BOOLEAN_LETTERS = np.array([ord("f"), ord("t")], dtype=np.uint8)
+
+
+def _as_copy_value(values: pa.Array) -> pa.Array:
+    """Booleans as PostgreSQL's one-letter spellings t and f: Arrow's CSV writer spells out
+    true/false several times slower than it copies a text, and PostgreSQL reads fewer bytes."""
+    if not pa.types.is_boolean(values.type):
+        return values
+    if values.null_count:
+        return pc.if_else(values, pa.scalar("t"), pa.scalar("f"))
+    letters = _BOOLEAN_LETTERS[values.to_numpy(zero_copy_only=False).view(np.uint8)]
+    return pa.StringArray.from_buffers(len(values), pa.py_buffer(np.arange(len(values) + 1, dtype=np.int32)),
+                                       pa.py_buffer(letters))
+
+
 def _csv(table: pa.Table) -> bytes:
     """CSV as COPY reads it, nulls unquoted and empty. Texts are not quoted when none needs it:
     PostgreSQL's COPY time grows with the bytes it reads (no text is empty, as cells are
@@ -733,6 +802,44 @@ def _decoded_lines(block: bytes, encoding: str, first_line: int, undecodable: se
             undecodable.add(number)
             text = raw_line.decode(encoding, errors="replace").replace("\x00", "\ufffd")
         yield text
+
+
+@dataclass(frozen=True)
+class _SingleByteCodec:
+    undefined: tuple[bytes, ...]  # bytes the encoding does not define
+    utf8_extra: np.ndarray  # per byte: UTF-8 bytes of its character, minus one
+
+
+@functools.cache
+def _single_byte_codec(encoding: str) -> _SingleByteCodec:
+    undefined, extra = [], np.zeros(256, dtype=np.int64)
+    for byte in range(256):
+        try:
+            extra[byte] = len(bytes([byte]).decode(encoding).encode("utf-8")) - 1
+        except UnicodeDecodeError:
+            undefined.append(bytes([byte]))
+    return _SingleByteCodec(undefined=tuple(undefined), utf8_extra=extra)
+
+
+def _to_utf8(cells: pa.Array, encoding: str) -> pa.Array:
+    """A binary column of a single-byte encoding (its undefined bytes already excluded) as UTF-8
+    text: ASCII as it is, otherwise the bytes transcoded at once and the offsets shifted by the
+    extra bytes of every preceding character."""
+    offsets, data = _string_buffers(cells)
+    used = data[offsets[0]: offsets[-1]]
+    if not len(used) or used.max() < 0x80:
+        return cells.view(pa.string())
+    assert cells.offset == 0 and cells.null_count == 0, "Arrow's CSV reader gives whole columns, no null"
+    shift = np.concatenate(([0], np.cumsum(_single_byte_codec(encoding).utf8_extra[used])))
+    relative = offsets - offsets[0]
+    text = used.tobytes().decode(encoding).encode("utf-8")
+    return pa.StringArray.from_buffers(len(cells), pa.py_buffer((relative + shift[relative]).astype(np.int32)),
+                                       pa.py_buffer(text))
+
+
+def _cell_text(value: str | bytes, encoding: str) -> str:
+    """A cell as delivered: a column the source does not read stays in the file's bytes."""
+    return value.decode(encoding, errors="replace") if isinstance(value, bytes) else value
 
 
 _BOUNDARY_BYTES = np.zeros(256, dtype=bool)

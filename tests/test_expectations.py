@@ -146,10 +146,10 @@ def _load_raw(conn: psycopg.Connection) -> None:
         " values ('nuit-1', 'marches/decp', 'decp.json', %s, 'charge', 1, 1) returning load_id", (sha,)
     ).fetchone()[0]
     conn.execute(
-        "insert into raw.marches_decp (_load_id, _source_file, _file_sha256, _record_number, type_contrat,"
-        " acheteur_id, id, date_publication_donnees, donnees) values (%s, 'decp.json', %s, 1, 'marche', %s,"
+        "insert into raw_stockage.marches_decp (_load_id, _record_number, type_contrat,"
+        " acheteur_id, id, date_publication_donnees, donnees) values (%s, 1, 'marche', %s,"
         " '2024-001', '2024-03-05', '{}')",
-        (load_id, sha, VRA_SIRET),
+        (load_id, VRA_SIRET),
     )
 
 
@@ -252,11 +252,11 @@ def test_empty_marts_are_accepted_only_while_raw_holds_no_data(conn):
 
 def test_raw_violations_are_named_by_table_column_and_value(conn):
     _load_raw(conn)
-    load_id, sha256 = conn.execute("select load_id, sha256 from raw.fichiers").fetchone()
+    load_id = conn.execute("select load_id from raw.fichiers").fetchone()[0]
     conn.execute(
-        "insert into raw.sirene_unites_legales (_load_id, _source_file, _file_sha256, _record_number, siren,"
-        " \"categorieEntreprise\") values (%s, 'ul.csv', %s, 2, '12345678', 'TPE')",
-        (load_id, sha256),
+        "insert into raw_stockage.sirene_unites_legales (_load_id, _record_number, siren,"
+        " \"categorieEntreprise\") values (%s, 2, '12345678', 'TPE')",
+        (load_id,),
     )
     conn.commit()
 
@@ -272,20 +272,22 @@ def test_raw_violations_are_named_by_table_column_and_value(conn):
 
 def test_raw_rows_whose_file_is_not_a_loaded_delivery_are_caught(conn):
     _load_raw(conn)
-    load_id = conn.execute("select load_id from raw.fichiers").fetchone()[0]
-    conn.execute(
-        "insert into raw.sirene_unites_legales (_load_id, _source_file, _file_sha256, _record_number, siren)"
-        " values (%s, 'ul.csv', %s, 2, '123456789')",
-        (load_id, "b" * 64),
-    )
+    rejected_load, rejected_sha = conn.execute(
+        "insert into raw.fichiers (run_id, source, fichier, sha256, statut, message)"
+        " values ('nuit-4', 'referentiels/sirene_unites_legales', 'ul.csv', %s, 'rejete', 'x')"
+        " returning load_id, sha256", ("b" * 64,)).fetchone()
+    for load_id in (rejected_load, rejected_load + 1):  # a rejected file's row, and one of no file at all
+        conn.execute("insert into raw_stockage.sirene_unites_legales (_load_id, _record_number, siren)"
+                     " values (%s, 1, '123456789')", (load_id,))
     conn.commit()
 
     report = validate_raw("nuit-4")
 
-    failures = _failures(report, "raw.sirene_unites_legales")
-    assert [(f["expectation"], f["sample"]) for f in failures] == [
-        ("unexpected_rows_expectation", [{"_load_id": load_id, "_file_sha256": "b" * 64}])
-    ]
+    failures = {(f["expectation"], f["column"]): f["sample"] for f in _failures(report, "raw.sirene_unites_legales")}
+    assert failures[("unexpected_rows_expectation", None)] == [
+        {"_load_id": rejected_load, "_file_sha256": rejected_sha}, {"_load_id": rejected_load + 1, "_file_sha256": None}]
+    for column in ("_source_file", "_file_sha256", "_loaded_at"):  # the orphan's lineage is empty, not hidden
+        assert failures[("expect_column_values_to_not_be_null", column)] == [None]
 
 
 def _deliver_unite_legale(conn: psycopg.Connection, run_id: str, siren: str) -> int:
@@ -296,8 +298,8 @@ def _deliver_unite_legale(conn: psycopg.Connection, run_id: str, siren: str) -> 
         (run_id, sha),
     ).fetchone()[0]
     conn.execute(
-        "insert into raw.sirene_unites_legales (_load_id, _source_file, _file_sha256, _record_number, siren)"
-        " values (%s, 'ul.csv', %s, 1, %s)", (load_id, sha, siren),
+        "insert into raw_stockage.sirene_unites_legales (_load_id, _record_number, siren)"
+        " values (%s, 1, %s)", (load_id, siren),
     )
     conn.commit()
     return load_id
@@ -323,7 +325,7 @@ def test_raw_gate_reads_the_loads_no_passed_night_covered_and_keeps_a_failed_nig
     assert [f["sample"] for f in _failures(third_night, "raw.sirene_unites_legales")] == [["12345678"]]
 
     # Once the bad delivery is withdrawn, a passing night covers everything up to its last load.
-    conn.execute("delete from raw.sirene_unites_legales where _load_id = %s", (bad_load,))
+    conn.execute("delete from raw_stockage.sirene_unites_legales where _load_id = %s", (bad_load,))
     conn.commit()
     assert validate_raw("nuit-4").success
     nothing_new = validate_raw("nuit-5")

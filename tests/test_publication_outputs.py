@@ -179,7 +179,7 @@ def test_the_reader_reads_the_published_marts_only(night):
         assert "marts.rapport_indicateurs" in marts and "marts.fct_indicateurs" in marts
         for table in marts:
             assert _can(conn, "spaser_lecteur", f"select * from {table} limit 1"), table
-        hidden = _tables(conn, ["raw", "staging", "intermediate", "referentiels", "qualite"])
+        hidden = _tables(conn, ["raw", "raw_stockage", "staging", "intermediate", "referentiels", "qualite"])
         assert {"raw.quarantaine", "raw.sirene_unites_legales", "qualite.validations"} <= set(hidden)
         for table in hidden:
             assert not _can(conn, "spaser_lecteur", f"select * from {table} limit 1"), table
@@ -194,6 +194,7 @@ def test_the_reader_reads_the_published_marts_only(night):
     "create table marts.essai (i int)",
     "create table public.essai (i int)",
     "create table raw.essai (i int)",
+    "create table raw_stockage.essai (i int)",
     "create table qualite.essai (i int)",
     "insert into qualite.validations (run_id, couche, suite, table_name, succes, nb_expectations, nb_echecs)"
     " values ('x', 'raw', 'x', 'x', true, 0, 0)",
@@ -210,7 +211,7 @@ def test_the_auditor_reads_the_marts_and_the_quality_history(night):
         for table in [*_tables(conn, ["marts"]), "qualite.validations", "qualite.attentes_en_echec",
                       "qualite.quarantaine_par_source"]:
             assert _can(conn, "spaser_auditeur", f"select * from {table} limit 1"), table
-        for table in _tables(conn, ["raw", "staging", "intermediate"]):
+        for table in _tables(conn, ["raw", "raw_stockage", "staging", "intermediate"]):
             assert not _can(conn, "spaser_auditeur", f"select * from {table} limit 1"), table
         conn.execute("set role spaser_auditeur")
         quarantined = conn.execute("select sum(nb_enregistrements) from qualite.quarantaine_par_source").fetchone()[0]
