@@ -17,6 +17,7 @@ from extract.tabular import (
     SIRET,
     Column,
     TabularSource,
+    company_identifier_kind,
     enumeration,
 )
 
@@ -81,6 +82,4 @@ class OffresSource(TabularSource):
         Column("exclusion_motif"),
         Column("demande_motifs_rejet", BOOLEAN),
     )
-    derived_columns = {
-        "type_identifiant": "case when {soumissionnaire_siret} ~ '^[0-9]+$' then 'SIRET' else 'TVA_UE' end",
-    }
+    derived_columns = {"type_identifiant": lambda values: company_identifier_kind(values["soumissionnaire_siret"])}

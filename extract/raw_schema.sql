@@ -127,13 +127,26 @@ create table if not exists raw_stockage.marches_offres (
     id_consultation text not null,
     lot             integer not null,
     soumissionnaire_siret text not null,
-    type_identifiant text not null check (type_identifiant in ('SIRET', 'TVA_UE')),
+    type_identifiant text not null,             -- 'SIRET' or 'TVA_UE': see below
     groupement      boolean not null,
     date_depot      date,
     retenue         boolean not null,
     exclusion_motif text,
     demande_motifs_rejet boolean not null
 );
+
+-- type_identifiant is not delivered: the loader derives it from the bidder's identifier, one of
+-- two literals (extract.tabular.company_identifier_kind), and the raw gate checks its values
+-- every night. A CHECK here cost 8 % of the load of the largest market-software export
+-- (benchmarks/bench_loader.py); databases created with it lose it.
+do $$
+begin
+    if exists (select 1 from pg_constraint where conrelid = 'raw_stockage.marches_offres'::regclass
+               and conname = 'marches_offres_type_identifiant_check') then
+        alter table raw_stockage.marches_offres drop constraint marches_offres_type_identifiant_check;
+    end if;
+end
+$$;
 
 -- referentiels/sirene_etablissements: INSEE SIRENE StockEtablissement extract (official names).
 create table if not exists raw_stockage.sirene_etablissements (

@@ -31,7 +31,6 @@ import csv
 import functools
 import io
 import re
-import string
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,7 +47,13 @@ import pyarrow.csv as pa_csv
 from psycopg import sql
 
 from extract.base import FileRejected, stored_rows_table
-from extract.siret import LA_POSTE_SIREN, is_valid_siret
+from extract.siret import LA_POSTE_SIREN
+
+# The loader allocates and frees buffers of a few MB block after block: glibc's allocator keeps
+# and reuses them, while mimalloc, pyarrow's default pool, hands freed pages back to the system
+# and faults them in again for the next block (benchmarks/bench_loader.py, ×1: 0.23-0.25 s
+# with mimalloc, 0.18-0.23 s with this pool; peak memory 191 → 157 MiB).
+pa.set_memory_pool(pa.system_memory_pool())
 
 ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}
 DELIMITERS = (";", ",", "\t")
@@ -63,7 +68,6 @@ BLANK_LINES_LISTED = 20
 # blanks too, because exports group digits ("212 603 625 00011", "1 234,50") with ordinary or
 # non-breaking spaces. Messages quote the cell as delivered (trimmed).
 BLANKS = " \t\r\n\u00a0\u202f"
-_INNER_BLANKS = re.compile(f"[{BLANKS}]")
 
 # ---------------------------------------------------------------- reading one value
 # Plain Python rules, applied once per distinct value of a block (see by_distinct_value).
@@ -102,13 +106,27 @@ def text_to_date(text: str) -> date | None:
         return None
 
 
+DISTINCT_VALUES_REMEMBERED = 1 << 16
+
+
 def by_distinct_value(rule: Callable[[str], object], arrow_type: pa.DataType):
-    """A vectorised reader applying ``rule`` once per distinct text of the block: dates, booleans,
-    codes and most numbers of an export repeat a lot, so this costs a dictionary encoding."""
+    """A vectorised reader applying ``rule`` once per distinct text: dates, booleans, codes and
+    most numbers of an export repeat a lot, within a block (a dictionary encoding) and from one
+    block to the next (the values already read are remembered, up to DISTINCT_VALUES_REMEMBERED)."""
+    known: dict[str, object] = {}
+
+    def value_of(text: str) -> object:
+        try:
+            return known[text]
+        except KeyError:
+            if len(known) >= DISTINCT_VALUES_REMEMBERED:
+                known.clear()
+            value = known[text] = rule(text)
+            return value
 
     def read(texts: pa.Array) -> pa.Array:
         encoded = pc.dictionary_encode(texts)
-        values = pa.array([rule(text) for text in encoded.dictionary.to_pylist()], type=arrow_type)
+        values = pa.array([value_of(text) for text in encoded.dictionary.to_pylist()], type=arrow_type)
         return values.take(encoded.indices)
 
     return read
@@ -130,39 +148,41 @@ def _string_buffers(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
 
 
-def _digit_rows(texts: pa.Array, width: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The rows whose text is exactly ``width`` ASCII digits, and their digits position by position."""
+def _digit_rows(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows whose text is exactly ``width`` ASCII digits, and their digits (one row each)."""
     offsets, data = _string_buffers(texts)
     starts = offsets[:-1]
     candidate = offsets[1:] - starts == width
     if texts.null_count:
         candidate &= _not_null(texts)
     rows = np.flatnonzero(candidate)
-    first = starts[rows]
-    digits = [data[first + position] - np.uint8(ord("0")) for position in range(width)]  # non-digits are > 9
+    if len(rows) == len(texts):  # the usual column: the bytes are the digit matrix, as they lie
+        digits = data[offsets[0]: offsets[-1]].reshape(-1, width) - np.uint8(ord("0"))
+    else:
+        digits = np.take(data, starts[rows, None] + np.arange(width)) - np.uint8(ord("0"))
+    # Non-digits are above 9 (uint8 wraps below "0"); columns are compared one position at a
+    # time: numpy's row-wise reductions over a few columns are several times slower.
     numeric = np.ones(len(rows), dtype=bool)
-    for column in digits:
-        numeric &= column <= 9
+    for position in range(width):
+        numeric &= digits[:, position] <= 9
     if not numeric.all():
-        rows, digits = rows[numeric], [column[numeric] for column in digits]
+        rows, digits = rows[numeric], digits[numeric]
     return rows, digits
 
 
-def _siret_key_holds(digits: list[np.ndarray]) -> np.ndarray:
-    """Luhn check of 14 digits given position by position, with La Poste's exception."""
-    total = np.zeros(len(digits[0]), dtype=np.uint16)
+def _siret_key_holds(digits: np.ndarray) -> np.ndarray:
+    """Luhn check of 14-digit rows, with La Poste's exception."""
+    total = np.zeros(len(digits), dtype=np.uint16)
     # Counting from the right, every second digit is doubled: for 14 digits, the odd positions
     # counted from the left (0, 2, ... counted from 0).
-    for position, column in enumerate(digits):
+    for position in range(14):
+        column = digits[:, position]
         total += _LUHN_DOUBLED[column] if position % 2 == 0 else column
     holds = total % 10 == 0
     failing = np.flatnonzero(~holds)
     if len(failing):  # rare: the La Poste rule is only worth reading there
-        la_poste = np.ones(len(failing), dtype=bool)
-        for column, expected in zip(digits, _LA_POSTE):
-            la_poste &= column[failing] == expected
-        digit_sum = sum(column[failing].astype(np.uint16) for column in digits)
-        holds[failing] = la_poste & (digit_sum % 5 == 0)
+        la_poste = (digits[failing, :9] == _LA_POSTE).all(axis=1)
+        holds[failing] = la_poste & (digits[failing].sum(axis=1, dtype=np.uint16) % 5 == 0)
     return holds
 
 
@@ -214,6 +234,17 @@ def siret_or(other: Callable[[pa.Array], pa.Array]) -> Callable[[pa.Array], pa.A
     return read
 
 
+_IDENTIFIER_KINDS = pa.array(["TVA_UE", "SIRET"])
+
+
+def company_identifier_kind(identifiers: pa.Array) -> pa.Array:
+    """'SIRET' where a company identifier (read by COMPANY_IDENTIFIER) is 14 digits, 'TVA_UE'
+    otherwise: the reader keeps no other numeric identifier."""
+    kinds = np.zeros(len(identifiers), dtype=np.int8)
+    kinds[_digit_rows(identifiers, 14)[0]] = 1
+    return _IDENTIFIER_KINDS.take(pa.array(kinds))
+
+
 def _vat_number(texts: pa.Array) -> pa.Array:
     upper = pc.utf8_upper(texts)
     return pc.if_else(pc.match_substring_regex(upper, "^[A-Z]{2}[A-Z0-9]{2,13}$"), upper, pa.scalar(None, pa.string()))
@@ -233,8 +264,7 @@ class ColumnType:
     ``read`` turns the block's cells — trimmed, null when empty — into typed values, null where
     the text is not valid; ``problem`` ends the French message « x » <problem>. ``compact``:
     the cell is read without its inner blanks. ``flag`` marks (numpy booleans) the loaded values
-    that deserve a signalement, ``flag_problem`` ends its message. ``sql_type`` is the value's
-    PostgreSQL type, for the source's derived-column templates.
+    that deserve a signalement, ``flag_problem`` ends its message.
     """
 
     read: Callable[[pa.Array], pa.Array] = _identity
@@ -243,25 +273,23 @@ class ColumnType:
     when_empty: object = None  # value stored for an empty cell (booleans: False)
     flag: Callable[[pa.Array], np.ndarray] | None = None
     flag_problem: str = ""
-    sql_type: str = "text"
 
 
 SIRET_CHECK_PROBLEM = "ne respecte pas la clé de contrôle d'un SIRET (Luhn) ; enregistrement chargé"
 
 TEXT = ColumnType()
 INTEGER = ColumnType(read=by_distinct_value(text_to_integer, pa.int32()), problem="n'est pas un nombre entier",
-                     compact=True, sql_type="integer")
+                     compact=True)
 DECIMAL = ColumnType(
     read=by_distinct_value(text_to_decimal, pa.string()),
-    problem="n'est pas un nombre (virgule ou point décimal)", compact=True, sql_type="numeric",
+    problem="n'est pas un nombre (virgule ou point décimal)", compact=True,
 )
 DATE = ColumnType(read=by_distinct_value(text_to_date, pa.date32()),
-                  problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)", sql_type="date")
+                  problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)")
 BOOLEAN = ColumnType(
     read=by_distinct_value(text_to_boolean, pa.bool_()),
     problem="n'est pas un booléen (oui/non, O/N, 1/0, true/false)",
     when_empty=False,
-    sql_type="boolean",
 )
 SIREN = ColumnType(read=digits_only(9), problem="n'est pas un SIREN (9 chiffres)", compact=True)
 SIRET = ColumnType(
@@ -309,8 +337,9 @@ class TabularSource:
     raw_table: ClassVar[str]
     columns: ClassVar[tuple[Column, ...]]
     key_columns: ClassVar[tuple[str, ...]]  # business key, shown in raw.quarantaine.cle
-    # Raw-table columns computed from the typed values: SQL templates over {column_name}.
-    derived_columns: ClassVar[dict[str, str]] = {}
+    # Raw-table columns computed from the block's typed values (column name -> array), e.g. a
+    # label from the shape of an identifier; written after the declared columns.
+    derived_columns: ClassVar[dict[str, Callable[[dict[str, pa.Array]], pa.Array]]] = {}
     file_patterns: ClassVar[tuple[str, ...]] = ("*.csv",)
 
 
@@ -403,18 +432,13 @@ def load_tabular_file(
     mapping = map_columns(source.columns, layout.header)
     loader = _BlockLoader(conn, source, layout, mapping, lineage)
     with path.open("rb") as stream, _file_load_id_default(conn, loader.stored_table, lineage.load_id):
-        stream.readline(HEADER_MAX_BYTES)  # the header, already read
-        bodies = loader.good_rows_csv(_record_blocks(stream))
-        if loader.queries_per_block:  # the connection is needed between blocks: one COPY each
-            for body in bodies:
-                with conn.cursor() as cursor, cursor.copy(loader.copy_statement) as copy:
-                    copy.write(body)
-        else:
-            # One COPY for the file, fed by a thread that parses and validates the next blocks
-            # while PostgreSQL takes in the previous ones.
-            with conn.cursor() as cursor, cursor.copy(loader.copy_statement) as copy:
-                for body in _prefetched(bodies):
-                    copy.write(body)
+        header = stream.readline(HEADER_MAX_BYTES)  # already read
+        bodies = loader.good_rows_csv(_record_blocks(stream, path.stat().st_size - len(header)))
+        # One COPY for the file, fed by a thread that parses and validates the next blocks while
+        # PostgreSQL takes in the previous ones.
+        with conn.cursor() as cursor, cursor.copy(loader.copy_statement) as copy:
+            for body in _prefetched(bodies):
+                copy.write(body)
     return loader.finish()
 
 
@@ -483,6 +507,8 @@ def _prefetched(items: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
 def _record_boundary(block: bytes) -> int:
     """Index of the last newline of ``block`` outside a quoted cell (-1 if none): a newline
     preceded by an even number of quote characters ends a record ("" escapes count twice)."""
+    if b'"' not in block:
+        return block.rfind(b"\n")
     quotes = block.count(b'"')
     quotes_after = 0
     end = len(block)
@@ -494,16 +520,20 @@ def _record_boundary(block: bytes) -> int:
     return -1
 
 
-def _record_blocks(stream) -> Iterator[bytes]:
-    """The rest of the file in blocks of whole lines, of about BLOCK_BYTES. The first blocks are
-    smaller (FIRST_BLOCK_BYTES, doubling): PostgreSQL starts on the first rows sooner, which is
-    what a small file's load time is mostly made of. An unbalanced quote (a malformed file) would
-    make a record run to the end of the file: the block is then cut at its last newline anyway
-    once it reaches four times the usual size."""
+def _record_blocks(stream, size_of_rest: int) -> Iterator[bytes]:
+    """The rest of the file (``size_of_rest`` bytes) in blocks of whole lines. PostgreSQL and the
+    parsing thread work side by side, block after block, so the first and the last blocks are
+    small: the first (FIRST_BLOCK_BYTES, then doubling) lets PostgreSQL start sooner, the last
+    (halving as the end of the file nears) leaves it little to do once the parsing is over; in
+    between, blocks of BLOCK_BYTES keep the cost per block low. On small files these two waits
+    are most of the load time. An unbalanced quote (a malformed file) would make a record run to
+    the end of the file: the block is then cut at its last newline anyway once it reaches four
+    times the usual size."""
     pending = b""
     size = min(FIRST_BLOCK_BYTES, BLOCK_BYTES)
     while chunk := stream.read(size):
-        size = min(2 * size, BLOCK_BYTES)
+        size_of_rest -= len(chunk)
+        size = min(2 * size, BLOCK_BYTES, max(FIRST_BLOCK_BYTES, size_of_rest // 2))
         block = pending + chunk
         cut = block.rfind(b"\n") if len(block) >= 4 * BLOCK_BYTES else _record_boundary(block)
         if cut < 0:
@@ -539,8 +569,6 @@ class _BlockLoader:
         # Problems are few (bounded by the file's defects): written once the COPY is over.
         self.quarantine_rows: list[tuple] = []
         self.signalement_rows: list[tuple] = []
-        self.derived = {name: _DerivedColumn(template, source) for name, template in source.derived_columns.items()}
-        self.queries_per_block = any(not derived.label_by_pattern for derived in self.derived.values())
         self.stored_table = stored_rows_table(source.raw_table)
         raw_columns = ["_record_number",  # _load_id: the column default (see _file_load_id_default)
                        *(column.name for column in source.columns), *source.derived_columns]
@@ -679,11 +707,11 @@ class _BlockLoader:
         if not loaded:
             return None
         keep = None if loaded == len(valid) else pa.array(valid)
-        kept = {name: value if keep is None else value.filter(keep) for name, value in values.items()}
+        written = [*values.values(), *(derive(values) for derive in self.source.derived_columns.values())]
         table = pa.table({
             "_record_number": pa.array(rows.records if keep is None else rows.records[valid]),
-            **{f"v{index}": _as_copy_value(value) for index, value in enumerate(kept.values())},
-            **{f"d{index}": derived.evaluate(self.conn, kept) for index, derived in enumerate(self.derived.values())},
+            **{f"v{index}": _as_copy_value(value if keep is None else value.filter(keep))
+               for index, value in enumerate(written)},
         })
         self.counts.nb_charges += loaded
         return _csv(table)
@@ -848,23 +876,19 @@ _BOUNDARY_BYTES = np.zeros(256, dtype=bool)
 _BOUNDARY_BYTES[[ord(" "), ord("\t"), ord("\r"), ord("\n"), 0xC2, 0xE2, 0xA0, 0xAF]] = True
 
 
-def _may_need_trim(texts: pa.Array) -> bool:
-    """Whether a cell may start or end with a blank, from the first and last bytes of the cells:
-    trimming a whole column costs more than this look."""
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset: texts.offset + len(texts) + 1]
-    data = texts.buffers()[2]
-    if data is None or offsets[-1] == offsets[0]:
-        return False
-    data = np.frombuffer(data, dtype=np.uint8)
-    starts, ends = offsets[:-1], offsets[1:]
-    filled = ends > starts
-    return bool(_BOUNDARY_BYTES[data[starts[filled]]].any() or _BOUNDARY_BYTES[data[ends[filled] - 1]].any())
-
-
 def _trimmed(cells: pa.Array) -> pa.Array:
-    """The cells without surrounding blanks, null when nothing is left."""
-    if _may_need_trim(cells):
+    """The cells without surrounding blanks, null when nothing is left.
+
+    Most columns need neither: a look at the first and last bytes of the cells (an empty cell
+    shows its neighbours' bytes, a false alarm that only costs a trim) and at their lengths
+    is several times cheaper than trimming and comparing every cell."""
+    offsets, data = _string_buffers(cells)
+    if offsets[-1] > offsets[0] and (_BOUNDARY_BYTES[np.take(data, offsets[:-1], mode="clip")].any()
+                                     or _BOUNDARY_BYTES[np.take(data, offsets[1:] - 1, mode="clip")].any()):
         cells = pc.utf8_trim(cells, characters=BLANKS)
+        offsets = _string_buffers(cells)[0]
+    if not (offsets[1:] == offsets[:-1]).any():
+        return cells
     return pc.if_else(pc.equal(pc.binary_length(cells), 0), pa.scalar(None, pa.string()), cells)
 
 
@@ -887,40 +911,6 @@ def _read(column_type: ColumnType, texts: pa.Array) -> pa.Array:
 
 def _arrow_type(column_type: ColumnType, count: int) -> pa.DataType:
     return column_type.read(pa.array([""] * min(count, 1), type=pa.string())).type
-
-
-class _DerivedColumn:
-    """A raw column computed by a SQL template over typed values.
-
-    The common form ``case when {column} ~ 'pattern' then 'a' else 'b' end`` (a label from the
-    shape of a value) is evaluated in Arrow — its patterns are plain classes and anchors, which
-    POSIX and RE2 read alike. Any other template is evaluated by PostgreSQL on every block's good
-    rows at once (one query per block, the values sent as arrays): right, but slower.
-    """
-
-    LABEL_BY_PATTERN = re.compile(
-        r"\s*case\s+when\s+\{(\w+)\}\s+~\s+'([^']*)'\s+then\s+'([^']*)'\s+else\s+'([^']*)'\s+end\s*",
-        re.IGNORECASE,
-    )
-
-    def __init__(self, template: str, source: TabularSource):
-        self.label_by_pattern = self.LABEL_BY_PATTERN.fullmatch(template)
-        types = {column.name: column.type.sql_type for column in source.columns}
-        self.names = list(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(template) if name))
-        aliases = {name: f"a{index}" for index, name in enumerate(self.names)}
-        expression = template.format(**{name: f"d.{aliases[name]}::{types[name]}" for name in self.names})
-        arrays = ", ".join("%s::text[]" for _ in self.names)
-        self.query = (f"select {expression} from unnest({arrays}) with ordinality"
-                      f" as d({', '.join(aliases.values())}, n) order by n")
-
-    def evaluate(self, conn: psycopg.Connection, values: dict[str, pa.Array]) -> pa.Array:
-        if self.label_by_pattern:
-            name, pattern, matching, other = self.label_by_pattern.groups()
-            matches = pc.match_substring_regex(values[name], pattern)
-            return pc.if_else(matches, pa.scalar(matching, pa.string()), pa.scalar(other, pa.string()))
-        params = [pc.cast(values[name], pa.string()).to_pylist() for name in self.names]
-        with conn.cursor() as cursor:
-            return pa.array([row[0] for row in cursor.execute(self.query, params)], type=pa.string())
 
 
 def _report_extra_columns(conn: psycopg.Connection, mapping: ColumnMapping, lineage: FileLineage) -> int:

@@ -20,6 +20,8 @@ from extract.tabular import (
     DECIMAL,
     INTEGER,
     SIRET,
+    _to_utf8,
+    company_identifier_kind,
     enumeration,
     map_columns,
     read_layout,
@@ -143,6 +145,22 @@ def test_vectorised_siret_check_agrees_with_python():
     # A slice of an array (Arrow blocks are slices) is read from its own offset.
     assert siret_key_is_valid(pa.array(["00000000000000", *samples]).slice(1)).tolist() == vectorised.tolist()
 
+
+
+def test_company_identifier_kind_tells_sirets_from_vat_numbers():
+    identifiers = pa.array(["73282932000074", "DE123456789", None, "FR12345678901"])
+    assert company_identifier_kind(identifiers).to_pylist() == ["SIRET", "TVA_UE", "TVA_UE", "TVA_UE"]
+    assert company_identifier_kind(identifiers.slice(1)).to_pylist() == ["TVA_UE", "TVA_UE", "TVA_UE"]
+
+
+def test_windows_1252_columns_are_transcoded_with_their_offsets():
+    # Characters of one (é, ÿ) and of two extra UTF-8 bytes (€, ’, –), at the start, the end and
+    # in the middle of cells, and empty cells: every offset after them moves.
+    values = ["Élagage – 3 €", "", "l’œuvre", "ascii", "€", "ÿ", ""]
+    cells = pa.array([value.encode("cp1252") for value in values], type=pa.binary())
+    assert _to_utf8(cells, "cp1252").to_pylist() == values
+    plain = pa.array([b"abc", b"", b"d"], type=pa.binary())
+    assert _to_utf8(plain, "cp1252").to_pylist() == ["abc", "", "d"]
 
 
 def test_siret_check_flag_flags_only_fourteen_digits_failing_their_key():

@@ -283,6 +283,23 @@ def test_a_file_cut_into_many_small_blocks_loads_exactly_as_in_one_block(warehou
     assert [line for line, *_ in in_one_block[2]] == [3, 4, 5]
 
 
+def test_a_quarantined_row_shows_every_cell_as_delivered_even_in_columns_not_read(warehouse, inbox):
+    source = OffresSource()
+    path = inbox / source.source / "offres_commentees.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(
+        "acheteur_siret;id_consultation;lot;soumissionnaire_siret;groupement;date_depot;retenue;exclusion_motif;"
+        "demande_motifs_rejet;commentaire\r\n"
+        "20006878100018;2022-0042;1;73282932000074;non;14/04/2022;oui;;non;reçue à 11 h – 2 €\r\n"
+        "20006878100018;2022-0042;1;DE123456789;oui;32/04/2022;non;;oui;l’offre ne tient pas\r\n".encode("cp1252"))
+
+    report = load_file(warehouse, source, path, inbox, "nuit-1")
+
+    assert (report.nb_charges, report.nb_quarantaine) == (1, 1)
+    assert rows(warehouse, "select contenu from raw.quarantaine") == [
+        ("20006878100018;2022-0042;1;DE123456789;oui;32/04/2022;non;;oui;l’offre ne tient pas",)]
+
+
 # ---------------------------------------------------------------- consultations: French habits
 
 def test_cp1252_semicolon_decimal_comma_file_with_extra_column(warehouse, inbox):
