@@ -234,15 +234,12 @@ def siret_or(other: Callable[[pa.Array], pa.Array]) -> Callable[[pa.Array], pa.A
     return read
 
 
-_IDENTIFIER_KINDS = pa.array(["TVA_UE", "SIRET"])
-
-
 def company_identifier_kind(identifiers: pa.Array) -> pa.Array:
     """'SIRET' where a company identifier (read by COMPANY_IDENTIFIER) is 14 digits, 'TVA_UE'
     otherwise: the reader keeps no other numeric identifier."""
     kinds = np.zeros(len(identifiers), dtype=np.int8)
     kinds[_digit_rows(identifiers, 14)[0]] = 1
-    return _IDENTIFIER_KINDS.take(pa.array(kinds))
+    return pa.array(["TVA_UE", "SIRET"]).take(pa.array(kinds))
 
 
 def _vat_number(texts: pa.Array) -> pa.Array:
