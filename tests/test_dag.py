@@ -1,6 +1,10 @@
 """The DAG file imports cleanly, wires the night's steps in order, and stays cheap to parse."""
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+
 import pytest
 
 from spaser.airflow_setup import configure_airflow_environment
@@ -50,3 +54,24 @@ def test_nightly_schedule_in_paris_time(nightly_dag):
 def test_access_is_granted_after_publication_and_the_site_built_after_the_export(nightly_dag):
     assert nightly_dag.get_task("grant_access").upstream_task_ids == {"publish"}
     assert nightly_dag.get_task("build_site").upstream_task_ids == {"export_indicateurs"}
+
+
+def test_parsing_the_dag_file_imports_none_of_the_heavy_libraries(tmp_path):
+    """Airflow parses the DAG file again and again: the libraries the tasks use (pandas, dbt,
+    Great Expectations) must be imported when a task runs, not when the file is parsed."""
+    probe = (
+        "import importlib.util, os, sys\n"
+        f"os.environ.setdefault('SPASER_HOME', {str(tmp_path)!r})\n"
+        "from spaser.airflow_setup import configure_airflow_environment\n"
+        "configure_airflow_environment()\n"
+        "import airflow.sdk\n"
+        "before = set(sys.modules)\n"
+        f"spec = importlib.util.spec_from_file_location('spaser_nightly', {str(DAGS_DIR / 'spaser_nightly.py')!r})\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "print(sorted({name.split('.')[0] for name in set(sys.modules) - before}))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                               cwd=DAGS_DIR.parent)
+    imported = set(ast.literal_eval(completed.stdout.strip().splitlines()[-1]))
+    assert "extract" in imported  # the probe does see what the file imports
+    assert not imported & {"pandas", "dbt", "great_expectations", "sqlalchemy"}
