@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import re
 import threading
 from contextlib import contextmanager
@@ -430,12 +431,13 @@ def load_tabular_file(
     loader = _BlockLoader(conn, source, layout, mapping, lineage)
     with path.open("rb") as stream, _file_load_id_default(conn, loader.stored_table, lineage.load_id):
         header = stream.readline(HEADER_MAX_BYTES)  # already read
-        bodies = loader.good_rows_csv(_record_blocks(stream, path.stat().st_size - len(header)))
-        # One COPY for the file, fed by a thread that parses and validates the next blocks while
-        # PostgreSQL takes in the previous ones.
-        with conn.cursor() as cursor, cursor.copy(loader.copy_statement) as copy:
-            for body in _prefetched(bodies):
-                copy.write(body)
+        bodies = loader.copy_bodies(_record_blocks(stream, path.stat().st_size - len(header)))
+        # Fed by a thread that parses and validates the next blocks while PostgreSQL takes in the
+        # previous ones; one COPY per run of blocks written in the same format (usually one).
+        for copy_format, run in itertools.groupby(_prefetched(bodies), key=lambda body: body.copy_format):
+            with conn.cursor() as cursor, cursor.copy(loader.copy_statements[copy_format]) as copy:
+                for body in run:
+                    copy.write(body.rows)
     return loader.finish()
 
 
@@ -468,7 +470,7 @@ def _load_id_default(stored_table: str, value: sql.Composable) -> sql.Composed:
         table=sql.SQL(stored_table), value=value)
 
 
-def _prefetched(items: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+def _prefetched(items: Iterator[CopyBody], depth: int = 2) -> Iterator[CopyBody]:
     """The items of ``items``, produced by a thread at most ``depth`` items ahead (memory stays
     bounded); an exception of the producer is raised here."""
     queue: Queue = Queue(maxsize=depth)
@@ -569,9 +571,12 @@ class _BlockLoader:
         self.stored_table = stored_rows_table(source.raw_table)
         raw_columns = ["_record_number",  # _load_id: the column default (see _file_load_id_default)
                        *(column.name for column in source.columns), *source.derived_columns]
-        self.copy_statement = sql.SQL("copy {table} ({columns}) from stdin (format csv)").format(
-            table=sql.SQL(self.stored_table), columns=sql.SQL(", ").join(map(sql.Identifier, raw_columns))
-        )
+        self.copy_statements = {
+            copy_format: sql.SQL("copy {table} ({columns}) from stdin ({options})").format(
+                table=sql.SQL(self.stored_table), columns=sql.SQL(", ").join(map(sql.Identifier, raw_columns)),
+                options=sql.SQL(options))
+            for copy_format, options in COPY_OPTIONS.items()
+        }
         self.read_options = pa_csv.ReadOptions(
             column_names=[f"c{position}" for position in range(1, self.width + 1)], use_threads=False,
             block_size=BLOCK_BYTES * 4 + 1,
@@ -590,8 +595,8 @@ class _BlockLoader:
 
     # ------------------------------------------------------------ parsing
 
-    def good_rows_csv(self, blocks: Iterator[bytes]) -> Iterator[bytes]:
-        """For every block: its good rows, typed, as the COPY's CSV; problems are kept for later."""
+    def copy_bodies(self, blocks: Iterator[bytes]) -> Iterator[CopyBody]:
+        """For every block: its good rows, typed, as a COPY body; problems are kept for later."""
         line = HEADER_LINE
         for block in blocks:
             line_count = block.count(b"\n") + (not block.endswith(b"\n"))
@@ -668,7 +673,7 @@ class _BlockLoader:
 
     # ------------------------------------------------------------ validating and loading
 
-    def _validate(self, rows: _Rows) -> bytes | None:
+    def _validate(self, rows: _Rows) -> CopyBody | None:
         count = len(rows.records)
         valid = np.ones(count, dtype=bool)
         if rows.defects:
@@ -697,9 +702,9 @@ class _BlockLoader:
                 value = pc.fill_null(value, column.type.when_empty)
             values[column.name] = value
         self._note_problems(rows, valid, texts, values, problems)
-        return self._good_rows_csv(rows, valid, values)
+        return self._good_rows_body(rows, valid, values)
 
-    def _good_rows_csv(self, rows: _Rows, valid: np.ndarray, values: dict[str, pa.Array]) -> bytes | None:
+    def _good_rows_body(self, rows: _Rows, valid: np.ndarray, values: dict[str, pa.Array]) -> CopyBody | None:
         loaded = int(valid.sum())
         if not loaded:
             return None
@@ -711,7 +716,7 @@ class _BlockLoader:
                for index, value in enumerate(written)},
         })
         self.counts.nb_charges += loaded
-        return _csv(table)
+        return _copy_body(table)
 
     def _note_problems(self, rows, valid, texts, values, problems) -> None:
         common = (self.lineage.load_id, self.lineage.source, self.lineage.fichier)
@@ -803,17 +808,32 @@ def _as_copy_value(values: pa.Array) -> pa.Array:
                                        pa.py_buffer(letters))
 
 
-def _csv(table: pa.Table) -> bytes:
-    """CSV as COPY reads it, nulls unquoted and empty. Texts are not quoted when none needs it:
-    PostgreSQL's COPY time grows with the bytes it reads (no text is empty, as cells are
-    trimmed to null, so an unquoted empty field is never a text)."""
+# PostgreSQL reads its text format 8 to 11 % faster than CSV (benchmarks/bench_loader.py): it is
+# used for a block whose values hold no comma, quote, line break or backslash (the text format's
+# escape character) — nearly all — and CSV, with quotes where needed, for the others. An empty
+# field is NULL in both (no text is empty: cells are trimmed to null).
+COPY_OPTIONS = {"text": "format text, delimiter ',', null ''", "csv": "format csv"}
+
+
+@dataclass(frozen=True)
+class CopyBody:
+    copy_format: str  # a key of COPY_OPTIONS
+    rows: bytes
+
+
+def _copy_body(table: pa.Table) -> CopyBody:
     buffer = io.BytesIO()
     try:
         pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
-    except pa.ArrowInvalid:  # a text holds a comma, a quote or a newline
-        buffer = io.BytesIO()
-        pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False))
-    return buffer.getvalue()
+    except pa.ArrowInvalid:  # a text holds a comma, a quote or a line break
+        pass
+    else:
+        rows = buffer.getvalue()
+        if b"\\" not in rows:
+            return CopyBody("text", rows)
+    buffer = io.BytesIO()
+    pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False))
+    return CopyBody("csv", buffer.getvalue())
 
 
 def _decoded_lines(block: bytes, encoding: str, first_line: int, undecodable: set[int]) -> Iterator[str]:

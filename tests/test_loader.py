@@ -283,6 +283,27 @@ def test_a_file_cut_into_many_small_blocks_loads_exactly_as_in_one_block(warehou
     assert [line for line, *_ in in_one_block[2]] == [3, 4, 5]
 
 
+def test_backslashes_commas_and_quotes_are_loaded_as_delivered_whatever_the_copy_format(warehouse, inbox, monkeypatch):
+    """Blocks of plain values go to PostgreSQL in its text format, where a backslash escapes;
+    the others in CSV: every value must come back as delivered, block after block."""
+    source = OffresSource()
+    path = inbox / source.source / "offres_motifs.csv"
+    path.parent.mkdir(parents=True)
+    motifs = ["offre_irreguliere", r"C:\dossiers\N", r"\N", "hors délai, relancée", 'dit "hors délai"', "\\.", "plain"]
+    path.write_text(
+        "acheteur_siret;id_consultation;lot;soumissionnaire_siret;groupement;date_depot;retenue;exclusion_motif;"
+        "demande_motifs_rejet\n" + "".join(
+            f'20006878100018;2022-0042;{lot};73282932000074;non;14/04/2022;oui;"{motif.replace(chr(34), chr(34) * 2)}";non\n'
+            for lot, motif in enumerate(motifs, start=1)), encoding="utf-8")
+    monkeypatch.setattr(extract.tabular, "FIRST_BLOCK_BYTES", 16)
+    monkeypatch.setattr(extract.tabular, "BLOCK_BYTES", 64)  # about one row per block
+
+    report = load_file(warehouse, source, path, inbox, "nuit-1")
+
+    assert (report.nb_charges, report.nb_quarantaine) == (len(motifs), 0)
+    assert rows(warehouse, "select exclusion_motif from raw.marches_offres order by lot") == [(m,) for m in motifs]
+
+
 def test_a_quarantined_row_shows_every_cell_as_delivered_even_in_columns_not_read(warehouse, inbox):
     source = OffresSource()
     path = inbox / source.source / "offres_commentees.csv"
