@@ -3,8 +3,9 @@
 Two families of sources share it:
 - record sources (JSON deliveries such as DECP) yield one ``ParsedRecord`` per record, validated in
   Python, and the loader streams the good ones into the raw table with ``COPY``;
-- tabular sources (CSV/XLSX exports) are streamed by the loader straight into PostgreSQL with
-  ``COPY`` and validated there, set-based, with the rules their ``TabularSource`` declares.
+- tabular sources (CSV/XLSX exports) are read in blocks, validated and typed with Apache Arrow
+  by the rules their ``TabularSource`` declares, and the good rows streamed with ``COPY``
+  (extract/tabular.py).
 Both end the same way: good rows in the raw table with lineage columns, every violation of a bad
 row in ``raw.quarantaine``, non-blocking findings in ``raw.signalements``, one row in ``raw.fichiers``.
 """

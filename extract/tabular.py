@@ -187,18 +187,9 @@ def _siret_key_holds(digits: np.ndarray) -> np.ndarray:
     return holds
 
 
-def siret_key_is_valid(sirets: pa.Array) -> np.ndarray:
-    """Luhn check (La Poste rule included) of texts, False where not 14 digits; the same rule as
-    extract.siret.is_valid_siret, which tests compare it with."""
-    valid = np.zeros(len(sirets), dtype=bool)
-    rows, digits = _digit_rows(sirets, 14)
-    if len(rows):
-        valid[rows] = _siret_key_holds(digits)
-    return valid
-
-
 def siret_check_flag(values: pa.Array) -> np.ndarray:
-    """True where a loaded 14-digit value fails the check digit (letters, i.e. VAT numbers, pass)."""
+    """True where a loaded 14-digit value fails the check digit (letters, i.e. VAT numbers, pass):
+    the rule of extract.siret.is_valid_siret, which tests compare it with."""
     flagged = np.zeros(len(values), dtype=bool)
     rows, digits = _digit_rows(values, 14)
     if len(rows):
