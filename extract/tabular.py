@@ -9,10 +9,10 @@ the header must have it, whether a value is mandatory). Loading one file:
 2. the rest of the file is read in blocks of whole records (about ``BLOCK_BYTES``: memory stays
    flat whatever the file size), each parsed by Arrow's CSV reader into text columns;
 3. every block is validated and typed with vectorised Arrow/numpy operations (low-cardinality
-   types — dates, booleans, codes, numbers — are read once per distinct value of the block); the
-   good rows, typed, go straight into the raw table's stored rows through ``COPY`` (the load id
-   comes from the column's default, the file's own lineage from raw.fichiers); the bad rows
-   (rare) get one ``raw.quarantaine`` row per violation, and a non-blocking finding (a SIRET
+   types — dates, booleans, codes, numbers — are read once per distinct value); the good rows,
+   typed, go straight into the raw table's stored rows through ``COPY`` — in PostgreSQL's binary
+   format when every column has one, see COPY_OPTIONS — (the load id comes from the column's
+   default, the file's own lineage from raw.fichiers); the bad rows (rare) get one ``raw.quarantaine`` row per violation, and a non-blocking finding (a SIRET
    failing its check digit) one ``raw.signalements`` row. A Windows-1252 file is transcoded
    column by column, only where the source reads it (see ``_BlockLoader._parse_with_arrow``).
 
@@ -112,31 +112,38 @@ DISTINCT_VALUES_REMEMBERED = 1 << 16
 
 def by_distinct_value(rule: Callable[[str], object], arrow_type: pa.DataType):
     """A vectorised reader applying ``rule`` once per distinct text: dates, booleans, codes and
-    most numbers of an export repeat a lot, within a block (a dictionary encoding) and from one
-    block to the next (the values already read are remembered, up to DISTINCT_VALUES_REMEMBERED)."""
-    known: dict[str, object] = {}
+    most numbers of an export repeat a lot, within a block and from one block to the next.
 
-    def value_of(text: str) -> object:
-        try:
-            return known[text]
-        except KeyError:
-            if len(known) >= DISTINCT_VALUES_REMEMBERED:
-                known.clear()
-            value = known[text] = rule(text)
-            return value
+    The texts already read and their values are kept as two Arrow arrays (up to
+    DISTINCT_VALUES_REMEMBERED, then only the last block's new ones): a block's cells are
+    looked up there by Arrow, and ``rule`` only runs on the texts never seen before, so that a
+    block costs no Python work per distinct value (a date column holds ~1,500 of them)."""
+    # (texts, values), made on the first read: pa.array imports pandas, which parsing the DAG
+    # file (importing this module) must not.
+    known: tuple[pa.Array, pa.Array] | None = None
 
     def read(texts: pa.Array) -> pa.Array:
-        encoded = pc.dictionary_encode(texts)
-        values = pa.array([value_of(text) for text in encoded.dictionary.to_pylist()], type=arrow_type)
-        return values.take(encoded.indices)
+        nonlocal known
+        known_texts, known_values = known or (pa.array([], type=pa.string()), pa.array([], type=arrow_type))
+        positions = pc.index_in(texts, value_set=known_texts)
+        if positions.null_count > texts.null_count:
+            new_texts = pc.unique(texts.filter(pc.and_(pc.is_null(positions), pc.is_valid(texts))))
+            new_values = pa.array([rule(text) for text in new_texts.to_pylist()], type=arrow_type)
+            if len(known_texts) + len(new_texts) > DISTINCT_VALUES_REMEMBERED:
+                known_texts, known_values = known_texts[:0], known_values[:0]
+            known = known_texts, known_values = (pa.concat_arrays([known_texts, new_texts]),
+                                                 pa.concat_arrays([known_values, new_values]))
+            positions = pc.index_in(texts, value_set=known_texts)
+        return known_values.take(positions)
 
     return read
 
 
 # ---------------------------------------------------------------- reading identifiers, vectorised
-# Identifiers are checked on the bytes of the Arrow string array, digit position by digit
-# position (numpy on a few arrays of one byte per row): a regular expression per value, or a
-# row-wise reduction over a digit matrix, costs several times more on a million rows.
+# Identifiers are checked on the bytes of the Arrow string array, as a matrix of one row of
+# digits per value: its shape in one numpy operation over the whole matrix, the Luhn sum digit
+# position by digit position. A regular expression per value, or numpy's row-wise reductions
+# over a few bytes per row, cost several times more on a million rows.
 
 _LUHN_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
 _LA_POSTE = np.frombuffer(LA_POSTE_SIREN.encode(), dtype=np.uint8) - np.uint8(ord("0"))
@@ -152,21 +159,16 @@ def _string_buffers(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 def _digit_rows(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
     """The rows whose text is exactly ``width`` ASCII digits, and their digits (one row each)."""
     offsets, data = _string_buffers(texts)
-    starts = offsets[:-1]
-    candidate = offsets[1:] - starts == width
+    candidate = offsets[1:] - offsets[:-1] == width
     if texts.null_count:
         candidate &= _not_null(texts)
     rows = np.flatnonzero(candidate)
-    if len(rows) == len(texts):  # the usual column: the bytes are the digit matrix, as they lie
-        digits = data[offsets[0]: offsets[-1]].reshape(-1, width) - np.uint8(ord("0"))
-    else:
-        digits = np.take(data, starts[rows, None] + np.arange(width)) - np.uint8(ord("0"))
-    # Non-digits are above 9 (uint8 wraps below "0"); columns are compared one position at a
-    # time: numpy's row-wise reductions over a few columns are several times slower.
-    numeric = np.ones(len(rows), dtype=bool)
-    for position in range(width):
-        numeric &= digits[:, position] <= 9
-    if not numeric.all():
+    if len(rows) != len(texts):  # Arrow's filter packs the bytes of the candidates together
+        offsets, data = _string_buffers(texts.filter(pa.array(candidate)))
+    # Non-digits are above 9 (uint8 wraps below "0").
+    digits = (data[offsets[0]: offsets[-1]] - np.uint8(ord("0"))).reshape(-1, width)
+    if not (digits <= 9).all():
+        numeric = (digits <= 9).all(axis=1)
         rows, digits = rows[numeric], digits[numeric]
     return rows, digits
 
@@ -175,7 +177,8 @@ def _siret_key_holds(digits: np.ndarray) -> np.ndarray:
     """Luhn check of 14-digit rows, with La Poste's exception."""
     total = np.zeros(len(digits), dtype=np.uint16)
     # Counting from the right, every second digit is doubled: for 14 digits, the odd positions
-    # counted from the left (0, 2, ... counted from 0).
+    # counted from the left (0, 2, ... counted from 0). Not a matrix product: numpy would hand it
+    # to OpenBLAS, whose threads spin on the core PostgreSQL needs to take in the rows.
     for position in range(14):
         column = digits[:, position]
         total += _LUHN_DOUBLED[column] if position % 2 == 0 else column
@@ -253,7 +256,8 @@ class ColumnType:
     ``read`` turns the block's cells — trimmed, null when empty — into typed values, null where
     the text is not valid; ``problem`` ends the French message « x » <problem>. ``compact``:
     the cell is read without its inner blanks. ``flag`` marks (numpy booleans) the loaded values
-    that deserve a signalement, ``flag_problem`` ends its message.
+    that deserve a signalement, ``flag_problem`` ends its message. ``binary_copy``: the values
+    (text, int32, date32, boolean) can go to their raw column in PostgreSQL's binary COPY format.
     """
 
     read: Callable[[pa.Array], pa.Array] = _identity
@@ -262,6 +266,7 @@ class ColumnType:
     when_empty: object = None  # value stored for an empty cell (booleans: False)
     flag: Callable[[pa.Array], np.ndarray] | None = None
     flag_problem: str = ""
+    binary_copy: bool = True
 
 
 SIRET_CHECK_PROBLEM = "ne respecte pas la clé de contrôle d'un SIRET (Luhn) ; enregistrement chargé"
@@ -272,6 +277,8 @@ INTEGER = ColumnType(read=by_distinct_value(text_to_integer, pa.int32()), proble
 DECIMAL = ColumnType(
     read=by_distinct_value(text_to_decimal, pa.string()),
     problem="n'est pas un nombre (virgule ou point décimal)", compact=True,
+    # The raw column is numeric, whose binary form (base-10000 digits) is not the decimal text.
+    binary_copy=False,
 )
 DATE = ColumnType(read=by_distinct_value(text_to_date, pa.date32()),
                   problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)")
@@ -426,9 +433,12 @@ def load_tabular_file(
         # Fed by a thread that parses and validates the next blocks while PostgreSQL takes in the
         # previous ones; one COPY per run of blocks written in the same format (usually one).
         for copy_format, run in itertools.groupby(_prefetched(bodies), key=lambda body: body.copy_format):
+            opening, closing = COPY_FRAMES.get(copy_format, (b"", b""))
             with conn.cursor() as cursor, cursor.copy(loader.copy_statements[copy_format]) as copy:
+                copy.write(opening)
                 for body in run:
                     copy.write(body.rows)
+                copy.write(closing)
     return loader.finish()
 
 
@@ -492,6 +502,12 @@ def _prefetched(items: Iterator[CopyBody], depth: int = 2) -> Iterator[CopyBody]
                 queue.get_nowait()
             except Empty:
                 producer.join(0.01)
+
+
+def _newlines(block: bytes) -> int:
+    # numpy compares the bytes at once, where bytes.count stops on every one of the ~25,000 lines
+    # of a 2 MiB block (0.13 ms against 0.77).
+    return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n")))
 
 
 def _record_boundary(block: bytes) -> int:
@@ -560,6 +576,7 @@ class _BlockLoader:
         self.quarantine_rows: list[tuple] = []
         self.signalement_rows: list[tuple] = []
         self.stored_table = stored_rows_table(source.raw_table)
+        self.binary_copy = all(column.type.binary_copy for column in source.columns)
         raw_columns = ["_record_number",  # _load_id: the column default (see _file_load_id_default)
                        *(column.name for column in source.columns), *source.derived_columns]
         self.copy_statements = {
@@ -590,7 +607,7 @@ class _BlockLoader:
         """For every block: its good rows, typed, as a COPY body; problems are kept for later."""
         line = HEADER_LINE
         for block in blocks:
-            line_count = block.count(b"\n") + (not block.endswith(b"\n"))
+            line_count = _newlines(block) + (not block.endswith(b"\n"))
             rows = self._parse_with_arrow(block, line + 1, line_count)
             if rows is None:
                 rows = self._parse_with_python(block, line + 1)
@@ -701,13 +718,10 @@ class _BlockLoader:
             return None
         keep = None if loaded == len(valid) else pa.array(valid)
         written = [*values.values(), *(derive(values) for derive in self.source.derived_columns.values())]
-        table = pa.table({
-            "_record_number": pa.array(rows.records if keep is None else rows.records[valid]),
-            **{f"v{index}": _as_copy_value(value if keep is None else value.filter(keep))
-               for index, value in enumerate(written)},
-        })
+        columns = [pa.array((rows.records if keep is None else rows.records[valid]).astype(np.int32)),
+                   *(value if keep is None else value.filter(keep) for value in written)]
         self.counts.nb_charges += loaded
-        return _copy_body(table)
+        return _binary_body(columns) if self.binary_copy else _text_body(columns)
 
     def _note_problems(self, rows, valid, texts, values, problems) -> None:
         common = (self.lineage.load_id, self.lineage.source, self.lineage.fichier)
@@ -799,20 +813,106 @@ def _as_copy_value(values: pa.Array) -> pa.Array:
                                        pa.py_buffer(letters))
 
 
-# PostgreSQL reads its text format 8 to 11 % faster than CSV (benchmarks/bench_loader.py): it is
-# used for a block whose values hold no comma, quote, line break or backslash (the text format's
-# escape character) — nearly all — and CSV, with quotes where needed, for the others. An empty
-# field is NULL in both (no text is empty: cells are trimmed to null).
-COPY_OPTIONS = {"text": "format text, delimiter ',', null ''", "csv": "format csv"}
+# The COPY formats, fastest first for PostgreSQL (benchmarks/bench_loader.py, 100,000 offres:
+# 85 ms in binary, 104 in text, 115 in CSV). Binary spares PostgreSQL the reading of dates,
+# integers and booleans from text: it is used whenever every column of the source has a binary
+# form here (ColumnType.binary_copy). Otherwise text, for a block whose values hold no comma,
+# quote, line break or backslash (the text format's escape character) — nearly all — and CSV,
+# with quotes where needed, for the others; an empty field is NULL in both (no text is empty:
+# cells are trimmed to null).
+COPY_OPTIONS = {"binary": "format binary", "text": "format text, delimiter ',', null ''", "csv": "format csv"}
+# What a COPY in a format starts and ends with, around the rows of its blocks. Binary: the
+# signature, no flags, no header extension; the end marker (a field count of -1).
+COPY_FRAMES = {"binary": (b"PGCOPY\n\xff\r\n\x00" + bytes(8), b"\xff\xff")}
 
 
 @dataclass(frozen=True)
 class CopyBody:
     copy_format: str  # a key of COPY_OPTIONS
-    rows: bytes
+    rows: bytes | memoryview
 
 
-def _copy_body(table: pa.Table) -> CopyBody:
+# Day 0 of PostgreSQL's binary dates, 2000-01-01, in Arrow's days since 1970-01-01.
+POSTGRES_EPOCH_DAY = 10_957
+_BINARY_FIXED_WIDTH = {pa.int32(): ">i4", pa.date32(): ">i4", pa.bool_(): "u1"}
+
+
+def _binary_field(values: pa.Array) -> tuple[int | np.ndarray, tuple[str, np.ndarray] | pa.Array]:
+    """One column as binary COPY fields: the length of each field (-1: NULL; a number when
+    every field has the same), then the bytes of the fields — a fixed-width numpy dtype and
+    its values when every value is present and of the same width, else an Arrow binary array
+    (a NULL is empty there)."""
+    if values.null_count == len(values):  # e.g. an optional column the file does not have
+        return np.full(len(values), -1, dtype=np.int32), pa.nulls(len(values), pa.binary())
+    if pa.types.is_string(values.type):
+        offsets, data = _string_buffers(values)
+        lengths = offsets[1:] - offsets[:-1]
+        if not values.null_count and len(lengths) and lengths[0] > 0 and (lengths == lengths[0]).all():
+            width = int(lengths[0])
+            return width, (f"S{width}", data[offsets[0]: offsets[-1]].view(f"S{width}"))
+        if values.null_count:
+            lengths = np.where(_not_null(values), lengths, -1)
+        return lengths, values.view(pa.binary())
+    dtype = _BINARY_FIXED_WIDTH[values.type]
+    if values.type == pa.bool_():
+        numbers = pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+    else:
+        numbers = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values), offset=4 * values.offset)
+    if values.type == pa.date32():
+        numbers = numbers - POSTGRES_EPOCH_DAY
+    width = np.dtype(dtype).itemsize
+    if not values.null_count:
+        return width, (dtype, numbers)
+    fields = _fixed_width_binary(np.dtype([("v", dtype)]), {"v": numbers}, len(values))
+    present = _not_null(values)
+    return np.where(present, width, -1), pc.if_else(pa.array(present), fields, pa.scalar(None, pa.binary()))
+
+
+def _fixed_width_binary(dtype: np.dtype, values: dict[str, object], count: int) -> pa.Array:
+    """Records of a packed numpy ``dtype``, filled field by field, as a binary array."""
+    records = np.empty(count, dtype=dtype)
+    for name, value in values.items():
+        records[name] = value
+    offsets = np.arange(0, (count + 1) * dtype.itemsize, dtype.itemsize, dtype=np.int32)
+    return pa.Array.from_buffers(pa.binary(), count,
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(records.view(np.uint8))])
+
+
+def _binary_body(columns: list[pa.Array]) -> CopyBody:
+    """The rows in PostgreSQL's binary COPY format: per row the number of fields (int16), then
+    for each field its length (int32, -1 for NULL) and its bytes, integers big-endian.
+
+    Built a column at a time: consecutive fixed-width pieces (field count, lengths, integers,
+    dates, booleans, identifiers all of one width in the block) are written into one packed
+    numpy record per row; the variable-width fields between them are joined to those records,
+    row by row, by Arrow."""
+    count = len(columns[0])
+    parts: list[pa.Array] = []
+    pieces: dict[str, tuple[str, object]] = {"count": (">i2", len(columns))}  # the current run
+
+    def end_run() -> None:
+        if pieces:
+            dtype = np.dtype([(name, piece_dtype) for name, (piece_dtype, _) in pieces.items()])
+            parts.append(_fixed_width_binary(dtype, {name: value for name, (_, value) in pieces.items()}, count))
+            pieces.clear()
+
+    for index, values in enumerate(columns):
+        lengths, fields = _binary_field(values)
+        pieces[f"length{index}"] = (">i4", lengths)
+        if isinstance(fields, tuple):
+            pieces[f"field{index}"] = fields
+        else:
+            end_run()
+            parts.append(fields)
+    end_run()
+    rows = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(
+        *parts, pa.scalar(b"", pa.binary()), null_handling="replace", null_replacement=b"")
+    offsets, data = _string_buffers(rows)
+    return CopyBody("binary", memoryview(data[offsets[0]: offsets[-1]]))
+
+
+def _text_body(columns: list[pa.Array]) -> CopyBody:
+    table = pa.table({f"c{index}": _as_copy_value(values) for index, values in enumerate(columns)})
     buffer = io.BytesIO()
     try:
         pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="none"))

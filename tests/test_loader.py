@@ -283,25 +283,57 @@ def test_a_file_cut_into_many_small_blocks_loads_exactly_as_in_one_block(warehou
     assert [line for line, *_ in in_one_block[2]] == [3, 4, 5]
 
 
-def test_backslashes_commas_and_quotes_are_loaded_as_delivered_whatever_the_copy_format(warehouse, inbox, monkeypatch):
-    """Blocks of plain values go to PostgreSQL in its text format, where a backslash escapes;
-    the others in CSV: every value must come back as delivered, block after block."""
-    source = OffresSource()
-    path = inbox / source.source / "offres_motifs.csv"
+MOTIFS = ["offre_irreguliere", r"C:\dossiers\N", r"\N", "hors délai, relancée", 'dit "hors délai"', "\\.", "plain",
+          "\\", "é" * 3]
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+@pytest.mark.parametrize(
+    ("source", "header", "row", "column", "copy_formats"),
+    [
+        # No decimal column: every block goes in PostgreSQL's binary format.
+        (OffresSource(), "acheteur_siret;id_consultation;lot;soumissionnaire_siret;groupement;date_depot;retenue;"
+                         "exclusion_motif;demande_motifs_rejet",
+         "20006878100018;2022-0042;{lot};73282932000074;non;14/04/2022;oui;{text};non", "exclusion_motif",
+         {"binary"}),
+        # A decimal column (numeric has no binary form here): text where the values allow it, else CSV.
+        (ConsultationsSource(), "acheteur_siret;id_consultation;lot;nb_lots;objet;categorie;segment;procedure;"
+                                "montant_estime_ht;maitrise_oeuvre;date_lancement;date_cloture;statut;"
+                                "variantes_autorisees;marche_reserve;marche_insertion;mpgp;id_marche",
+         "20006878100018;2022-0042;{lot};9;{text};services;espaces_verts;procedure_adaptee;1 250,5;non;"
+         "01/03/2022;;attribue;non;non;non;non;", "objet", {"text", "csv"}),
+    ],
+    ids=["binaire", "texte-csv"],
+)
+def test_backslashes_commas_and_quotes_are_loaded_as_delivered_whatever_the_copy_format(
+        warehouse, inbox, monkeypatch, source, header, row, column, copy_formats):
+    """Every value comes back as delivered, block after block, in each COPY format: binary for
+    sources whose every column has a binary form; otherwise PostgreSQL's text format, where a
+    backslash escapes, for blocks of plain values, and CSV for the others."""
+    path = inbox / source.source / "motifs.csv"
     path.parent.mkdir(parents=True)
-    motifs = ["offre_irreguliere", r"C:\dossiers\N", r"\N", "hors délai, relancée", 'dit "hors délai"', "\\.", "plain"]
-    path.write_text(
-        "acheteur_siret;id_consultation;lot;soumissionnaire_siret;groupement;date_depot;retenue;exclusion_motif;"
-        "demande_motifs_rejet\n" + "".join(
-            f'20006878100018;2022-0042;{lot};73282932000074;non;14/04/2022;oui;"{motif.replace(chr(34), chr(34) * 2)}";non\n'
-            for lot, motif in enumerate(motifs, start=1)), encoding="utf-8")
+    path.write_text(header + "\n" + "".join(row.format(lot=lot, text=_quoted(text)) + "\n"
+                                            for lot, text in enumerate(MOTIFS, start=1)), encoding="utf-8")
     monkeypatch.setattr(extract.tabular, "FIRST_BLOCK_BYTES", 16)
     monkeypatch.setattr(extract.tabular, "BLOCK_BYTES", 64)  # about one row per block
+    formats_used = set()
+    write_body = extract.tabular._BlockLoader.copy_bodies
+
+    def noting_formats(loader, blocks):
+        for body in write_body(loader, blocks):
+            formats_used.add(body.copy_format)
+            yield body
+
+    monkeypatch.setattr(extract.tabular._BlockLoader, "copy_bodies", noting_formats)
 
     report = load_file(warehouse, source, path, inbox, "nuit-1")
 
-    assert (report.nb_charges, report.nb_quarantaine) == (len(motifs), 0)
-    assert rows(warehouse, "select exclusion_motif from raw.marches_offres order by lot") == [(m,) for m in motifs]
+    assert (report.nb_charges, report.nb_quarantaine) == (len(MOTIFS), 0)
+    assert rows(warehouse, f"select {column} from {source.raw_table} order by lot") == [(m,) for m in MOTIFS]
+    assert formats_used == copy_formats
 
 
 def test_a_quarantined_row_shows_every_cell_as_delivered_even_in_columns_not_read(warehouse, inbox):
@@ -486,3 +518,64 @@ def test_unexpected_entries_are_reported_and_left_in_place(inbox):
         "referentiels/cog/communes.csv : source pas encore prise en charge, fichier laissé en place",
     ]
     assert (inbox / "referentiels/cog/communes.csv").exists()
+
+
+def test_binary_copy_bodies_give_back_every_value_null_and_width(conn):
+    """Every branch of the binary COPY writer, through PostgreSQL: fixed-width runs (integers,
+    dates before and after 2000, booleans, texts all of one width), variable texts, NULLs in each
+    type, a column of NULLs only, and Arrow slices read from their own offset."""
+    import pyarrow as pa
+
+    columns = {
+        "nombre integer": pa.array([7, -2_000_000_000, None, 0, 2_000_000_000], type=pa.int32()),
+        "jour date": pa.array([date(2022, 4, 14), date(1999, 12, 31), date(2000, 1, 1), None, date(2150, 1, 1)]),
+        "drapeau boolean": pa.array([True, False, None, True, False]),
+        "siret text": pa.array(["x", "21260362500014", "73282932000074", "20006878100018", "35600000000048"]).slice(1),
+        "motif text": pa.array(["C:\\N", None, "é, \"ç\"\n", "", "TVA_UE"]),
+        "absente text": pa.nulls(5, type=pa.string()),
+        "code text": pa.array(["A", "B", "C", "D", "E"]),
+        "lot integer": pa.array([1, 2, 3, -4, 5], type=pa.int32()),
+        "depot date": pa.array([date(1999, 12, 31), date(2000, 1, 1), date(2022, 2, 28), date(1, 1, 1), date(9999, 12, 31)]),
+        "retenue boolean": pa.array([False, True, True, False, True]),
+    }
+    columns["siret text"] = pa.concat_arrays([columns["siret text"], pa.array(["12345678901234"])])
+    conn.execute(f"create temporary table binaire ({', '.join(columns)})")
+    body = extract.tabular._binary_body(list(columns.values()))
+    assert body.copy_format == "binary"
+    opening, closing = extract.tabular.COPY_FRAMES["binary"]
+    with conn.cursor() as cursor, cursor.copy(f"copy binaire from stdin ({extract.tabular.COPY_OPTIONS['binary']})") as copy:
+        copy.write(opening)
+        copy.write(body.rows)
+        copy.write(closing)
+
+    expected = list(zip(*(values.to_pylist() for values in columns.values())))
+    assert rows(conn, "select * from binaire") == expected
+    # Sliced columns, as blocks filtered of their quarantined rows are: from their own offset.
+    conn.execute("truncate binaire")
+    sliced = [values.slice(2) for values in columns.values()]
+    with conn.cursor() as cursor, cursor.copy(f"copy binaire from stdin ({extract.tabular.COPY_OPTIONS['binary']})") as copy:
+        copy.write(opening)
+        copy.write(extract.tabular._binary_body(sliced).rows)
+        copy.write(closing)
+    assert rows(conn, "select * from binaire") == expected[2:]
+
+
+def test_sources_copied_in_binary_match_their_raw_column_types(warehouse):
+    """PostgreSQL reads a binary field by its column's type: a tabular source in binary COPY
+    must give int32 to integer columns, date32 to date, booleans to boolean, texts to text."""
+    from extract.sources import SOURCES
+    from extract.tabular import TabularSource, _arrow_type
+
+    postgres_type = {"int32": "integer", "date32[day]": "date", "bool": "boolean", "string": "text"}
+    binary_sources = [source for source in SOURCES.values()
+                      if isinstance(source, TabularSource) and all(c.type.binary_copy for c in source.columns)]
+    assert {source.source for source in binary_sources} >= {"marches/offres", "referentiels/sirene_etablissements"}
+    for source in binary_sources:
+        schema, table = extract.tabular.stored_rows_table(source.raw_table).split(".")
+        declared = dict(rows(warehouse, "select column_name, data_type from information_schema.columns"
+                                        " where table_schema = %s and table_name = %s", schema, table))
+        assert declared.pop("_record_number") == "integer"
+        for column in source.columns:
+            assert declared[column.name] == postgres_type[str(_arrow_type(column.type, 1))], (source.source, column)
+        for name in source.derived_columns:
+            assert declared[name] == "text", (source.source, name)
