@@ -9,7 +9,9 @@ file in its own transaction:
   written): the same export delivered twice, under any name, any night, counts once;
 - otherwise a ``raw.fichiers`` row gives the file its ``load_id`` (increasing in processing order,
   which is what staging's "newest delivery wins" relies on), then the source's rows are loaded —
-  tabular sources through ``extract.tabular``, record sources by streaming their good records
+  tabular sources through ``extract.tabular`` (whose parse of the first blocks starts while the
+  file is hashed, with the encoding of its first megabyte, and starts again in the rare file whose
+  later bytes say otherwise), record sources by streaming their good records
   with ``COPY`` — with every violation in ``raw.quarantaine`` and every finding in
   ``raw.signalements``;
 - a file that cannot be read at all is rolled back and recorded as ``rejete`` with its reason.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -31,7 +34,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
 from extract.base import ROW_LINEAGE_COLUMNS, FileRejected, RecordSource, stored_rows_table
-from extract.tabular import FileLineage, LoadCounts, TabularSource, load_tabular_file
+from extract.tabular import FileLineage, LoadCounts, TabularParse, TabularSource
 
 RAW_SCHEMA_PATH = Path(__file__).resolve().parent / "raw_schema.sql"
 RAW_LINEAGE_DEFAULTS_PATH = Path(__file__).resolve().parent / "raw_lineage_defaults.sql"
@@ -62,26 +65,44 @@ class FileFingerprint:
 def fingerprint(path: Path) -> FileFingerprint:
     """Hash the file and detect its encoding in one streaming pass."""
     digest = hashlib.sha256()
+
+    def hashed_chunks() -> Iterator[bytes]:
+        with path.open("rb") as stream:
+            while chunk := stream.read(READ_CHUNK_BYTES):
+                digest.update(chunk)
+                yield chunk
+
+    encoding = detect_encoding(hashed_chunks())
+    return FileFingerprint(sha256=digest.hexdigest(), encoding=encoding)
+
+
+def guessed_encoding(path: Path) -> str:
+    """The encoding ``fingerprint`` finds when the rest of the file is like its first chunk."""
+    with path.open("rb") as stream:
+        return detect_encoding([stream.read(READ_CHUNK_BYTES)], whole_file=False)
+
+
+def detect_encoding(chunks: Iterable[bytes], whole_file: bool = True) -> str:
+    """'utf-8' for bytes that are UTF-8 (or start with its BOM), else 'cp1252'; every chunk is
+    read. ``whole_file=False``: the chunks are only the file's start (a character may be cut)."""
     utf8 = codecs.getincrementaldecoder("utf-8")()
     is_utf8 = True
     has_bom = None
-    with path.open("rb") as stream:
-        while chunk := stream.read(READ_CHUNK_BYTES):
-            digest.update(chunk)
-            if has_bom is None:
-                has_bom = chunk.startswith(UTF8_BOM)
-            # A BOM settles the encoding: invalid bytes after it are defects of a UTF-8 file.
-            if is_utf8 and not has_bom:
-                try:
-                    utf8.decode(chunk)
-                except UnicodeDecodeError:
-                    is_utf8 = False
-    if is_utf8 and not has_bom:
+    for chunk in chunks:
+        if has_bom is None:
+            has_bom = chunk.startswith(UTF8_BOM)
+        # A BOM settles the encoding: invalid bytes after it are defects of a UTF-8 file.
+        if is_utf8 and not has_bom:
+            try:
+                utf8.decode(chunk)
+            except UnicodeDecodeError:
+                is_utf8 = False
+    if is_utf8 and not has_bom and whole_file:
         try:
             utf8.decode(b"", final=True)
         except UnicodeDecodeError:
             is_utf8 = False
-    return FileFingerprint(sha256=digest.hexdigest(), encoding="utf-8" if is_utf8 else "cp1252")
+    return "utf-8" if is_utf8 else "cp1252"
 
 
 @dataclass
@@ -155,6 +176,16 @@ def refresh_statistics(conn: psycopg.Connection, source) -> None:
 
 
 def load_file(conn: psycopg.Connection, source, path: Path, inbox: Path, run_id: str) -> FileReport:
+    # A CSV file's first blocks are parsed while the file is hashed (see TabularParse).
+    parse = TabularParse(source, path, guessed_encoding(path)) if isinstance(source, TabularSource) else None
+    try:
+        return _load_file(conn, source, path, inbox, run_id, parse)
+    finally:
+        if parse is not None:
+            parse.close()
+
+
+def _load_file(conn, source, path: Path, inbox: Path, run_id: str, parse: TabularParse | None) -> FileReport:
     relative = path.relative_to(inbox).as_posix()
     content = fingerprint(path)
     report = FileReport(source=source.source, fichier=relative, sha256=content.sha256, statut=LOADED)
@@ -182,7 +213,7 @@ def load_file(conn: psycopg.Connection, source, path: Path, inbox: Path, run_id:
         lineage = FileLineage(load_id=report.load_id, source=source.source, fichier=relative, sha256=content.sha256)
         try:
             with conn.transaction():
-                counts = _load_content(conn, source, path, content, lineage)
+                counts = _load_content(conn, source, path, content, lineage, parse)
         except FileRejected as rejection:
             counts = LoadCounts(message=str(rejection))
             report.statut = REJECTED
@@ -205,10 +236,11 @@ def load_file(conn: psycopg.Connection, source, path: Path, inbox: Path, run_id:
 
 
 def _load_content(
-    conn: psycopg.Connection, source, path: Path, content: FileFingerprint, lineage: FileLineage
+    conn: psycopg.Connection, source, path: Path, content: FileFingerprint, lineage: FileLineage,
+    parse: TabularParse | None,
 ) -> LoadCounts:
-    if isinstance(source, TabularSource):
-        return load_tabular_file(conn, source, path, content.encoding, lineage)
+    if parse is not None:
+        return parse.load(conn, lineage, content.encoding)
     if isinstance(source, RecordSource):
         return _load_records(conn, source, path, lineage)
     raise TypeError(f"{type(source).__name__} is neither a TabularSource nor a RecordSource")

@@ -175,13 +175,14 @@ def _digit_rows(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _siret_key_holds(digits: np.ndarray) -> np.ndarray:
     """Luhn check of 14-digit rows, with La Poste's exception."""
-    total = np.zeros(len(digits), dtype=np.uint16)
     # Counting from the right, every second digit is doubled: for 14 digits, the odd positions
-    # counted from the left (0, 2, ... counted from 0). Not a matrix product: numpy would hand it
-    # to OpenBLAS, whose threads spin on the core PostgreSQL needs to take in the rows.
-    for position in range(14):
-        column = digits[:, position]
-        total += _LUHN_DOUBLED[column] if position % 2 == 0 else column
+    # counted from the left (0, 2, ... counted from 0). Summed position by position over the
+    # transposed matrix (contiguous rows; the sum, at most 126, fits a byte). Not a matrix
+    # product: numpy would hand it to OpenBLAS, whose threads spin on the core PostgreSQL needs.
+    by_position = np.ascontiguousarray(digits.T)
+    total = np.zeros(len(digits), dtype=np.uint8)
+    for position, column in enumerate(by_position):
+        total += np.take(_LUHN_DOUBLED, column) if position % 2 == 0 else column
     holds = total % 10 == 0
     failing = np.flatnonzero(~holds)
     if len(failing):  # rare: the La Poste rule is only worth reading there
@@ -420,26 +421,61 @@ class LoadCounts:
     message: str | None = None  # how the file was read, when it is worth telling
 
 
-def load_tabular_file(
-    conn: psycopg.Connection, source: TabularSource, path: Path, encoding: str, lineage: FileLineage
-) -> LoadCounts:
-    """Load one CSV file of ``source`` inside the caller's transaction; raise FileRejected."""
-    layout = read_layout(path, encoding)
-    mapping = map_columns(source.columns, layout.header)
-    loader = _BlockLoader(conn, source, layout, mapping, lineage)
-    with path.open("rb") as stream, _file_load_id_default(conn, loader.stored_table, lineage.load_id):
-        header = stream.readline(HEADER_MAX_BYTES)  # already read
-        bodies = loader.copy_bodies(_record_blocks(stream, path.stat().st_size - len(header)))
-        # Fed by a thread that parses and validates the next blocks while PostgreSQL takes in the
-        # previous ones; one COPY per run of blocks written in the same format (usually one).
-        for copy_format, run in itertools.groupby(_prefetched(bodies), key=lambda body: body.copy_format):
-            opening, closing = COPY_FRAMES.get(copy_format, (b"", b""))
-            with conn.cursor() as cursor, cursor.copy(loader.copy_statements[copy_format]) as copy:
-                copy.write(opening)
-                for body in run:
-                    copy.write(body.rows)
-                copy.write(closing)
-    return loader.finish()
+class TabularParse:
+    """A CSV file of ``source`` read, validated and written as COPY bodies by a thread, at most a
+    few blocks ahead of PostgreSQL.
+
+    The loader starts it as soon as it takes the file, with the encoding the file's start
+    suggests, so that the first blocks are parsed while the whole file is hashed and its load
+    registered: on a small file, that hashing is as long as parsing the first blocks. Nothing is
+    written before ``load``; a rejection of the header is raised there; ``close`` stops the
+    thread (a file already loaded is not loaded again)."""
+
+    def __init__(self, source: TabularSource, path: Path, encoding: str):
+        self.source, self.path = source, path
+        self._start(encoding)
+
+    def _start(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._stream = None
+        self._bodies: _Prefetched | None = None
+        self._rejection: FileRejected | None = None
+        try:
+            layout = read_layout(self.path, encoding)
+            self._loader = _BlockLoader(self.source, layout, map_columns(self.source.columns, layout.header))
+        except FileRejected as rejection:
+            self._rejection = rejection
+            return
+        self._stream = self.path.open("rb")
+        header = self._stream.readline(HEADER_MAX_BYTES)  # already read
+        self._bodies = _Prefetched(self._loader.copy_bodies(
+            _record_blocks(self._stream, self.path.stat().st_size - len(header))))
+
+    def load(self, conn: psycopg.Connection, lineage: FileLineage, encoding: str) -> LoadCounts:
+        """Load the file inside the caller's transaction, in ``encoding`` (the whole file's);
+        raise FileRejected."""
+        if encoding != self.encoding:  # bytes invalid in UTF-8 past the file's start: parse again
+            self.close()
+            self._start(encoding)
+        if self._rejection is not None:
+            raise self._rejection
+        loader = self._loader
+        with _file_load_id_default(conn, loader.stored_table, lineage.load_id):
+            # One COPY per run of blocks written in the same format (usually one).
+            for copy_format, run in itertools.groupby(self._bodies, key=lambda body: body.copy_format):
+                opening, closing = COPY_FRAMES.get(copy_format, (b"", b""))
+                with conn.cursor() as cursor, cursor.copy(loader.copy_statements[copy_format]) as copy:
+                    copy.write(opening)
+                    for body in run:
+                        copy.write(body.rows)
+                    copy.write(closing)
+        return loader.finish(conn, lineage)
+
+    def close(self) -> None:
+        if self._bodies is not None:
+            self._bodies.close()
+        if self._stream is not None:
+            self._stream.close()
 
 
 @contextmanager
@@ -471,37 +507,42 @@ def _load_id_default(stored_table: str, value: sql.Composable) -> sql.Composed:
         table=sql.SQL(stored_table), value=value)
 
 
-def _prefetched(items: Iterator[CopyBody], depth: int = 2) -> Iterator[CopyBody]:
-    """The items of ``items``, produced by a thread at most ``depth`` items ahead (memory stays
-    bounded); an exception of the producer is raised here."""
-    queue: Queue = Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
+class _Prefetched:
+    """The items of ``items``, produced by a thread started at once and kept at most ``depth``
+    items ahead (memory stays bounded); an exception of the producer is raised by the iteration.
+    ``close`` stops the producer, whether the items were all taken or not."""
 
-    def produce() -> None:
+    _DONE = object()
+
+    def __init__(self, items: Iterator[CopyBody], depth: int = 2):
+        self._queue: Queue = Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._producer = threading.Thread(target=self._produce, args=(items,), name="tabular-blocks", daemon=True)
+        self._producer.start()
+
+    def _produce(self, items: Iterator[CopyBody]) -> None:
         try:
             for item in items:
-                if stop.is_set():
+                if self._stop.is_set():
                     return
-                queue.put(item)
-            queue.put(done)
+                self._queue.put(item)
+            self._queue.put(self._DONE)
         except BaseException as error:  # handed over to the consumer, which raises it
-            queue.put(error)
+            self._queue.put(error)
 
-    producer = threading.Thread(target=produce, name="tabular-blocks", daemon=True)
-    producer.start()
-    try:
-        while (item := queue.get()) is not done:
+    def __iter__(self) -> Iterator[CopyBody]:
+        while (item := self._queue.get()) is not self._DONE:
             if isinstance(item, BaseException):
                 raise item
             yield item
-    finally:
-        stop.set()
-        while producer.is_alive():  # unblock a producer waiting on a full queue
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._producer.is_alive():  # unblock a producer waiting on a full queue
             try:
-                queue.get_nowait()
+                self._queue.get_nowait()
             except Empty:
-                producer.join(0.01)
+                self._producer.join(0.01)
 
 
 def _newlines(block: bytes) -> int:
@@ -563,8 +604,8 @@ class _Rows:
 
 
 class _BlockLoader:
-    def __init__(self, conn, source: TabularSource, layout: CsvLayout, mapping: ColumnMapping, lineage: FileLineage):
-        self.conn, self.source, self.layout, self.mapping, self.lineage = conn, source, layout, mapping, lineage
+    def __init__(self, source: TabularSource, layout: CsvLayout, mapping: ColumnMapping):
+        self.source, self.layout, self.mapping = source, layout, mapping
         self.width = len(layout.header)
         self.records = 0
         self.counts = LoadCounts()
@@ -572,7 +613,8 @@ class _BlockLoader:
         self.first_defect: str | None = None
         self.blank_count = 0
         self.blank_lines: list[int] = []
-        # Problems are few (bounded by the file's defects): written once the COPY is over.
+        # Problems are few (bounded by the file's defects): written, with the file's lineage,
+        # once the COPY is over.
         self.quarantine_rows: list[tuple] = []
         self.signalement_rows: list[tuple] = []
         self.stored_table = stored_rows_table(source.raw_table)
@@ -724,7 +766,6 @@ class _BlockLoader:
         return _binary_body(columns) if self.binary_copy else _text_body(columns)
 
     def _note_problems(self, rows, valid, texts, values, problems) -> None:
-        common = (self.lineage.load_id, self.lineage.source, self.lineage.fichier)
         quarantined = np.flatnonzero(~valid)
         quarantine_rows = []
         for row in quarantined.tolist():
@@ -734,7 +775,7 @@ class _BlockLoader:
                 defect, delivered = rows.defects[row]
                 self.malformed += 1
                 self.first_defect = self.first_defect or defect
-                quarantine_rows.append((*common, line, key, MALFORMED_FIELD, defect, delivered))
+                quarantine_rows.append((line, key, MALFORMED_FIELD, defect, delivered))
                 continue
             delivered = self.layout.delimiter.join(_cell_text(cells[row].as_py(), self.layout.encoding)
                                                    for cells in rows.cells)
@@ -744,7 +785,7 @@ class _BlockLoader:
                 text = texts[column.name][row].as_py() if texts[column.name] is not None else None
                 message = (f"ligne {line}, colonne {column.name} : valeur obligatoire manquante" if text is None
                            else f"ligne {line}, colonne {column.name} : « {text} » {column.type.problem}")
-                quarantine_rows.append((*common, line, key, column.name, message, delivered))
+                quarantine_rows.append((line, key, column.name, message, delivered))
         signalement_rows = []
         for column in self.source.columns:
             if column.type.flag is None or texts[column.name] is None:
@@ -752,7 +793,7 @@ class _BlockLoader:
             flagged = column.type.flag(values[column.name]) & valid
             for row in np.flatnonzero(flagged).tolist():
                 line = int(rows.lines[row])
-                signalement_rows.append((*common, line, self._key(texts, row), column.name,
+                signalement_rows.append((line, self._key(texts, row), column.name,
                                          f"ligne {line}, colonne {column.name} : « {values[column.name][row].as_py()} » "
                                          f"{column.type.flag_problem}"))
         self.quarantine_rows.extend(quarantine_rows)
@@ -764,26 +805,26 @@ class _BlockLoader:
         return "|".join((texts[name][row].as_py() or "") if texts[name] is not None else ""
                         for name in self.source.key_columns)
 
-    def finish(self) -> LoadCounts:
+    def finish(self, conn: psycopg.Connection, lineage: FileLineage) -> LoadCounts:
         if self.records and self.malformed == self.records:
             raise FileRejected(
                 f"fichier illisible : aucune des {self.records} ligne(s) de données n'a la forme de l'en-tête "
                 f"(première : {self.first_defect})"
             )
-        lineage = self.lineage
-        with self.conn.cursor() as cursor:
+        common = (lineage.load_id, lineage.source, lineage.fichier)
+        with conn.cursor() as cursor:
             cursor.executemany(
                 "insert into raw.quarantaine (load_id, source, fichier, enregistrement, cle, champ, message, contenu)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s)", self.quarantine_rows)
+                " values (%s, %s, %s, %s, %s, %s, %s, %s)", [(*common, *row) for row in self.quarantine_rows])
             cursor.executemany(
                 "insert into raw.signalements (load_id, source, fichier, enregistrement, cle, champ, message)"
-                " values (%s, %s, %s, %s, %s, %s, %s)", self.signalement_rows)
+                " values (%s, %s, %s, %s, %s, %s, %s)", [(*common, *row) for row in self.signalement_rows])
         if self.blank_count:
             shown = ", ".join(map(str, self.blank_lines)) + (", ..." if self.blank_count > len(self.blank_lines) else "")
-            self.conn.execute(
+            conn.execute(
                 "insert into raw.signalements (load_id, source, fichier, enregistrement, champ, message)"
                 " values (%s, %s, %s, %s, %s, %s)",
-                (lineage.load_id, lineage.source, lineage.fichier, self.blank_lines[0], MALFORMED_FIELD,
+                (*common, self.blank_lines[0], MALFORMED_FIELD,
                  f"{self.blank_count} ligne(s) vide(s) ignorée(s) : {shown}"),
             )
             self.counts.nb_signalements += 1
@@ -793,7 +834,7 @@ class _BlockLoader:
                 f"{self.malformed} ligne(s) mal formée(s) mise(s) en quarantaine, "
                 f"{self.blank_count} ligne(s) vide(s) ignorée(s)"
             )
-        self.counts.nb_signalements += _report_extra_columns(self.conn, self.mapping, lineage)
+        self.counts.nb_signalements += _report_extra_columns(conn, self.mapping, lineage)
         self.counts.nb_enregistrements = self.counts.nb_charges + self.counts.nb_quarantaine
         return self.counts
 

@@ -3,6 +3,7 @@ fallback parsing, SIRENE extracts, record sources and the inbox report."""
 from __future__ import annotations
 
 import shutil
+import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+import extract.loader
 import extract.tabular
 
 from extract.base import ParsedRecord, RecordSource, Violation
@@ -129,6 +131,8 @@ def test_same_content_twice_loads_once_and_corrections_get_a_later_load_id(wareh
     assert [f["statut"] for f in second_night["fichiers"]] == ["deja_charge", "deja_charge"]
     assert rows(warehouse, "select count(*) from raw.marches_offres") == [(4,)]
     assert rows(warehouse, "select count(*) from raw.fichiers") == [(1,)]
+    # The parse started while each file was hashed is stopped, loaded or not.
+    assert not [thread for thread in threading.enumerate() if thread.name == "tabular-blocks"]
 
     correction = inbox / source.source / "2022-04-22_correction.csv"
     correction.write_bytes((FIXTURES / "offres_defauts.csv").read_bytes().replace(b"14/04/2022", b"13/04/2022"))
@@ -137,6 +141,29 @@ def test_same_content_twice_loads_once_and_corrections_get_a_later_load_id(wareh
     assert rows(warehouse, "select _load_id, date_depot from raw.marches_offres where _record_number = 1"
                            " order by _load_id") == [
         (first_night["fichiers"][0]["load_id"], date(2022, 4, 14)), (report.load_id, date(2022, 4, 13))]
+
+
+def test_a_file_utf8_at_its_start_and_windows_1252_further_on_is_parsed_again_as_windows_1252(
+        warehouse, inbox, monkeypatch):
+    """The parse starts with the encoding of the file's first chunk, while the whole file is
+    hashed; when a later byte is not UTF-8, the file is Windows-1252 throughout and read so."""
+    source = OffresSource()
+    path = inbox / source.source / "offres_accent_tardif.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes((
+        "acheteur_siret;id_consultation;lot;soumissionnaire_siret;groupement;date_depot;retenue;"
+        "exclusion_motif;demande_motifs_rejet\n"
+        "20006878100018;2022-0042;1;73282932000074;non;14/04/2022;oui;;non\n"
+        "20006878100018;2022-0042;2;73282932000074;non;14/04/2022;non;déposée hors délai;non\n").encode("cp1252"))
+    monkeypatch.setattr(extract.loader, "READ_CHUNK_BYTES", 64)  # the first chunk is ASCII
+    assert extract.loader.guessed_encoding(path) == "utf-8"
+    assert fingerprint(path).encoding == "cp1252"
+
+    report = load_file(warehouse, source, path, inbox, "nuit-1")
+
+    assert (report.nb_charges, report.nb_quarantaine, report.message) == (2, 0, None)
+    assert rows(warehouse, "select exclusion_motif from raw.marches_offres order by lot") == [
+        (None,), ("déposée hors délai",)]
 
 
 LOAD_ID_DEFAULTS = ("select count(*), count(*) filter (where column_default like '%%current_setting(''spaser.load_id''%%')"
