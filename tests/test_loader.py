@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+import pyarrow as pa
 import pytest
 
 import extract.loader
@@ -18,6 +19,8 @@ from extract.base import ParsedRecord, RecordSource, Violation
 from extract.loader import ensure_raw_schema, fingerprint, load_file, load_source
 from extract.marches import ConsultationsSource, OffresSource
 from extract.sirene import SireneEtablissementsSource, SireneUnitesLegalesSource
+from extract.sources import SOURCES
+from extract.tabular import TabularSource, _arrow_type
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"
 
@@ -522,7 +525,7 @@ def test_record_sources_are_streamed_with_their_quarantine_and_flags(warehouse, 
 # ---------------------------------------------------------------- the inbox
 
 def test_unexpected_entries_are_reported_and_left_in_place(inbox):
-    from extract.sources import SOURCES, unexpected_entries
+    from extract.sources import unexpected_entries
 
     for relative in ("marches/offres/offres.csv", "marches/offres/offres.xlsx",
                      "referentiels/cog/communes.csv", "divers/notes.txt", "lisez-moi.txt"):
@@ -551,8 +554,6 @@ def test_binary_copy_bodies_give_back_every_value_null_and_width(conn):
     """Every branch of the binary COPY writer, through PostgreSQL: fixed-width runs (integers,
     dates before and after 2000, booleans, texts all of one width), variable texts, NULLs in each
     type, a column of NULLs only, and Arrow slices read from their own offset."""
-    import pyarrow as pa
-
     columns = {
         "nombre integer": pa.array([7, -2_000_000_000, None, 0, 2_000_000_000], type=pa.int32()),
         "jour date": pa.array([date(2022, 4, 14), date(1999, 12, 31), date(2000, 1, 1), None, date(2150, 1, 1)]),
@@ -590,9 +591,6 @@ def test_binary_copy_bodies_give_back_every_value_null_and_width(conn):
 def test_sources_copied_in_binary_match_their_raw_column_types(warehouse):
     """PostgreSQL reads a binary field by its column's type: a tabular source in binary COPY
     must give int32 to integer columns, date32 to date, booleans to boolean, texts to text."""
-    from extract.sources import SOURCES
-    from extract.tabular import TabularSource, _arrow_type
-
     postgres_type = {"int32": "integer", "date32[day]": "date", "bool": "boolean", "string": "text"}
     binary_sources = [source for source in SOURCES.values()
                       if isinstance(source, TabularSource) and all(c.type.binary_copy for c in source.columns)]
