@@ -193,23 +193,30 @@ def _load_file(conn, source, path: Path, inbox: Path, run_id: str, parse: Tabula
         conn.commit()
     with conn.transaction():
         # Two processes given the same content at once: the second waits, then finds it loaded.
-        conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{source.source}:{content.sha256}",))
-        previous = conn.execute(
-            "select load_id, fichier, run_id from raw.fichiers where source = %s and sha256 = %s and statut = 'charge'",
-            (source.source, content.sha256),
-        ).fetchone()
-        if previous:
+        # Both statements go in one round trip (the parsing thread is busy meanwhile and each
+        # round trip waits for the GIL); the insert still runs after the lock is granted.
+        with conn.pipeline():
+            conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{source.source}:{content.sha256}",))
+            registered = conn.execute(
+                "insert into raw.fichiers (run_id, source, fichier, sha256, statut)"
+                " select %(run_id)s, %(source)s, %(fichier)s, %(sha256)s, 'charge'"
+                " where not exists (select from raw.fichiers"
+                "                   where source = %(source)s and sha256 = %(sha256)s and statut = 'charge')"
+                " returning load_id",
+                {"run_id": run_id, "source": source.source, "fichier": relative, "sha256": content.sha256},
+            )
+        if (load_id := registered.fetchone()) is None:
+            previous = conn.execute(
+                "select load_id, fichier, run_id from raw.fichiers where source = %s and sha256 = %s and statut = 'charge'",
+                (source.source, content.sha256),
+            ).fetchone()
             report.statut = ALREADY_LOADED
             report.message = (
                 f"contenu identique à « {previous[1]} », déjà chargé (chargement {previous[0]}, nuit {previous[2]}) :"
                 " rien n'est rechargé"
             )
             return report
-        (report.load_id,) = conn.execute(
-            "insert into raw.fichiers (run_id, source, fichier, sha256, statut) values (%s, %s, %s, %s, 'charge')"
-            " returning load_id",
-            (run_id, source.source, relative, content.sha256),
-        ).fetchone()
+        (report.load_id,) = load_id
         lineage = FileLineage(load_id=report.load_id, source=source.source, fichier=relative, sha256=content.sha256)
         try:
             with conn.transaction():

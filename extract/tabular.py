@@ -33,11 +33,11 @@ import io
 import itertools
 import re
 import threading
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from queue import Empty, Queue
 from typing import Callable, ClassVar, Iterator
 
 import numpy as np
@@ -156,8 +156,21 @@ def _string_buffers(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
 
 
+# The last array _digit_rows read, per thread: an identifier column is asked for its digit rows
+# by its reader, then by its flag, then by a derived column, most often as the same array.
+_last_digit_rows = threading.local()
+
+
 def _digit_rows(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
     """The rows whose text is exactly ``width`` ASCII digits, and their digits (one row each)."""
+    last = getattr(_last_digit_rows, "value", None)
+    if last is not None and last[0] is texts and last[1] == width:
+        return last[2]
+    _last_digit_rows.value = texts, width, (result := _read_digit_rows(texts, width))
+    return result
+
+
+def _read_digit_rows(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
     offsets, data = _string_buffers(texts)
     candidate = offsets[1:] - offsets[:-1] == width
     if texts.null_count:
@@ -449,7 +462,7 @@ class TabularParse:
         self._stream = self.path.open("rb")
         header = self._stream.readline(HEADER_MAX_BYTES)  # already read
         self._bodies = _Prefetched(self._loader.copy_bodies(
-            _record_blocks(self._stream, self.path.stat().st_size - len(header))))
+            _record_blocks(self._stream, self.path.stat().st_size - len(header))), max_bytes=2 * BLOCK_BYTES)
 
     def load(self, conn: psycopg.Connection, lineage: FileLineage, encoding: str) -> LoadCounts:
         """Load the file inside the caller's transaction, in ``encoding`` (the whole file's);
@@ -490,14 +503,16 @@ def _file_load_id_default(conn: psycopg.Connection, stored_table: str, load_id: 
     this table, which no step reads while its source loads (extraction, then the raw checks,
     then dbt).
     """
-    resting = conn.execute(
-        "select pg_get_expr(default_value.adbin, default_value.adrelid)"
-        " from pg_attribute as attribute join pg_attrdef as default_value"
-        " on default_value.adrelid = attribute.attrelid and default_value.adnum = attribute.attnum"
-        " where attribute.attrelid = %s::regclass and attribute.attname = '_load_id'",
-        (stored_table,),
-    ).fetchone()
-    conn.execute(_load_id_default(stored_table, sql.Literal(load_id)))
+    with conn.pipeline():  # one round trip
+        in_place = conn.execute(
+            "select pg_get_expr(default_value.adbin, default_value.adrelid)"
+            " from pg_attribute as attribute join pg_attrdef as default_value"
+            " on default_value.adrelid = attribute.attrelid and default_value.adnum = attribute.attnum"
+            " where attribute.attrelid = %s::regclass and attribute.attname = '_load_id'",
+            (stored_table,),
+        )
+        conn.execute(_load_id_default(stored_table, sql.Literal(load_id)))
+    resting = in_place.fetchone()
     yield
     conn.execute(_load_id_default(stored_table, sql.SQL(resting[0]) if resting else sql.NULL))
 
@@ -508,41 +523,65 @@ def _load_id_default(stored_table: str, value: sql.Composable) -> sql.Composed:
 
 
 class _Prefetched:
-    """The items of ``items``, produced by a thread started at once and kept at most ``depth``
-    items ahead (memory stays bounded); an exception of the producer is raised by the iteration.
-    ``close`` stops the producer, whether the items were all taken or not."""
+    """The COPY bodies of ``items``, produced by a thread started at once and kept at most
+    ``max_bytes`` ahead (plus the body being made: memory stays bounded); an exception of the
+    producer is raised by the iteration. ``close`` stops the producer, whether the bodies were all
+    taken or not.
+
+    The bound is in bytes rather than in bodies: a file's first blocks are small (see
+    _record_blocks), and while the loader hashes the file and registers its load, PostgreSQL has
+    nothing to do yet; the thread then parses as many of them as two full blocks weigh, which
+    PostgreSQL finds ready instead of waiting for each in turn."""
 
     _DONE = object()
 
-    def __init__(self, items: Iterator[CopyBody], depth: int = 2):
-        self._queue: Queue = Queue(maxsize=depth)
-        self._stop = threading.Event()
+    def __init__(self, items: Iterator[CopyBody], max_bytes: int):
+        self._ready: deque = deque()
+        self._ready_bytes = 0
+        self._max_bytes = max_bytes
+        self._changed = threading.Condition()
+        self._stop = False
         self._producer = threading.Thread(target=self._produce, args=(items,), name="tabular-blocks", daemon=True)
         self._producer.start()
 
     def _produce(self, items: Iterator[CopyBody]) -> None:
         try:
             for item in items:
-                if self._stop.is_set():
+                if not self._put(item, len(item.rows)):
                     return
-                self._queue.put(item)
-            self._queue.put(self._DONE)
+            self._put(self._DONE, 0)
         except BaseException as error:  # handed over to the consumer, which raises it
-            self._queue.put(error)
+            self._put(error, 0)
+
+    def _put(self, item, size: int) -> bool:
+        with self._changed:
+            self._changed.wait_for(lambda: self._stop or self._ready_bytes < self._max_bytes)
+            if self._stop:
+                return False
+            self._ready.append((item, size))
+            self._ready_bytes += size
+            self._changed.notify_all()
+            return True
 
     def __iter__(self) -> Iterator[CopyBody]:
-        while (item := self._queue.get()) is not self._DONE:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._ready)
+                item, size = self._ready.popleft()
+                self._ready_bytes -= size
+                self._changed.notify_all()
+            if item is self._DONE:
+                return
             if isinstance(item, BaseException):
                 raise item
             yield item
 
     def close(self) -> None:
-        self._stop.set()
-        while self._producer.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                self._queue.get_nowait()
-            except Empty:
-                self._producer.join(0.01)
+        with self._changed:
+            self._stop = True
+            self._ready.clear()
+            self._changed.notify_all()
+        self._producer.join()
 
 
 def _newlines(block: bytes) -> int:
@@ -581,6 +620,8 @@ def _record_blocks(stream, size_of_rest: int) -> Iterator[bytes]:
     while chunk := stream.read(size):
         size_of_rest -= len(chunk)
         size = min(2 * size, BLOCK_BYTES, max(FIRST_BLOCK_BYTES, size_of_rest // 2))
+        if size < size_of_rest < size + FIRST_BLOCK_BYTES // 2:  # no tiny last block: it costs as much as a small one
+            size = size_of_rest
         block = pending + chunk
         cut = block.rfind(b"\n") if len(block) >= 4 * BLOCK_BYTES else _record_boundary(block)
         if cut < 0:
@@ -748,7 +789,7 @@ class _BlockLoader:
                 bad |= ~present
             texts[column.name], problems[column.name] = text, bad
             valid &= ~bad
-            if column.type.when_empty is not None:
+            if column.type.when_empty is not None and value.null_count:
                 value = pc.fill_null(value, column.type.when_empty)
             values[column.name] = value
         self._note_problems(rows, valid, texts, values, problems)
@@ -1042,6 +1083,8 @@ def _trimmed(cells: pa.Array) -> pa.Array:
 
 
 def _not_null(values: pa.Array) -> np.ndarray:
+    if not values.null_count:  # most columns of most blocks: no Arrow kernel call
+        return np.ones(len(values), dtype=bool)
     return pc.is_valid(values).to_numpy(zero_copy_only=False)
 
 
@@ -1049,11 +1092,10 @@ def _read(column_type: ColumnType, texts: pa.Array) -> pa.Array:
     """Typed values of the texts. Identifiers and numbers are read without their inner blanks;
     as a read that succeeds never sees a blank, the blanks are removed only where it fails."""
     values = column_type.read(texts)
-    if not column_type.compact:
+    # A value is null where its text is: more nulls are failed reads.
+    if not column_type.compact or values.null_count == texts.null_count:
         return values
     failed = pc.and_(pc.is_valid(texts), pc.is_null(values))
-    if not pc.any(failed).as_py():
-        return values
     compacted = column_type.read(pc.replace_substring_regex(texts, f"[{BLANKS}]", ""))
     return pc.if_else(failed, compacted, values)
 

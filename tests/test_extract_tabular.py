@@ -3,12 +3,14 @@ vectorised readers of values (booleans, dates, decimals, identifiers) as the loa
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import date
 
 import pyarrow as pa
 import pytest
 
 import extract.loader
+import extract.tabular
 from extract.base import FileRejected
 from extract.loader import fingerprint
 from extract.marches import OffresSource
@@ -20,6 +22,7 @@ from extract.tabular import (
     DECIMAL,
     INTEGER,
     SIRET,
+    _record_blocks,
     _to_utf8,
     company_identifier_kind,
     enumeration,
@@ -104,6 +107,21 @@ def test_empty_file_is_rejected(tmp_path):
     path.write_bytes(b"\r\n")
     with pytest.raises(FileRejected, match="fichier vide"):
         read_layout(path, "utf-8")
+
+
+
+@pytest.mark.parametrize("lines", [1, 30, 130, 250, 1000])
+def test_blocks_are_whole_lines_growing_then_shrinking_without_a_tiny_last_one(monkeypatch, lines):
+    monkeypatch.setattr(extract.tabular, "FIRST_BLOCK_BYTES", 256)
+    monkeypatch.setattr(extract.tabular, "BLOCK_BYTES", 2048)
+    content = b"".join(b"%d;%s\r\n" % (number, b"x" * (number % 13)) for number in range(lines))
+    blocks = list(_record_blocks(io.BytesIO(content), len(content)))
+    assert b"".join(blocks) == content
+    assert all(block.endswith(b"\n") for block in blocks)
+    assert all(len(block) <= 2048 + 128 for block in blocks)
+    assert len(blocks[0]) <= 256
+    if len(content) > 256 + 128:  # else the first block leaves less than that
+        assert len(blocks[-1]) >= 128 - 16  # (a line may end a little before)
 
 
 # ---------------------------------------------------------------- SIRET check digit

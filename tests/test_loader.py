@@ -146,6 +146,29 @@ def test_same_content_twice_loads_once_and_corrections_get_a_later_load_id(wareh
         (first_night["fichiers"][0]["load_id"], date(2022, 4, 14)), (report.load_id, date(2022, 4, 13))]
 
 
+def test_the_same_content_given_to_two_loads_at_once_is_loaded_by_the_first_only(warehouse, warehouse_url, inbox):
+    """The second load waits for the first one's lock, then sees its committed registration."""
+    source = OffresSource()
+    path = deliver(inbox, source, "offres_defauts.csv")
+    content = fingerprint(path)
+    reports = []
+    with psycopg.connect(warehouse_url) as first:
+        # The first load, as far as its registration: lock taken, row written, not committed.
+        first.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{source.source}:{content.sha256}",))
+        first.execute("insert into raw.fichiers (run_id, source, fichier, sha256, statut)"
+                      " values ('nuit-1', %s, 'premier.csv', %s, 'charge')", (source.source, content.sha256))
+        second = threading.Thread(target=lambda: reports.append(load_file(warehouse, source, path, inbox, "nuit-1")))
+        second.start()
+        second.join(0.5)
+        assert second.is_alive()  # waiting for the lock
+        first.commit()
+    second.join(10)
+    (report,) = reports
+    assert report.statut == "deja_charge" and "premier.csv" in report.message
+    assert rows(warehouse, "select fichier from raw.fichiers") == [("premier.csv",)]
+    assert rows(warehouse, "select count(*) from raw.marches_offres") == [(0,)]
+
+
 def test_a_file_utf8_at_its_start_and_windows_1252_further_on_is_parsed_again_as_windows_1252(
         warehouse, inbox, monkeypatch):
     """The parse starts with the encoding of the file's first chunk, while the whole file is
