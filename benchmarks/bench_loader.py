@@ -161,7 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=100_000, help="lines at scale x1")
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
-    parser.add_argument("--repeat", type=int, default=3,
+    parser.add_argument("--repeat", type=int, default=5,
                         help="runs per measure, plain COPY and loader alternating; the median is kept"
                              " (robust to a machine loaded by other work)")
     arguments = parser.parse_args()

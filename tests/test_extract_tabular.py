@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -122,6 +125,32 @@ def test_blocks_are_whole_lines_growing_then_shrinking_without_a_tiny_last_one(m
     assert len(blocks[0]) <= 256
     if len(content) > 256 + 128:  # else the first block leaves less than that
         assert len(blocks[-1]) >= 128 - 16  # (a line may end a little before)
+
+
+
+FREED_MEMORY_REUSE = """
+import resource, sys
+import extract.tabular
+
+def page_faults_of(megabytes):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    block = b"x" * (megabytes << 20)  # written: every page is touched
+    del block
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+for megabytes in (2, 5, 8):  # blocks growing, as a file's first blocks do
+    page_faults_of(megabytes)
+print(page_faults_of(3) + page_faults_of(8))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_memory_freed_by_a_block_serves_the_next_one_without_page_faults():
+    """Without extract.tabular's allocator settings, glibc gives these 8 MiB back to the system
+    and faults them in again (about 2,000 page faults here)."""
+    completed = subprocess.run([sys.executable, "-c", FREED_MEMORY_REUSE], capture_output=True, text=True,
+                               check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert int(completed.stdout) < 256
 
 
 # ---------------------------------------------------------------- SIRET check digit
