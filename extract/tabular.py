@@ -12,7 +12,8 @@ the header must have it, whether a value is mandatory). Loading one file:
    types — dates, booleans, codes, numbers — are read once per distinct value); the good rows,
    typed, go straight into the raw table's stored rows through ``COPY`` — in PostgreSQL's binary
    format when every column has one, see COPY_OPTIONS — (the load id comes from the column's
-   default, the file's own lineage from raw.fichiers); the bad rows (rare) get one ``raw.quarantaine`` row per violation, and a non-blocking finding (a SIRET
+   default, the file's own lineage from raw.fichiers); the bad rows (rare) get one
+   ``raw.quarantaine`` row per violation, and a non-blocking finding (a SIRET
    failing its check digit) one ``raw.signalements`` row. A Windows-1252 file is transcoded
    column by column, only where the source reads it (see ``_BlockLoader._parse_with_arrow``).
 

@@ -112,7 +112,6 @@ def test_empty_file_is_rejected(tmp_path):
         read_layout(path, "utf-8")
 
 
-
 @pytest.mark.parametrize("lines", [1, 30, 130, 250, 1000])
 def test_blocks_are_whole_lines_growing_then_shrinking_without_a_tiny_last_one(monkeypatch, lines):
     monkeypatch.setattr(extract.tabular, "FIRST_BLOCK_BYTES", 256)
@@ -125,7 +124,6 @@ def test_blocks_are_whole_lines_growing_then_shrinking_without_a_tiny_last_one(m
     assert len(blocks[0]) <= 256
     if len(content) > 256 + 128:  # else the first block leaves less than that
         assert len(blocks[-1]) >= 128 - 16  # (a line may end a little before)
-
 
 
 FREED_MEMORY_REUSE = """
