@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from extract.base import FileRejected, ParsedRecord, RecordSource, Violation
-from extract.registre import agec_categories
+from extract.agec_declaration import PRODUCT_CATEGORIES
 
 WHOLE_RECORD = "(enregistrement)"
 QUESTIONS = (
@@ -97,14 +97,13 @@ def _parse(number: int, text: str, record: Any) -> ParsedRecord:
         if answer is not None and not isinstance(answer, bool):
             problems.append(Violation(question, f"« {answer} » n'est pas un booléen (true, false ou null)"))
     families = record.get("familles_agec", [])
-    categories = agec_categories()
     if families is None:
         families = []
     if not isinstance(families, list):
         problems.append(Violation("familles_agec", "familles_agec doit être une liste de catégories AGEC"))
     else:
         for family in families:
-            if family not in categories:
+            if family not in PRODUCT_CATEGORIES:
                 problems.append(Violation(
                     "familles_agec", f"« {family} » n'est pas une catégorie AGEC (type_produit_acquis du schéma officiel)"))
     if not problems:

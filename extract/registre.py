@@ -8,11 +8,9 @@ type_produit_acquis, fournisseur_siret).
 """
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
+from extract.agec_declaration import PRODUCT_CATEGORIES
 from extract.base import Violation
 from extract.rows import DATE, DECIMAL, INTEGER, SIRET, TEXT, Field, RowSource, enumeration
 
@@ -22,20 +20,6 @@ TYPES_ACTIVITE = (
     "CHANTIER_REEMPLOI",
 )
 PUBLICS_CIBLES = ("interne", "elus", "institutionnels", "professionnels", "grand_public")
-AGEC_SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "schema_declaration_reemploi_v0.1.0.json"
-
-
-@cache
-def agec_schema() -> dict:
-    """The official Table Schema of the AGEC declaration (datagouv, v0.1.0), shipped with the project."""
-    return json.loads(AGEC_SCHEMA_PATH.read_text(encoding="utf-8"))
-
-
-def agec_categories() -> tuple[str, ...]:
-    """The 17 product categories (type_produit_acquis), verbatim, in the schema's order."""
-    field = next(field for field in agec_schema()["fields"] if field["name"] == "type_produit_acquis")
-    return tuple(field["constraints"]["enum"])
-
 
 class RegistreActivitesSource(RowSource):
     source = "registre/activites"
@@ -80,7 +64,7 @@ class RegistreAgecSource(RowSource):
         Field("annee", INTEGER, mandatory=True),
         Field("siret", SIRET, mandatory=True),
         Field("raison_sociale", TEXT),
-        Field("type_produit_acquis", enumeration(*agec_categories(), case_sensitive=True), mandatory=True),
+        Field("type_produit_acquis", enumeration(*PRODUCT_CATEGORIES, case_sensitive=True), mandatory=True),
         Field("montant_total", DECIMAL, mandatory=True),
         Field("montant_reemploi_et_reutilisation", DECIMAL, mandatory=True),
         Field("montant_produits_issus_don", DECIMAL, mandatory=True),

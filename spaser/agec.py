@@ -1,7 +1,7 @@
 """``spaser export agec --annee AAAA``: the collectivités' yearly AGEC declaration (loi AGEC
 art. 58, arrêté du 13 janvier 2025) in the official national format — the Table Schema
-``schema-declaration-biens-reemploi-reutilisation-recycle`` v0.1.0 (datagouv), shipped in
-``extract/schemas``.
+``schema-declaration-biens-reemploi-reutilisation-recycle`` v0.1.0 (datagouv), whose rules the
+project declares in ``extract/agec_declaration.py``.
 
 One CSV file per buyer (SIRET): one row per product category declared for the year, the amounts
 summed over the suppliers' statements of the published ``fct_declarations_agec``;
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from extract.registre import agec_schema
+from extract.agec_declaration import DECLARATION_SCHEMA
 from spaser.table_schema import SchemaError, validate_csv
 
 QUERY = """
@@ -49,8 +49,7 @@ def _cell(value) -> str:
 
 def export_declarations(conn: psycopg.Connection, annee: int, output_dir: Path) -> dict[Path, list[SchemaError]]:
     """Write one declaration file per buyer; returns every written file with its schema errors."""
-    schema = agec_schema()
-    columns = [field["name"] for field in schema["fields"]]
+    columns = [field["name"] for field in DECLARATION_SCHEMA["fields"]]
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
         rows = cursor.execute(QUERY, {"annee": annee}).fetchall()
     by_buyer: dict[str, list[dict]] = {}
@@ -67,7 +66,7 @@ def export_declarations(conn: psycopg.Connection, annee: int, output_dir: Path) 
             writer.writerow(columns)
             for row in buyer_rows:
                 writer.writerow([_cell(name if column == "raison_sociale" else row[column]) for column in columns])
-        errors = validate_csv(path, schema)
+        errors = validate_csv(path, DECLARATION_SCHEMA)
         if errors:
             path.unlink()
         results[path] = errors

@@ -2,6 +2,11 @@
 
 ``SPASER_TEST_ADMIN_URL`` (set by .ci/run to the CI server) names a server on which each test
 gets a fresh database; without it an embedded pgserver is started under pytest's temp folder.
+
+Third-party reference files (national schemas, ma-cantine's own import fixtures, real DECP files,
+INSEE extracts) are never committed: the tests that compare the project with them find them under
+``SPASER_REFERENCE_DIR`` (default ``../shared/reference`` beside the checkout) and are skipped, with
+the reason in the test summary, on a clone that has none.
 """
 from __future__ import annotations
 
@@ -15,10 +20,31 @@ import pytest
 
 from spaser.warehouse import ConnectionParams
 
-# shared/ lies beside the checkout (and beside CI's fresh clone).
-SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
-REFERENCE_DIR = SHARED_DIR / "reference"
-SPEC_DIR = SHARED_DIR / "spec"
+REFERENCE_DIR = Path(
+    os.environ.get("SPASER_REFERENCE_DIR") or Path(__file__).resolve().parents[2] / "shared" / "reference"
+).resolve()
+# The specification the team writes lies beside the reference files (../shared/spec).
+SPEC_DIR = REFERENCE_DIR.parent / "spec"
+
+
+def _absence_reason(path: Path) -> str | None:
+    if path.exists():
+        return None
+    return f"fichier de référence absent : {path} (réglage SPASER_REFERENCE_DIR)"
+
+
+def needs_reference(*paths: Path) -> pytest.MarkDecorator:
+    """Skip the test, with the missing file named, when a reference or spec file is absent."""
+    reasons = [reason for reason in map(_absence_reason, paths) if reason]
+    return pytest.mark.skipif(bool(reasons), reason="; ".join(reasons))
+
+
+def reference_path(path: Path) -> Path:
+    """The path itself, or a skip of the calling test when the file is absent (for use in fixtures)."""
+    reason = _absence_reason(path)
+    if reason:
+        pytest.skip(reason)
+    return path
 
 
 @pytest.fixture(scope="session")

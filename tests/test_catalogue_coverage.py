@@ -5,17 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
 from expectations.suites import EXPECTED_INDICATORS
-from tests.conftest import SPEC_DIR
+from spaser.catalogue import load_catalogue
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
 def _catalogue_ids() -> list[str]:
-    catalogue = yaml.safe_load((SPEC_DIR / "indicateurs.yml").read_text(encoding="utf-8"))
-    return [entry["id"] for entry in catalogue["indicateurs"]]
+    return [entry["id"] for entry in load_catalogue()["indicateurs"]]
 
 
 def _modelled_ids() -> set[str]:

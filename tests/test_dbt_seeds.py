@@ -1,7 +1,9 @@
-"""The dbt seeds are committed copies of the shared specification and reference files.
+"""The dbt seeds: the catalogue's are derived from spaser/catalogue/indicateurs.yml, the
+geographic ones are INSEE's facts.
 
-The product reads only the seeds at run time; these tests make sure the copies have not drifted
-from ../shared/spec/indicateurs.yml and ../shared/reference/geo/.
+The product reads only the seeds at run time. The catalogue seeds must equal what the catalogue
+gives; the catalogue must equal the team's specification (../shared/spec) and the geographic seeds
+INSEE's files (../shared/reference/geo) wherever those are present.
 """
 from __future__ import annotations
 
@@ -11,99 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REFERENCE_DIR, SPEC_DIR
+from spaser.catalogue import CATALOGUE_PATH, SEED_NAMES, load_catalogue, seed_rows
+from tests.conftest import REFERENCE_DIR, SPEC_DIR, needs_reference
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
-
-
-def _number_text(value) -> str:
-    return str(value)
-
-
-def _list_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ",".join(str(item) for item in value)
-    return str(value)
-
-
-def _ventilation_text(keys: list[str], values: tuple) -> str:
-    return "|".join(f"{key}={value}" for key, value in zip(keys, values))
-
-
-def _ventilation_keys(indicateur: dict) -> list[str]:
-    ventilation = indicateur.get("ventilation")
-    if ventilation is None:
-        return []
-    return ventilation if isinstance(ventilation, list) else [ventilation]
-
-
-def _leaves(tree, depth: int):
-    """(path, leaf) pairs of a nested mapping `depth` levels deep."""
-    if depth == 0:
-        yield (), tree
-        return
-    for key, subtree in tree.items():
-        for path, leaf in _leaves(subtree, depth - 1):
-            yield (key, *path), leaf
-
-
-def expected_seed_rows(catalogue: dict) -> dict[str, list[dict[str, str]]]:
-    """The rows each catalogue seed must hold, derived from indicateurs.yml."""
-    sirens = {code: collectivite["siren"] for code, collectivite in catalogue["collectivites"].items()}
-
-    def perimetre(code: str) -> str:
-        return sirens.get(code, code)
-
-    indicateurs, realisations, cibles = [], [], []
-    for indicateur in catalogue["indicateurs"]:
-        keys = _ventilation_keys(indicateur)
-        indicateurs.append({
-            "id": indicateur["id"],
-            "engagement": _list_text(indicateur.get("engagement")),
-            "libelle": indicateur["libelle"],
-            "unite": indicateur["unite"],
-            "ventilation": ",".join(keys),
-            "definition": indicateur["definition"],
-            "sources": _list_text(indicateur.get("sources")),
-        })
-        for code, tree in (indicateur.get("realisation_2022") or {}).items():
-            for path, valeur in _leaves(tree, len(keys) if isinstance(tree, dict) else 0):
-                if valeur is not None:
-                    realisations.append({
-                        "indicateur_id": indicateur["id"],
-                        "perimetre": perimetre(code),
-                        "ventilation": _ventilation_text(keys, path),
-                        "valeur": _number_text(valeur),
-                    })
-        cible = indicateur.get("cible")
-        if cible:
-            # A target is either one {valeur, sens, annee} or one such target per ventilation value.
-            if "sens" in cible:
-                entries = [((), cible)]
-            else:
-                entries = [((key,), target) for key, target in cible.items()]
-            for path, target in entries:
-                cibles.append({
-                    "indicateur_id": indicateur["id"],
-                    "ventilation": _ventilation_text(keys, path),
-                    "valeur": _number_text(target["valeur"]) if "valeur" in target else "",
-                    "sens": str(target["sens"]),
-                    "annee": str(target["annee"]),
-                    "perimetre": perimetre(target["perimetre"]) if "perimetre" in target else "",
-                    "base": target.get("base", ""),
-                })
-    collectivites = [
-        {"siren": collectivite["siren"], "nom": collectivite["nom"]}
-        for collectivite in catalogue["collectivites"].values()
-    ]
-    return {
-        "indicateurs": indicateurs,
-        "indicateurs_realisation_2022": realisations,
-        "indicateurs_cibles": cibles,
-        "collectivites": collectivites,
-    }
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -113,15 +26,29 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def catalogue() -> dict:
-    with (SPEC_DIR / "indicateurs.yml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    return load_catalogue()
 
 
-@pytest.mark.parametrize(
-    "seed", ["indicateurs", "indicateurs_realisation_2022", "indicateurs_cibles", "collectivites"]
-)
+@pytest.mark.parametrize("seed", SEED_NAMES)
 def test_catalogue_seed_equals_indicateurs_yml(catalogue, seed):
-    assert read_csv(SEEDS_DIR / f"{seed}.csv") == expected_seed_rows(catalogue)[seed]
+    assert read_csv(SEEDS_DIR / f"{seed}.csv") == seed_rows(catalogue)[seed], (
+        "seed différente du catalogue : lancez `python -m spaser.catalogue`"
+    )
+
+
+def test_a_catalogue_change_shows_in_the_derived_seeds(catalogue):
+    changed = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))
+    changed["indicateurs"][0]["libelle"] += " (modifié)"
+    assert read_csv(SEEDS_DIR / "indicateurs.csv") != seed_rows(changed)["indicateurs"]
+
+
+@needs_reference(SPEC_DIR / "indicateurs.yml")
+def test_the_catalogue_is_the_specification_of_the_team():
+    # Same data, not same bytes: the team's file may be re-indented without changing a fact.
+    assert load_catalogue() == load_catalogue(SPEC_DIR / "indicateurs.yml"), (
+        "spaser/catalogue/indicateurs.yml diffère de ../shared/spec/indicateurs.yml : reportez le changement"
+        " puis lancez `python -m spaser.catalogue`"
+    )
 
 
 def test_every_catalogue_indicator_is_in_the_seed(catalogue):
@@ -135,12 +62,14 @@ def test_realisation_perimetres_are_sirens_or_tous():
     assert "TOUS" in perimetres and "200068781" in perimetres
 
 
+@needs_reference(REFERENCE_DIR / "geo" / "vra_communes_epci_2026.csv")
 def test_communes_seed_equals_reference():
     reference = read_csv(REFERENCE_DIR / "geo" / "vra_communes_epci_2026.csv")
     assert len(reference) == 54
     assert read_csv(SEEDS_DIR / "communes_agglo.csv") == reference
 
 
+@needs_reference(REFERENCE_DIR / "geo" / "cog_2026_departements.csv")
 def test_departements_seed_equals_cog():
     reference = [
         {"dep": row["DEP"], "reg": row["REG"], "libelle": row["LIBELLE"]}
@@ -149,6 +78,7 @@ def test_departements_seed_equals_cog():
     assert read_csv(SEEDS_DIR / "departements.csv") == reference
 
 
+@needs_reference(REFERENCE_DIR / "geo" / "cog_2026_regions.csv")
 def test_regions_seed_equals_cog():
     reference = [
         {"reg": row["REG"], "libelle": row["LIBELLE"]}

@@ -1,7 +1,7 @@
 """A whole night on the small hand-made inbox extended with the GED, insertion and register
 sources (``tests/fixtures/inbox_engagements``), checked against values computed by hand
 (``attendus.csv``, explained in ``CALCULS.md``); the pseudonymisation of insertion data; the
-AGEC declaration export validated against the official Table Schema."""
+AGEC declaration export validated against the national format's rules."""
 from __future__ import annotations
 
 import csv
@@ -18,9 +18,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from extract.agec_declaration import DECLARATION_SCHEMA
 from spaser.cli import main
 from spaser.table_schema import validate_csv
-from tests.conftest import REFERENCE_DIR, fresh_warehouse
+from tests.conftest import REFERENCE_DIR, fresh_warehouse, needs_reference
 
 SMALL_INBOX = Path(__file__).parent / "fixtures" / "inbox_small"
 FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_engagements"
@@ -181,28 +182,46 @@ def test_pseudonyms_are_the_keyed_hmac_under_a_private_key_file(night):
     assert night.pseudonyms == expected
 
 
-def test_agec_declarations_follow_the_official_table_schema(night):
-    schema = json.loads((REFERENCE_DIR / "agec" / "schema_declaration_reemploi_v0.1.0.json").read_text(encoding="utf-8"))
+def test_agec_declarations_follow_the_national_format(night):
     files = sorted(night.agec_dir.iterdir())
     assert night.agec_status == 0
     assert [path.name for path in files] == [
         "declaration_agec_2023_20006878100018.csv", "declaration_agec_2023_21260362500014.csv"]
     for path in files:
-        assert validate_csv(path, schema) == []
+        assert validate_csv(path, DECLARATION_SCHEMA) == []
     with files[1].open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["annee", "siret", "raison_sociale", "type_produit_acquis", "montant_total",
+                             "montant_reemploi_et_reutilisation", "montant_produits_issus_don",
+                             "montant_produits_recycles", "commentaires"]
     assert [(row["type_produit_acquis"], row["montant_total"], row["montant_reemploi_et_reutilisation"],
              row["montant_produits_recycles"]) for row in rows] == [
         ("Matériel informatique et téléphonie", "8000", "2000", "0"), ("Papier", "1000", "0", "500")]
 
 
+AGEC_REFERENCE = REFERENCE_DIR / "agec"
+
+
+@needs_reference(AGEC_REFERENCE / "schema_declaration_reemploi_v0.1.0.json")
+def test_the_declared_agec_format_is_the_published_schema():
+    published = json.loads((AGEC_REFERENCE / "schema_declaration_reemploi_v0.1.0.json").read_text(encoding="utf-8"))
+    assert published["version"] == DECLARATION_SCHEMA["version"]
+    assert [(field["name"], field["type"], field.get("constraints", {})) for field in published["fields"]] == [
+        (field["name"], field["type"], field["constraints"]) for field in DECLARATION_SCHEMA["fields"]]
+
+
+@needs_reference(AGEC_REFERENCE / "exemple_valide.csv")
+def test_the_published_valid_example_passes_the_declared_format():
+    assert validate_csv(AGEC_REFERENCE / "exemple_valide.csv", DECLARATION_SCHEMA) == []
+
+
 def test_the_schema_validator_rejects_what_the_schema_forbids(tmp_path):
-    schema = json.loads((REFERENCE_DIR / "agec" / "schema_declaration_reemploi_v0.1.0.json").read_text(encoding="utf-8"))
-    valid = REFERENCE_DIR / "agec" / "exemple_valide.csv"
-    assert validate_csv(valid, schema) == []
+    header = ("annee,siret,raison_sociale,type_produit_acquis,montant_total,montant_reemploi_et_reutilisation,"
+              "montant_produits_issus_don,montant_produits_recycles,commentaires")
+    valid = tmp_path / "valide.csv"
+    valid.write_text(header + "\n2024,13002526500013,DINUM,Papier,1000.5,100,0,250,\n", encoding="utf-8")
+    assert validate_csv(valid, DECLARATION_SCHEMA) == []
     broken = tmp_path / "invalide.csv"
-    broken.write_text(
-        valid.read_text(encoding="utf-8").splitlines()[0] + "\n"
-        "24,1300252650001,DINUM,Meubles,douze,1,2,3,\n", encoding="utf-8")
-    fields = {error.field for error in validate_csv(broken, schema)}
+    broken.write_text(header + "\n24,1300252650001,DINUM,Meubles,douze,1,2,3,\n", encoding="utf-8")
+    fields = {error.field for error in validate_csv(broken, DECLARATION_SCHEMA)}
     assert fields == {"annee", "siret", "type_produit_acquis", "montant_total"}

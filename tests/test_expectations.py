@@ -10,12 +10,11 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-import yaml
 
 from expectations import suites
 from expectations.gate import validate_marts, validate_raw
 from expectations.publish import CandidateMissing, prepare_candidate, publish_candidate
-from tests.conftest import SPEC_DIR
+from spaser.catalogue import load_catalogue
 
 RAW_SCHEMA_SQL = Path(__file__).resolve().parents[1] / "extract" / "raw_schema.sql"
 VRA_SIRET = "20006878100015"
@@ -360,7 +359,7 @@ def test_publication_without_candidate_is_refused_and_keeps_the_published_marts(
 
 
 def test_every_expected_indicator_is_in_the_catalogue_with_the_source_of_its_year_axis():
-    catalogue = {entry["id"]: entry for entry in yaml.safe_load((SPEC_DIR / "indicateurs.yml").read_text())["indicateurs"]}
+    catalogue = {entry["id"]: entry for entry in load_catalogue()["indicateurs"]}
     source_of_axis = {
         suites.MARCHES_NOTIFIES: "marches.decp",
         suites.LOTS_LANCES: "marches.consultations",

@@ -1,0 +1,123 @@
+"""The indicator catalogue: the project's own statement of every SPASER indicator.
+
+``indicateurs.yml`` beside this file is the one source of the catalogue. The dbt seeds that carry it
+into the warehouse (``indicateurs``, ``indicateurs_realisation_2022``, ``indicateurs_cibles``,
+``collectivites``) are derived from it: after editing the YAML, regenerate them with
+``python -m spaser.catalogue`` (the test suite fails while they differ).
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+CATALOGUE_PATH = Path(__file__).with_name("indicateurs.yml")
+SEED_NAMES = ("indicateurs", "indicateurs_realisation_2022", "indicateurs_cibles", "collectivites")
+
+
+def load_catalogue(path: Path = CATALOGUE_PATH) -> dict:
+    import yaml
+
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _number_text(value) -> str:
+    return str(value)
+
+
+def _list_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def _ventilation_text(keys: list[str], values: tuple) -> str:
+    return "|".join(f"{key}={value}" for key, value in zip(keys, values))
+
+
+def _ventilation_keys(indicateur: dict) -> list[str]:
+    ventilation = indicateur.get("ventilation")
+    if ventilation is None:
+        return []
+    return ventilation if isinstance(ventilation, list) else [ventilation]
+
+
+def _leaves(tree, depth: int):
+    """(path, leaf) pairs of a nested mapping `depth` levels deep."""
+    if depth == 0:
+        yield (), tree
+        return
+    for key, subtree in tree.items():
+        for path, leaf in _leaves(subtree, depth - 1):
+            yield (key, *path), leaf
+
+
+def seed_rows(catalogue: dict) -> dict[str, list[dict[str, str]]]:
+    """The rows of each catalogue seed, in catalogue order."""
+    sirens = {code: collectivite["siren"] for code, collectivite in catalogue["collectivites"].items()}
+
+    def perimetre(code: str) -> str:
+        return sirens.get(code, code)
+
+    indicateurs, realisations, cibles = [], [], []
+    for indicateur in catalogue["indicateurs"]:
+        keys = _ventilation_keys(indicateur)
+        indicateurs.append({
+            "id": indicateur["id"],
+            "engagement": _list_text(indicateur.get("engagement")),
+            "libelle": indicateur["libelle"],
+            "unite": indicateur["unite"],
+            "ventilation": ",".join(keys),
+            "definition": indicateur["definition"],
+            "sources": _list_text(indicateur.get("sources")),
+        })
+        for code, tree in (indicateur.get("realisation_2022") or {}).items():
+            for path, valeur in _leaves(tree, len(keys) if isinstance(tree, dict) else 0):
+                if valeur is not None:
+                    realisations.append({
+                        "indicateur_id": indicateur["id"],
+                        "perimetre": perimetre(code),
+                        "ventilation": _ventilation_text(keys, path),
+                        "valeur": _number_text(valeur),
+                    })
+        cible = indicateur.get("cible")
+        if cible:
+            # A target is either one {valeur, sens, annee} or one such target per ventilation value.
+            if "sens" in cible:
+                entries = [((), cible)]
+            else:
+                entries = [((key,), target) for key, target in cible.items()]
+            for path, target in entries:
+                cibles.append({
+                    "indicateur_id": indicateur["id"],
+                    "ventilation": _ventilation_text(keys, path),
+                    "valeur": _number_text(target["valeur"]) if "valeur" in target else "",
+                    "sens": str(target["sens"]),
+                    "annee": str(target["annee"]),
+                    "perimetre": perimetre(target["perimetre"]) if "perimetre" in target else "",
+                    "base": target.get("base", ""),
+                })
+    collectivites = [
+        {"siren": collectivite["siren"], "nom": collectivite["nom"]}
+        for collectivite in catalogue["collectivites"].values()
+    ]
+    return {
+        "indicateurs": indicateurs,
+        "indicateurs_realisation_2022": realisations,
+        "indicateurs_cibles": cibles,
+        "collectivites": collectivites,
+    }
+
+
+def write_seeds(seeds_dir: Path) -> list[Path]:
+    written = []
+    for name, rows in seed_rows(load_catalogue()).items():
+        path = seeds_dir / f"{name}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        written.append(path)
+    return written
