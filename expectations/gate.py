@@ -1,9 +1,9 @@
 """The quality gate: run the suites of a layer with Great Expectations, keep the history, build the docs.
 
 ``validate_raw`` runs after the extractors (a failure stops the night before dbt), ``validate_marts``
-on the candidate marts before publication. Both use a file-backed GX project under
-``$SPASER_HOME/gx`` (one checkpoint per layer, whose suites are rebuilt from ``expectations.suites``
-at every run), record every validation in ``qualite.validations`` and publish the reports under
+on the candidate marts before publication. Both run an ephemeral GX context (one checkpoint per
+layer, whose suites are built from ``expectations.suites`` at every run: nothing of GX's project is
+written to disk), record every validation in ``qualite.validations`` and publish the reports under
 ``$SPASER_HOME/site/qualite/``.
 
 GX's own Data Docs index is an empty table filled in the browser by JavaScript fetched from CDNs,
@@ -12,7 +12,7 @@ plain HTML from ``qualite.validations``; it links every validation to GX's page 
 ``site/qualite/gx/``), whose content is rendered server-side and readable without network.
 
 A rerun of the same night replaces that night's rows of ``qualite.validations`` for the layer (the
-house rule: a rerun never duplicates); every attempt stays in GX's validation store.
+house rule: a rerun never duplicates); every attempt's report page stays in the Data Docs.
 """
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ from spaser.warehouse import connect, connection_params
 DATASOURCE_NAME = "entrepot"
 DOCS_SITE_NAME = "qualite"
 WHOLE_TABLE = "table_entiere"
-# GX reads the connection string from this variable at run time, so no password is written in
-# $SPASER_HOME/gx/great_expectations.yml.
+# GX reads the connection string from this variable at run time, so no password is held in the
+# datasource's configuration, which GX may render or log.
 CONNECTION_ENV_VAR = "SPASER_GX_WAREHOUSE_URL"
 SAMPLE_SIZE = 10
 
@@ -280,29 +280,26 @@ def _docs_root() -> Path:
 
 
 def _context():
-    context = gx.get_context(mode="file", project_root_dir=str(spaser_home()))
+    # Ephemeral: the suites are code (expectations/suites.py) rebuilt at every run, so nothing of
+    # GX's own project needs to persist; a file context rewrote its YAML project (every asset,
+    # suite and checkpoint) on each change, which cost more than the validations themselves.
+    # Only the Data Docs pages are kept, on disk, for the auditors.
+    context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    context.variables.data_docs_sites = {
-        DOCS_SITE_NAME: {
-            "class_name": "SiteBuilder",
-            "show_how_to_buttons": False,
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(_docs_root() / "gx"),
-            },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        }
-    }
-    context.variables.save()
+    context.add_data_docs_site(DOCS_SITE_NAME, {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(_docs_root() / "gx"),
+        },
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    })
     return context
 
 
 def _datasource(context):
-    # Kept from night to night rather than replaced: the stored checkpoints refer to its assets.
-    try:
-        return context.data_sources.get(DATASOURCE_NAME)
-    except KeyError:
-        return context.data_sources.add_postgres(DATASOURCE_NAME, connection_string="${" + CONNECTION_ENV_VAR + "}")
+    return context.data_sources.add_postgres(DATASOURCE_NAME, connection_string="${" + CONNECTION_ENV_VAR + "}")
 
 
 def _batch_definition(datasource, schema: str, table: str, query: str | None):

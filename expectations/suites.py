@@ -1,7 +1,7 @@
 """The data-quality suites, as code: one per raw table and one per public mart.
 
-Suites are rebuilt from this module at every validation, so the code is the only source of truth
-(the JSON GX writes under ``$SPASER_HOME/gx`` is a by-product). Column-level expectations pass on
+Suites are built from this module at every validation, so the code is the only source of truth
+(GX's context is ephemeral: nothing of it is stored). Column-level expectations pass on
 an empty table, which is what a night without a delivery for a source looks like; emptiness is
 only a failure where the layer below holds data (see ``_not_empty_while``).
 

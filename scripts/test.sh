@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the project if needed, then runs the whole test suite.
+# The tests are spread over one pytest-xdist worker per core (SPASER_TEST_WORKERS to change it);
+# a module's tests stay on one worker, since most share a module-scoped night (tests/conftest.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -n "${SPASER_TEST_WORKERS:-auto}" --dist loadgroup --no-loadscope-reorder "$@"
 status=$?
 set -e
 # pytest's 5 means "no test collected": a suite that runs nothing must not pass silently.

@@ -72,8 +72,14 @@ def ensure_roles(conn: psycopg.Connection) -> list[str]:
     """Create the missing roles when allowed; return the roles still missing."""
     missing = missing_roles(conn)
     if missing and may_create_roles(conn):
-        with conn.transaction():
-            conn.execute(roles_ddl())
+        for role in missing:
+            try:
+                with conn.transaction():
+                    conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject):
+                # Roles are cluster-wide: another warehouse of the same server created this one
+                # between our check and our CREATE ROLE. It exists, which is all this step needs.
+                pass
         missing = missing_roles(conn)
     return missing
 

@@ -11,8 +11,10 @@ the reason in the test summary, on a clone that has none.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -67,20 +69,67 @@ def _database_url(admin: str, dbname: str) -> str:
 
 
 @contextmanager
-def fresh_warehouse(admin: str, home: Path):
-    """A new empty database; SPASER_WAREHOUSE_URL and SPASER_HOME point at it while in use."""
-    dbname = f"spaser_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{dbname}"')
-    url = _database_url(admin, dbname)
+def warehouse_environment(url: str, home: Path):
+    """SPASER_WAREHOUSE_URL and SPASER_HOME point at this warehouse and home while in use."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SPASER_WAREHOUSE_URL", url)
         patch.setenv("SPASER_HOME", str(home))
-        try:
-            yield url
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{dbname}" with (force)')
+        yield url
+
+
+@contextmanager
+def new_database(admin: str):
+    """A new empty database on the test server, dropped on exit."""
+    dbname = f"spaser_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{dbname}"')
+    try:
+        yield _database_url(admin, dbname)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{dbname}" with (force)')
+
+
+@contextmanager
+def fresh_warehouse(admin: str, home: Path):
+    """A new empty database; SPASER_WAREHOUSE_URL and SPASER_HOME point at it while in use."""
+    with new_database(admin) as url, warehouse_environment(url, home):
+        yield url
+
+
+@dataclass(frozen=True)
+class NightWorkspace:
+    """A whole night already run: its warehouse, its home and the inbox it read."""
+
+    url: str
+    home: Path
+    inbox: Path
+    run_status: int
+
+    def environment(self):
+        return warehouse_environment(self.url, self.home)
+
+
+SMALL_INBOX = Path(__file__).parent / "fixtures" / "inbox_small"
+# Only the source folders go into the inbox: the expected values and their explanation stay out.
+SMALL_INBOX_SOURCE_FOLDERS = ("marches", "referentiels")
+
+
+@pytest.fixture(scope="session")
+def small_inbox_night(admin_url, tmp_path_factory) -> NightWorkspace:
+    """One night on the small hand-made inbox, shared by the modules that only read its results
+    (values, quarantine, site, exports, roles): a night costs far more than any of their checks."""
+    from spaser.cli import main
+
+    workspace = tmp_path_factory.mktemp("small_inbox")
+    inbox = workspace / "inbox"
+    for folder in SMALL_INBOX_SOURCE_FOLDERS:
+        shutil.copytree(SMALL_INBOX / folder, inbox / folder)
+    home = workspace / "spaser_home"
+    with new_database(admin_url) as url:
+        with warehouse_environment(url, home):
+            status = main(["run", "--inbox", str(inbox)])
+        yield NightWorkspace(url, home, inbox, status)
 
 
 @pytest.fixture
@@ -93,3 +142,25 @@ def warehouse_url(admin_url, tmp_path) -> str:
 def conn(warehouse_url):
     with psycopg.connect(warehouse_url) as connection:
         yield connection
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep each module's tests on one pytest-xdist worker (``--dist loadgroup``), whole nights first.
+
+    Most modules share a module-scoped night; spread over two workers it would run twice. A module
+    may name a wider group (``pytestmark = pytest.mark.xdist_group(...)``) when it shares a
+    session-scoped night with another module. The groups that run a night (a fixture named
+    ``*night``/``*nights``) are queued first so that no worker starts one as the others finish.
+    Runs before xdist reads the groups (and, without xdist, only reorders modules).
+    """
+    group_of = {}
+    for item in items:
+        marker = item.get_closest_marker("xdist_group")
+        if marker is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+            marker = item.get_closest_marker("xdist_group")
+        group_of[item] = marker.args[0] if marker.args else marker.kwargs.get("name")
+    heavy = {group_of[item] for item in items
+             if any(name.endswith(("night", "nights")) for name in item.fixturenames)}
+    items.sort(key=lambda item: group_of[item] not in heavy)

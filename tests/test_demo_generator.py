@@ -18,7 +18,8 @@ import pytest
 from spaser.demo import write_demo_inbox
 from spaser.demo.companies import luhn_valid
 from spaser.demo.geography import COMMUNES_BY_TERRITORY
-from tests.conftest import REFERENCE_DIR, SPEC_DIR
+from extract.sources import SOURCES
+from tests.conftest import REFERENCE_DIR, SPEC_DIR, needs_reference
 
 EU_VAT = re.compile(r"^[A-Z]{2}[A-Z0-9]{2,13}$")
 FRENCH_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
@@ -40,6 +41,11 @@ def _french_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     text = path.read_bytes().decode("cp1252")  # raises on anything that is not Windows-1252
     rows = list(csv.reader(text.splitlines(), delimiter=";"))
     return rows[0], rows[1:]
+
+
+def _declared_columns(source: str) -> list[str]:
+    """The columns the night's extractor of that inbox folder declares, in order."""
+    return [column.name for column in SOURCES[source].columns]
 
 
 def _sources_columns(section: str) -> list[str]:
@@ -134,7 +140,7 @@ def test_corrections_redeliver_existing_contracts_with_a_later_publication_date(
 def test_consultations_and_offers_follow_sources_md(inbox):
     root, _summary = inbox
     for folder, section in (("consultations", "marches/consultations"), ("offres", "marches/offres")):
-        expected = _sources_columns(section)
+        expected = _declared_columns(section)
         assert len(expected) >= 9
         files = sorted((root / "marches" / folder).glob("*.csv"))
         assert files
@@ -222,6 +228,13 @@ def test_sirene_extracts_locate_every_company_but_a_few_unknown_ones(inbox):
     assert any(not identifier.isdigit() for identifier in bidders)
 
 
+@needs_reference(SPEC_DIR / "sources.md")
+@pytest.mark.parametrize("source", ["marches/consultations", "marches/offres", "finance/mandats"])
+def test_extractors_declare_the_columns_of_sources_md(source):
+    assert _declared_columns(source) == _sources_columns(source)
+
+
+@needs_reference(REFERENCE_DIR / "geo/vra_communes_epci_2026.csv", REFERENCE_DIR / "geo/cog_2026_communes.csv")
 def test_embedded_communes_are_real_and_in_the_territory_they_stand_for():
     with (REFERENCE_DIR / "geo/vra_communes_epci_2026.csv").open(encoding="utf-8") as handle:
         agglo = {row["insee_com"] for row in csv.DictReader(handle)}
@@ -252,7 +265,7 @@ def test_finance_deliveries_follow_sources_md(inbox):
     cancellations = 0
     for path in mandats:
         header, rows = _french_csv(path)
-        assert header == _sources_columns("finance/mandats")
+        assert header == _declared_columns("finance/mandats")
         for row in rows:
             record = dict(zip(header, row))
             assert FRENCH_DATE.match(record["date_mandat"]) and record["date_mandat"].endswith(record["exercice"])

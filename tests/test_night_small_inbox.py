@@ -8,7 +8,6 @@ Nothing here re-implements the SQL: the expected values are data.
 """
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,13 +15,13 @@ import psycopg
 import pytest
 
 from spaser.cli import main
-from tests.conftest import fresh_warehouse
+from tests.conftest import SMALL_INBOX as FIXTURE_DIR
+from tests.conftest import SMALL_INBOX_SOURCE_FOLDERS as SOURCE_FOLDERS
 from tests.indicator_values import RowKey, differences, read_values
 
-FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_small"
 EXPECTED_VALUES = FIXTURE_DIR / "attendus.csv"
-# Only the source folders go into the inbox: the expected values and their explanation stay out.
-SOURCE_FOLDERS = ("marches", "referentiels")
+# Shares the session's small-inbox night (tests/conftest.py) with the other module that reads it.
+pytestmark = pytest.mark.xdist_group("small_inbox_night")
 
 
 @dataclass
@@ -35,21 +34,16 @@ class SmallNight:
 
 
 @pytest.fixture(scope="module")
-def small_night(admin_url, tmp_path_factory) -> SmallNight:
-    workspace = tmp_path_factory.mktemp("small_inbox")
-    inbox = workspace / "inbox"
-    for folder in SOURCE_FOLDERS:
-        shutil.copytree(FIXTURE_DIR / folder, inbox / folder)
-    export = workspace / "indicateurs.csv"
-    with fresh_warehouse(admin_url, workspace / "spaser_home") as url:
-        run_status = main(["run", "--inbox", str(inbox)])
+def small_night(small_inbox_night, tmp_path_factory) -> SmallNight:
+    export = tmp_path_factory.mktemp("small_inbox_export") / "indicateurs.csv"
+    with small_inbox_night.environment() as url:
         export_status = main(["export", "indicateurs", "--format", "csv", "--output", str(export)])
         with psycopg.connect(url) as conn:
             quarantine = conn.execute(
                 "select source, fichier, enregistrement, champ, message from raw.quarantaine"
             ).fetchall()
             files = conn.execute("select source, fichier, statut, message from raw.fichiers").fetchall()
-    return SmallNight(run_status, export_status, read_values(export), quarantine, files)
+    return SmallNight(small_inbox_night.run_status, export_status, read_values(export), quarantine, files)
 
 
 def test_the_night_runs_and_exports(small_night):

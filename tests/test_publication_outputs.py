@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import re
-import shutil
 from decimal import Decimal
 
 import psycopg
@@ -14,21 +13,18 @@ from openpyxl import load_workbook
 from spaser.cli import main
 from tests.browser import Browser
 from tests.conftest import fresh_warehouse
-from tests.test_night_small_inbox import FIXTURE_DIR, SOURCE_FOLDERS
 
 VRA = "200068781"
+# Shares the session's small-inbox night (tests/conftest.py) with the other module that reads it.
+pytestmark = pytest.mark.xdist_group("small_inbox_night")
 
 
 @pytest.fixture(scope="module")
-def night(admin_url, tmp_path_factory):
-    workspace = tmp_path_factory.mktemp("outputs")
-    inbox = workspace / "inbox"
-    for folder in SOURCE_FOLDERS:
-        shutil.copytree(FIXTURE_DIR / folder, inbox / folder)
-    home = workspace / "spaser_home"
-    with fresh_warehouse(admin_url, home) as url:
-        assert main(["run", "--inbox", str(inbox)]) == 0
-        yield {"url": url, "home": home, "site": home / "site", "workspace": workspace}
+def night(small_inbox_night, tmp_path_factory):
+    assert small_inbox_night.run_status == 0
+    with small_inbox_night.environment() as url:
+        yield {"url": url, "home": small_inbox_night.home, "site": small_inbox_night.home / "site",
+               "workspace": tmp_path_factory.mktemp("outputs")}
 
 
 # ---------------------------------------------------------------------------- the dashboard
