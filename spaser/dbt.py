@@ -61,7 +61,7 @@ def _dbt_executable() -> str:
     return found
 
 
-def dbt_environment(marts_schema: str = CANDIDATE_MARTS_SCHEMA) -> dict[str, str]:
+def dbt_environment() -> dict[str, str]:
     params = connection_params()
     env = dict(os.environ)
     env.update(
@@ -70,7 +70,7 @@ def dbt_environment(marts_schema: str = CANDIDATE_MARTS_SCHEMA) -> dict[str, str
         SPASER_PG_USER=params.user,
         SPASER_PG_PASSWORD=params.password,
         SPASER_PG_DBNAME=params.dbname,
-        SPASER_MARTS_SCHEMA=marts_schema,
+        SPASER_MARTS_SCHEMA=CANDIDATE_MARTS_SCHEMA,
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
     )
     return env
@@ -81,7 +81,7 @@ def _artifact_dirs() -> tuple[Path, Path]:
     return base / "target", base / "logs"
 
 
-def run_dbt(arguments: list[str], marts_schema: str = CANDIDATE_MARTS_SCHEMA) -> subprocess.CompletedProcess:
+def run_dbt(arguments: list[str]) -> subprocess.CompletedProcess:
     target_dir, log_dir = _artifact_dirs()
     command = [
         _dbt_executable(),
@@ -93,7 +93,7 @@ def run_dbt(arguments: list[str], marts_schema: str = CANDIDATE_MARTS_SCHEMA) ->
     ]
     log.info("dbt %s", " ".join(arguments))
     completed = subprocess.run(
-        command, env=dbt_environment(marts_schema), capture_output=True, text=True, cwd=DBT_PROJECT_DIR
+        command, env=dbt_environment(), capture_output=True, text=True, cwd=DBT_PROJECT_DIR
     )
     for line in completed.stdout.splitlines():
         log.info("%s", line)
@@ -115,19 +115,52 @@ def build_layer(layer: str) -> DbtLayerReport:
     return report
 
 
-def generate_docs(target_site: Path) -> Path:
-    """dbt docs for the published marts, written into the users' site."""
-    # --static embeds manifest and catalog in one page: the plain index.html fetches them, which
-    # browsers refuse for pages opened from disk (file://).
-    completed = run_dbt(["docs", "generate", "--static"], marts_schema=PUBLISHED_MARTS_SCHEMA)
+def generate_candidate_docs() -> None:
+    """dbt's manifest and catalog of tonight's candidate marts, taken while the candidate exists.
+
+    Generated with the build's own settings, dbt reuses the build's parse; generating them after
+    publication, with the marts schema changed, cost a full parse of the project and another at
+    the next night's first step. ``write_docs_site`` publishes them under the published names.
+    """
+    completed = run_dbt(["docs", "generate"])
     if completed.returncode != 0:
         raise DbtFailed("dbt docs generate a échoué : " + completed.stdout[-2000:])
+
+
+def write_docs_site(target_site: Path) -> Path:
+    """The dbt docs of the published marts as one page readable offline, from the candidate's.
+
+    The page embeds manifest and catalog the way ``dbt docs generate --static`` does: the plain
+    index.html fetches them, which browsers refuse for pages opened from disk (file://).
+    """
     target_dir, _ = _artifact_dirs()
+    manifest = json.loads((target_dir / "manifest.json").read_text(encoding="utf-8"))
+    catalog = json.loads((target_dir / "catalog.json").read_text(encoding="utf-8"))
+    _rename_candidate_schema(manifest, catalog)
+    manifest_text, catalog_text = json.dumps(manifest), json.dumps(catalog)
     target_site.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(target_dir / "static_index.html", target_site / "index.html")
-    for name in ("manifest.json", "catalog.json"):
-        shutil.copy2(target_dir / name, target_site / name)
+    page = (target_dir / "index.html").read_text(encoding="utf-8")
+    page = page.replace('"MANIFEST.JSON INLINE DATA"', manifest_text).replace('"CATALOG.JSON INLINE DATA"', catalog_text)
+    (target_site / "index.html").write_text(page, encoding="utf-8")
+    (target_site / "manifest.json").write_text(manifest_text, encoding="utf-8")
+    (target_site / "catalog.json").write_text(catalog_text, encoding="utf-8")
     return target_site / "index.html"
+
+
+def _rename_candidate_schema(manifest: dict, catalog: dict) -> None:
+    """What users read lives in the published schema: the candidate's relations under their
+    published names (schema, relation and compiled SQL, which dbt renders with quoted names)."""
+    quoted_candidate, quoted_published = f'"{CANDIDATE_MARTS_SCHEMA}".', f'"{PUBLISHED_MARTS_SCHEMA}".'
+    for node in manifest["nodes"].values():
+        if node.get("schema") != CANDIDATE_MARTS_SCHEMA:
+            continue
+        node["schema"] = PUBLISHED_MARTS_SCHEMA
+        for key in ("relation_name", "compiled_code"):
+            if node.get(key):
+                node[key] = node[key].replace(quoted_candidate, quoted_published)
+    for node in catalog["nodes"].values():
+        if node["metadata"].get("schema") == CANDIDATE_MARTS_SCHEMA:
+            node["metadata"]["schema"] = PUBLISHED_MARTS_SCHEMA
 
 
 def _read_run_results() -> list[dict]:

@@ -81,7 +81,7 @@ def validate_raw(run_id: str) -> dict:
 
 
 def build_dbt_layer(layer: str) -> dict:
-    from spaser.dbt import DbtFailed, build_layer
+    from spaser.dbt import DbtFailed, build_layer, generate_candidate_docs
 
     if layer == "marts":
         from expectations.publish import prepare_candidate
@@ -90,7 +90,10 @@ def build_dbt_layer(layer: str) -> dict:
         with connect() as conn:
             prepare_candidate(conn)
     try:
-        return build_layer(layer).to_dict()
+        report = build_layer(layer).to_dict()
+        if layer == "marts":
+            generate_candidate_docs()
+        return report
     except DbtFailed as failure:
         raise NightStepFailed(str(failure)) from failure
 

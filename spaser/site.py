@@ -469,7 +469,7 @@ def build_site(conn: psycopg.Connection, target: Path, with_dbt_docs: bool = Tru
     for name, text in pages.items():
         (target / name).write_text(text, encoding="utf-8")
     if with_dbt_docs:
-        from spaser.dbt import generate_docs
+        from spaser.dbt import write_docs_site
 
-        generate_docs(target / "dbt")
+        write_docs_site(target / "dbt")
     return {"accueil": str(target / "index.html"), "nb_pages": len(pages), "nb_indicateurs": len(indicators)}

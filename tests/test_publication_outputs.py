@@ -3,6 +3,7 @@ real headless chromium), the drill-down records, the Donut export and the BI rol
 from __future__ import annotations
 
 import csv
+import json
 import re
 from decimal import Decimal
 
@@ -36,6 +37,15 @@ def test_the_night_writes_every_page_and_the_docs(night):
     assert expected <= {p.name for p in site.glob("*.html")}
     assert (site / "assets" / "spaser.js").exists() and (site / "assets" / "spaser.css").exists()
     assert (site / "dbt" / "index.html").stat().st_size > 10_000
+    # The dbt docs describe the published tables, under the names users query.
+    catalog = json.loads((site / "dbt" / "catalog.json").read_text(encoding="utf-8"))
+    assert catalog["nodes"]["model.spaser.fct_marches"]["metadata"]["schema"] == "marts"
+    assert [column["name"] for column in catalog["nodes"]["model.spaser.fct_marches"]["columns"].values()][:2] == [
+        "marche_cle", "acheteur_id"]
+    manifest = json.loads((site / "dbt" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["nodes"]["model.spaser.fct_marches"]["relation_name"].endswith('"marts"."fct_marches"')
+    assert not [node for node in [*manifest["nodes"].values(), *catalog["nodes"].values()]
+                if node.get("schema", node.get("metadata", {}).get("schema")) == "marts_candidat"]
     assert (site / "qualite" / "index.html").exists()
     home = (site / "index.html").read_text(encoding="utf-8")
     for axe in ("Axe transversal", "Axe social", "Axe environnemental", "Axe économique"):
