@@ -163,7 +163,6 @@ class ProgressView:
         self._ended += 1
         self.print(line)
 
-
     def summary(self, summary: dict, summary_path: Path) -> None:
         verdict = Text("SUCCÈS", style="bold green") if summary["succes"] else Text("ÉCHEC", style="bold red")
         self.print()
