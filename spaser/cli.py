@@ -37,8 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="exécute une nuit complète (le DAG spaser_nightly via dag.test())",
-        description="Exécute une nuit complète : une ligne par étape terminée, puis le résumé. Les journaux "
-                    "complets d'Airflow, dbt et Great Expectations vont dans $SPASER_HOME/runs/<nuit>/night.log.",
+        description="Exécute une nuit complète : une ligne par étape terminée, puis le résumé.\n"
+                    "Les journaux complets d'Airflow, dbt et Great Expectations vont dans\n"
+                    "$SPASER_HOME/runs/<nuit>/night.log.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -126,18 +127,23 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             if follower is not None:
                 follower.stop()
-        summary_path = spaser_home() / "derniere_nuit.json"
-        summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else None
-        if summary is not None and dag_run is not None and summary.get("run_id") == dag_run.run_id:
-            view.summary(summary, summary_path)
-            if summary["succes"] and str(dag_run.state) == "success":
-                return EXIT_PUBLISHED
-            failures = summary["etapes_en_echec"] or {"": f"état de la nuit dans Airflow : {dag_run.state}"}
-        else:
-            state = dag_run.state if dag_run is not None else "non démarrée"
-            failures = {**view.failures, "": failure or f"la nuit s'est terminée sans résumé (état : {state})"}
-        view.failure(failures, log_path)
-        return EXIT_FAILED
+        return _report_night(view, dag_run, failure, log_path)
+
+
+def _report_night(view, dag_run, failure: str | None, log_path: Path) -> int:
+    """The summary the night wrote, then what failed if anything did; the exit code."""
+    summary_path = spaser_home() / "derniere_nuit.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else None
+    if summary is not None and dag_run is not None and summary.get("run_id") == dag_run.run_id:
+        view.summary(summary, summary_path)
+        if summary["succes"] and str(dag_run.state) == "success":
+            return EXIT_PUBLISHED
+        failures = summary["etapes_en_echec"] or {"": f"état de la nuit dans Airflow : {dag_run.state}"}
+    else:
+        state = dag_run.state if dag_run is not None else "non démarrée"
+        failures = {**view.failures, "": failure or f"la nuit s'est terminée sans résumé (état : {state})"}
+    view.failure(failures, log_path)
+    return EXIT_FAILED
 
 
 def _run_night(inbox: Path, demo: bool, when):
