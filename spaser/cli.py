@@ -10,13 +10,23 @@ from pathlib import Path
 
 from spaser.config import demo_inbox_dir, spaser_home
 
+EXIT_PUBLISHED = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CODES_HELP = (
+    "codes de sortie :\n"
+    f"  {EXIT_PUBLISHED}  nuit réussie, indicateurs publiés\n"
+    f"  {EXIT_FAILED}  nuit en échec : l'étape, le motif et le chemin du journal sont affichés\n"
+    f"  {EXIT_USAGE}  mauvaise utilisation de la commande (option inconnue, argument manquant)"
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     return args.handler(args)
 
 
@@ -24,8 +34,18 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spaser", description="Entrepôt de données du SPASER de Valence Romans Agglo")
     commands = parser.add_subparsers(title="commandes")
 
-    run = commands.add_parser("run", help="exécute une nuit complète (le DAG spaser_nightly via dag.test())")
+    run = commands.add_parser(
+        "run",
+        help="exécute une nuit complète (le DAG spaser_nightly via dag.test())",
+        description="Exécute une nuit complète : une ligne par étape terminée, puis le résumé.\n"
+                    "Les journaux complets d'Airflow, dbt et Great Expectations vont dans\n"
+                    "$SPASER_HOME/runs/<nuit>/night.log.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("--inbox", type=Path, help="dossier de dépôt ; par défaut, le jeu de démonstration")
+    run.add_argument("--verbose", action="store_true",
+                     help="affiche aussi les journaux complets (Airflow, dbt, Great Expectations) pendant la nuit")
     run.set_defaults(handler=_run)
 
     export = commands.add_parser("export", help="exporte les données publiées")
@@ -66,70 +86,87 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from spaser.airflow_setup import configure_airflow_environment, migrate_metadata_database
+    from datetime import datetime, timezone
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    configure_airflow_environment()
-    inbox = args.inbox
-    if inbox is None:
-        from spaser.demo import write_demo_inbox
+    from spaser.airflow_setup import configure_airflow_environment
+    from spaser.night import failure_reason, observing_steps, run_dir
+    from spaser.progress import LogFollower, ProgressView, output_to_log
 
-        inbox = demo_inbox_dir()
-        write_demo_inbox(inbox)
-        print(f"Jeu de démonstration écrit dans {inbox}")
-    print("Préparation de la base de métadonnées Airflow…")
-    migrate_metadata_database()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s : %(message)s")
+    demo = args.inbox is None
+    inbox = (demo_inbox_dir() if demo else args.inbox).resolve()
+    # Airflow logs from its import on, before the night's run id (hence its folder) is known: the
+    # log starts under a provisional name and moves into the night's folder, still open.
+    log_path = spaser_home() / "runs" / f"demarrage-{os.getpid()}.log"
+    terminal = os.fdopen(os.dup(1), "w", encoding="utf-8", errors="replace", buffering=1)
+    with terminal, output_to_log(log_path):
+        # Airflow's console logs end up in night.log, a file: no colour codes in it.
+        os.environ.setdefault("AIRFLOW__LOGGING__COLORED_CONSOLE_LOG", "False")
+        configure_airflow_environment()
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.types import DagRunType
 
-    dag = _load_nightly_dag()
-    print(f"Nuit lancée sur {Path(inbox).resolve()}")
-    dag_run = dag.test(run_conf={"inbox": str(Path(inbox).resolve())})
+        # dag.test() derives the run id from the logical date the same way.
+        when = datetime.now(timezone.utc)
+        run_id = DagRun.generate_run_id(run_type=DagRunType.MANUAL, logical_date=when, run_after=when)
+        run_dir(run_id).mkdir(parents=True, exist_ok=True)
+        log_path = log_path.replace(run_dir(run_id) / "night.log")
+        follower = LogFollower(log_path, terminal.fileno()) if args.verbose else None
+        view = ProgressView(terminal, follower)
+        view.print(f"Nuit {run_id} — dossier de dépôt : {inbox}" + (" (jeu de démonstration)" if demo else ""))
+        view.print(f"Journal complet : {log_path}")
+        if follower is not None:
+            follower.start()
+        try:
+            with observing_steps(view.step_ended), view.running():
+                dag_run = _run_night(inbox, demo, when)
+            failure = None
+        except Exception as error:
+            logging.getLogger("spaser.cli").exception("La nuit n'a pas pu s'exécuter")
+            dag_run, failure = None, f"la nuit n'a pas pu s'exécuter : {failure_reason(error)}"
+        finally:
+            if follower is not None:
+                follower.stop()
+        return _report_night(view, dag_run, failure, log_path)
+
+
+def _report_night(view, dag_run, failure: str | None, log_path: Path) -> int:
+    """The summary the night wrote, then what failed if anything did; the exit code."""
     summary_path = spaser_home() / "derniere_nuit.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else None
-    if summary is None or summary.get("run_id") != dag_run.run_id:
-        print(f"La nuit {dag_run.run_id} s'est terminée sans résumé (état : {dag_run.state}).")
-        return 1
-    print(_format_summary(summary))
-    return 0 if summary["succes"] and str(dag_run.state) == "success" else 1
+    if summary is not None and dag_run is not None and summary.get("run_id") == dag_run.run_id:
+        view.summary(summary, summary_path)
+        if summary["succes"] and str(dag_run.state) == "success":
+            return EXIT_PUBLISHED
+        failures = summary["etapes_en_echec"] or {"": f"état de la nuit dans Airflow : {dag_run.state}"}
+    else:
+        state = dag_run.state if dag_run is not None else "non démarrée"
+        failures = {**view.failures, "": failure or f"la nuit s'est terminée sans résumé (état : {state})"}
+    view.failure(failures, log_path)
+    return EXIT_FAILED
+
+
+def _run_night(inbox: Path, demo: bool, when):
+    from spaser.airflow_setup import migrate_metadata_database
+
+    if demo:
+        from spaser.demo import write_demo_inbox
+
+        write_demo_inbox(inbox)
+    migrate_metadata_database()
+    return _load_nightly_dag().test(logical_date=when, run_after=when, run_conf={"inbox": str(inbox)})
 
 
 def _load_nightly_dag():
     from airflow.dag_processing.dagbag import DagBag
 
     from spaser.config import DAGS_DIR
+    from spaser.night import NightStepFailed
 
     bag = DagBag(dag_folder=str(DAGS_DIR))
     if bag.import_errors:
-        raise SystemExit("Erreur d'import du DAG : " + json.dumps(bag.import_errors, ensure_ascii=False))
+        raise NightStepFailed("Erreur d'import du DAG : " + json.dumps(bag.import_errors, ensure_ascii=False))
     return bag.dags["spaser_nightly"]
-
-
-def _format_summary(summary: dict) -> str:
-    lines = [
-        "",
-        f"Résumé de la nuit {summary['run_id']} — {'SUCCÈS' if summary['succes'] else 'ÉCHEC'}",
-        f"  Fichiers : {summary['fichiers']['charges']} chargé(s), "
-        f"{summary['fichiers']['deja_charges']} déjà chargé(s), {summary['fichiers']['rejetes']} rejeté(s)",
-        f"  Lignes chargées : {summary['lignes_chargees']} ; en quarantaine : {summary['lignes_en_quarantaine']} ; "
-        f"signalements : {summary['signalements']}",
-    ]
-    for rejected in summary["fichiers_rejetes"]:
-        lines.append(f"    rejeté : {rejected['fichier']} — {rejected['message']}")
-    for name, gate in summary["controles"].items():
-        lines.append(
-            f"  Contrôles {name} : {gate['nb_controles'] - gate['nb_echecs']} réussi(s), {gate['nb_echecs']} en échec"
-        )
-    if summary.get("indicateurs"):
-        lines.append(
-            f"  Indicateurs : {summary['indicateurs']['nb_indicateurs']} indicateur(s), "
-            f"{summary['indicateurs']['nb_valeurs']} valeur(s) publiée(s)"
-        )
-    for step, message in summary["etapes_en_echec"].items():
-        lines.append(f"  ÉCHEC {step} : {message}")
-    if summary["etapes_non_executees"]:
-        lines.append("  Étapes non exécutées : " + ", ".join(summary["etapes_non_executees"]))
-    lines.append(f"  Sorties : {summary['sorties']['exports']} ; rapports qualité : {summary['sorties']['site_qualite']}")
-    lines.append(f"  Résumé complet : {spaser_home() / 'derniere_nuit.json'}")
-    return "\n".join(lines)
 
 
 def _export_indicateurs(args: argparse.Namespace) -> int:

@@ -72,6 +72,7 @@ def dbt_environment() -> dict[str, str]:
         SPASER_PG_DBNAME=params.dbname,
         SPASER_MARTS_SCHEMA=CANDIDATE_MARTS_SCHEMA,
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DBT_USE_COLORS="false",  # its output is logged to files, where colour codes are noise
     )
     return env
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterator
 
 from spaser.config import exports_dir, site_dir, spaser_home
 
@@ -19,6 +22,30 @@ log = logging.getLogger("spaser.night")
 
 class NightStepFailed(RuntimeError):
     """A step decided that the night cannot go on; the message says why, in French."""
+
+
+# Told of every step as it ends: (step, seconds, result or None, failure or None). `spaser run`
+# runs the tasks in its own process (dag.test()) and shows them; under the scheduler nobody listens.
+StepObserver = Callable[[str, float, "dict | None", "BaseException | None"], None]
+_observers: list[StepObserver] = []
+
+
+@contextmanager
+def observing_steps(observer: StepObserver) -> Iterator[None]:
+    _observers.append(observer)
+    try:
+        yield
+    finally:
+        _observers.remove(observer)
+
+
+def _tell_observers(step: str, seconds: float, result: dict | None, failure: BaseException | None) -> None:
+    for observer in list(_observers):
+        try:
+            observer(step, seconds, result, failure)
+        except Exception:
+            # A display that breaks must not fail the night it displays.
+            log.exception("Affichage de l'étape %s impossible", step)
 
 
 def default_inbox() -> Path:
@@ -175,13 +202,24 @@ def export_indicateurs() -> dict:
 
 def run_step(run_id: str, step: str, function, *args) -> dict:
     """Run one step; on failure keep its French explanation for the night's summary, then re-raise."""
+    started = time.monotonic()
     try:
-        return function(*args)
+        result = function(*args)
     except Exception as failure:
-        failures_dir = _run_dir(run_id) / "echecs"
+        failures_dir = run_dir(run_id) / "echecs"
         failures_dir.mkdir(parents=True, exist_ok=True)
-        (failures_dir / f"{step}.txt").write_text(str(failure), encoding="utf-8")
+        (failures_dir / f"{step}.txt").write_text(failure_reason(failure), encoding="utf-8")
+        _tell_observers(step, time.monotonic() - started, None, failure)
         raise
+    _tell_observers(step, time.monotonic() - started, result, None)
+    return result
+
+
+def failure_reason(failure: BaseException) -> str:
+    """A step's failure in French: our own messages are; anything else is named as unexpected."""
+    if isinstance(failure, NightStepFailed):
+        return str(failure)
+    return f"erreur inattendue ({type(failure).__name__}) : {failure}"
 
 
 def summarize(run_id: str, step_results: dict[str, dict | None]) -> dict:
@@ -189,7 +227,7 @@ def summarize(run_id: str, step_results: dict[str, dict | None]) -> dict:
 
     ``step_results`` maps every step to its result, None when it failed or did not run.
     """
-    failures_dir = _run_dir(run_id) / "echecs"
+    failures_dir = run_dir(run_id) / "echecs"
     failures = {
         path.stem: path.read_text(encoding="utf-8") for path in sorted(failures_dir.glob("*.txt"))
     } if failures_dir.exists() else {}
@@ -231,10 +269,10 @@ def summarize(run_id: str, step_results: dict[str, dict | None]) -> dict:
             "site_qualite": str(site_dir() / "qualite" / "index.html"),
         },
     }
-    run_dir = _run_dir(run_id)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    directory = run_dir(run_id)
+    directory.mkdir(parents=True, exist_ok=True)
     text = json.dumps(summary, ensure_ascii=False, indent=2)
-    (run_dir / "resume.json").write_text(text, encoding="utf-8")
+    (directory / "resume.json").write_text(text, encoding="utf-8")
     (spaser_home() / "derniere_nuit.json").write_text(text, encoding="utf-8")
     return summary
 
@@ -244,10 +282,11 @@ def summarize_or_fail(run_id: str, step_results: dict[str, dict | None]) -> dict
     summary = summarize(run_id, step_results)
     if not summary["succes"]:
         failed = ", ".join([*summary["etapes_en_echec"], *summary["etapes_non_executees"]])
-        raise NightStepFailed(f"Nuit en échec (étapes : {failed}) ; résumé : {_run_dir(run_id) / 'resume.json'}")
+        raise NightStepFailed(f"Nuit en échec (étapes : {failed}) ; résumé : {run_dir(run_id) / 'resume.json'}")
     return summary
 
 
-def _run_dir(run_id: str) -> Path:
+def run_dir(run_id: str) -> Path:
+    """``$SPASER_HOME/runs/<night>``: the night's summary, failures and log."""
     safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
     return spaser_home() / "runs" / safe_name

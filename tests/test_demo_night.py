@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from expectations.suites import EXPECTED_INDICATORS
+from extract.sources import SOURCES
 from spaser.cli import main
+from spaser.config import PROJECT_ROOT
 from tests.conftest import fresh_warehouse
 
 VRA = "200068781"
@@ -62,7 +69,8 @@ SPASER_2022 = {
 def demo_night(admin_url, tmp_path_factory):
     home = tmp_path_factory.mktemp("demo_home")
     with fresh_warehouse(admin_url, home) as url:
-        first_status = main(["run"])
+        # As a user runs it: its own process, its own Airflow metadata under SPASER_HOME.
+        first = _spaser_run()
         first_summary = json.loads((home / "derniere_nuit.json").read_text(encoding="utf-8"))
         export = home / "export.csv"
         assert main(["export", "indicateurs", "--format", "csv", "--output", str(export), "--annee", "2022"]) == 0
@@ -70,17 +78,35 @@ def demo_night(admin_url, tmp_path_factory):
             exported_2022 = list(csv.DictReader(handle))
         with psycopg.connect(url) as conn:
             before_rerun = _warehouse_counts(conn)
-        second_status = main(["run"])
+            files_by_source = _files_by_source(conn)
+        second = _spaser_run("--verbose")
         second_summary = json.loads((home / "derniere_nuit.json").read_text(encoding="utf-8"))
         with psycopg.connect(url) as conn:
             after_rerun = _warehouse_counts(conn)
         yield {
-            "statuses": (first_status, second_status),
+            "statuses": (first.returncode, second.returncode),
+            "outputs": (first, second),
             "summaries": (first_summary, second_summary),
             "exported_2022": exported_2022,
             "counts": (before_rerun, after_rerun),
+            "files_by_source": files_by_source,
             "home": home,
         }
+
+
+def _spaser_run(*options: str) -> subprocess.CompletedProcess:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
+    return subprocess.run([sys.executable, "-m", "spaser.cli", "run", *options], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=1200)
+
+
+def _files_by_source(conn) -> dict[str, tuple[int, int, int, int]]:
+    """source -> (files, rows loaded, rows in quarantine, files rejected), as raw.fichiers records them."""
+    rows = conn.execute(
+        "select source, count(*), sum(nb_charges), sum(nb_quarantaine), count(*) filter (where statut = 'rejete')"
+        " from raw.fichiers group by source"
+    ).fetchall()
+    return {source: tuple(int(n) for n in figures) for source, *figures in rows}
 
 
 def _warehouse_counts(conn) -> dict:
@@ -118,3 +144,70 @@ def test_a_rerun_loads_nothing_twice(demo_night):
     assert second["fichiers"]["deja_charges"] == demo_night["summaries"][0]["fichiers"]["charges"]
     before, after = demo_night["counts"]
     assert before == after
+
+
+# The steps the progress view names, besides one line per source.
+STEP_LINES = [
+    "Préparation de l'entrepôt", "Contrôles des données brutes", "dbt seed", "dbt staging", "dbt intermediate",
+    "dbt marts", "Porte qualité des marts", "Publication des marts", "Droits de lecture", "Exports des indicateurs",
+    "Tableau de bord et rapports",
+]
+STEP_LINE = re.compile(r"^\d\d:\d\d ✓ (?P<label>.+?) {2,}(?P<details>.*)  \(\d+,\d s\)$")
+NUMBER = r"(\d[\d ]*)"
+
+
+def _step_lines(stdout: str) -> dict[str, str]:
+    return {m["label"].strip(): m["details"] for m in map(STEP_LINE.match, stdout.splitlines()) if m}
+
+
+def test_the_night_reads_like_a_product(demo_night):
+    output = demo_night["outputs"][0]
+    lines = output.stdout.splitlines()
+    assert len(lines) <= 40, output.stdout
+    assert output.stderr == ""
+    steps = _step_lines(output.stdout)
+    assert set(steps) == set(STEP_LINES) | set(SOURCES), output.stdout
+    # Every step ends before the summary, and the summary ends the output.
+    summary_at = next(i for i, line in enumerate(lines) if line.startswith("Résumé de la nuit"))
+    assert "SUCCÈS" in lines[summary_at]
+    assert all(not STEP_LINE.match(line) for line in lines[summary_at:])
+    assert lines[-1] == f"  Résumé complet : {demo_night['home'] / 'derniere_nuit.json'}"
+    # None of the libraries' chatter reaches the console: it is in the night's log.
+    log_path = Path(re.search(r"^Journal complet : (.+)$", output.stdout, re.MULTILINE)[1])
+    assert log_path.parent.parent == demo_night["home"] / "runs"
+    night_log = log_path.read_text(encoding="utf-8")
+    for library_line in ("Running with dbt=", "[DAG TEST] running task", "great_expectations"):
+        assert library_line in night_log
+        assert library_line not in output.stdout
+
+
+def test_each_source_line_gives_its_files_rows_quarantine_and_rejects(demo_night):
+    steps = _step_lines(demo_night["outputs"][0].stdout)
+    figures = re.compile(
+        rf"^{NUMBER} fichiers? · {NUMBER} lignes? · {NUMBER} en quarantaine · {NUMBER} rejetés?$"
+    )
+    for source, expected in demo_night["files_by_source"].items():
+        shown = figures.match(steps[source])
+        assert shown, steps[source]
+        assert tuple(int(n.replace(" ", "")) for n in shown.groups()) == expected, source
+
+
+def test_the_gate_and_dbt_lines_count_what_ran(demo_night):
+    steps = _step_lines(demo_night["outputs"][0].stdout)
+    for step, label in (("validate_raw", "Contrôles des données brutes"), ("validate_marts", "Porte qualité des marts")):
+        checks = demo_night["summaries"][0]["controles"][step]["nb_controles"]
+        assert re.fullmatch(rf"\d+ suites · {checks:,} attentes · 0 échec".replace(",", " "), steps[label])
+    assert re.fullmatch(r"\d+ seeds", steps["dbt seed"])
+    for layer in ("staging", "intermediate", "marts"):
+        assert re.fullmatch(r"\d+ modèles · \d+ tests", steps[f"dbt {layer}"]), steps[f"dbt {layer}"]
+
+
+def test_verbose_streams_the_full_logs(demo_night):
+    output = demo_night["outputs"][1]
+    assert output.returncode == 0
+    for library_line in ("Running with dbt=", "[DAG TEST] running task", "great_expectations"):
+        assert library_line in output.stdout
+    # The progress lines are there too, the sources now already loaded.
+    steps = _step_lines(output.stdout)
+    assert "déjà chargé" in steps["marches/decp"]
+    assert "Résumé de la nuit" in output.stdout
