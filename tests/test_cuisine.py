@@ -1,5 +1,6 @@
-"""The central kitchen: the ma-cantine import rules on the platform's own fixtures, the EGALIM
-indicators on hand-computed inboxes, and the demo's 2022 calibration.
+"""The central kitchen: the ma-cantine import rules on the platform's own fixtures and the EGALIM
+indicators on hand-computed inboxes (the demo's 2022 calibration is checked on the demo night,
+tests/test_demo_night.py).
 
 Inbox of the night (``kitchen_night``): every ``purchases_good*`` file of ma-cantine
 (../shared/reference/ma-cantine) plus ``tests/fixtures/inbox_cuisine`` (hand-made: the kitchen's
@@ -42,8 +43,6 @@ import pytest
 from extract.base import FileRejected
 from extract.cantine import CantineAchatsSource
 from spaser.cli import main
-from spaser.demo.cuisine import ACHATS_DIR, MENUS_DIR
-from spaser.demo.inbox import write_demo_inbox
 from tests.conftest import REFERENCE_DIR, fresh_warehouse, needs_reference
 
 MA_CANTINE_DIR = REFERENCE_DIR / "ma-cantine"
@@ -286,33 +285,3 @@ def test_kitchen_night_loads_a_file_once_and_quarantines_the_impossible_date(kit
     assert "cuisine/achats/achats_cuisine_centrale_2024_renvoi.csv" not in files  # déjà chargé: nothing stored
     assert quarantine == [("cuisine/achats/achats_cuisine_centrale_2024.csv", 11, "date",
                            "ligne 11, colonne date : « 2024-02-30 » n'est pas une date du calendrier")]
-
-
-# ---------------------------------------------------------------- the demo's calibration
-
-SPASER_2022_KITCHEN = {"e08_alim_bio_pct": 25.70, "e08_alim_siqo_pct": 12.42, "e08_alim_local_pct": 11.0}
-
-
-def test_demo_kitchen_reproduces_the_spaser_2022_figures(admin_url, tmp_path):
-    demo = tmp_path / "demo"
-    summary = write_demo_inbox(demo)
-    inbox = tmp_path / "inbox"
-    for folder in (ACHATS_DIR, MENUS_DIR):
-        shutil.copytree(demo / folder, inbox / folder)
-    kitchen_files = {name: count for name, count in summary["files"].items() if name.startswith("cuisine/")}
-    assert len(kitchen_files) == 8 and all(count > 2_000 for count in kitchen_files.values())
-
-    with fresh_warehouse(admin_url, tmp_path / "home") as url:
-        assert main(["run", "--inbox", str(inbox)]) == 0
-        with psycopg.connect(url) as conn:
-            figures = dict(conn.execute(
-                "select indicateur_id, valeur from marts.fct_indicateurs where perimetre = %s and annee = 2022"
-                " and ventilation = '' and indicateur_id = any(%s)", (VRA, list(SPASER_2022_KITCHEN))).fetchall())
-            meals_per_school_day = conn.execute(
-                "select avg(repas) from (select date_menu, sum(nb_repas) as repas from marts.fct_menus"
-                " where annee_menu = 2022 group by date_menu having count(*) > 20) as jours").fetchone()[0]
-            nb_quarantaine = conn.execute("select count(*) from raw.quarantaine").fetchone()[0]
-    assert nb_quarantaine == 0
-    for indicator, expected in SPASER_2022_KITCHEN.items():
-        assert abs(float(figures[indicator]) - expected) <= 0.5, (indicator, figures[indicator])
-    assert 5_500 <= meals_per_school_day <= 6_500

@@ -62,6 +62,10 @@ SPASER_2022 = {
     ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=services|territoire=departement"): 32,
     ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=services|territoire=region"): 60,
     ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=fournitures|territoire=region"): 43,
+    # the central kitchen (spaser/demo/cuisine.py)
+    ("e08_alim_bio_pct", VRA, ""): 25.70,
+    ("e08_alim_siqo_pct", VRA, ""): 12.42,
+    ("e08_alim_local_pct", VRA, ""): 11.0,
 }
 
 
@@ -91,6 +95,7 @@ def demo_night(admin_url, tmp_path_factory):
             "counts": (before_rerun, after_rerun),
             "files_by_source": files_by_source,
             "home": home,
+            "url": url,
         }
 
 
@@ -135,6 +140,18 @@ def test_demo_reproduces_the_spaser_2022_figures(demo_night, key):
     }
     assert key in values, f"{key} absent de l'export 2022"
     assert abs(Decimal(values[key]) - Decimal(str(SPASER_2022[key]))) <= Decimal("0.5")
+
+
+def test_the_demo_kitchen_serves_a_school_year_of_meals_without_a_bad_row(demo_night):
+    # Every purchase and menu line of the four yearly files of each (3,147 + 3,123 + 3,121 + 3,159
+    # purchases, 6,928 + 6,864 + 6,904 + 6,904 menus) loads.
+    assert demo_night["files_by_source"]["cuisine/achats"] == (4, 12_550, 0, 0)
+    assert demo_night["files_by_source"]["cuisine/menus"] == (4, 27_600, 0, 0)
+    with psycopg.connect(demo_night["url"]) as conn:
+        meals_per_school_day = conn.execute(
+            "select avg(repas) from (select date_menu, sum(nb_repas) as repas from marts.fct_menus"
+            " where annee_menu = 2022 group by date_menu having count(*) > 20) as jours").fetchone()[0]
+    assert 5_500 <= meals_per_school_day <= 6_500
 
 
 def test_a_rerun_loads_nothing_twice(demo_night):
