@@ -7,6 +7,7 @@ running after the process that started it exits, so the CLI, the Airflow tasks a
 """
 from __future__ import annotations
 
+import logging
 import signal
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ def _embedded_server_url() -> str:
     global _embedded_server_used
     import pgserver  # imported lazily: it is only needed for the embedded default
 
+    # Its INFO records narrate pid bookkeeping, down to this process's exit, after the CLI's last line.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     # cleanup_mode=None: the server outlives this process and is found again through its pid file.
     server = pgserver.get_server(embedded_pgdata(), cleanup_mode=None)
     _embedded_server_used = True

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -78,6 +79,18 @@ def _wait_until_ready(ui: subprocess.Popen, output: Path) -> None:
         time.sleep(1)
 
 
+def _wait_until_parsed(api: AirflowApi) -> None:
+    """The dag-processor is up when spaser ui says ready; the DAG file may take a moment more."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while True:
+        try:
+            api("GET", "/dags/spaser_nightly")
+            return
+        except urllib.error.HTTPError as error:
+            assert error.code == 404 and time.monotonic() < deadline, error
+        time.sleep(1)
+
+
 def _wait_for_run(api: AirflowApi, run_id: str) -> dict:
     deadline = time.monotonic() + NIGHT_TIMEOUT
     path = f"/dags/spaser_nightly/dagRuns/{urllib.parse.quote(run_id, safe='')}"
@@ -87,6 +100,20 @@ def _wait_for_run(api: AirflowApi, run_id: str) -> dict:
             return run
         assert time.monotonic() < deadline, f"nuit {run_id} toujours {run['state']} après {NIGHT_TIMEOUT} s"
         time.sleep(2)
+
+
+def _running_task_process(api: AirflowApi, run_id: str) -> psutil.Process:
+    deadline = time.monotonic() + NIGHT_TIMEOUT
+    path = f"/dags/spaser_nightly/dagRuns/{urllib.parse.quote(run_id, safe='')}/taskInstances"
+    while time.monotonic() < deadline:
+        for instance in api("GET", path)["task_instances"]:
+            if instance["state"] == "running" and instance["pid"]:
+                try:
+                    return psutil.Process(instance["pid"])
+                except psutil.NoSuchProcess:
+                    continue
+        time.sleep(0.5)
+    raise AssertionError(f"aucune tâche de la nuit {run_id} vue en cours en {NIGHT_TIMEOUT} s")
 
 
 def _gone(process: psutil.Process) -> bool:
@@ -115,6 +142,7 @@ def test_a_night_through_the_scheduler_then_everything_stops(tmp_path, monkeypat
     try:
         _wait_until_ready(ui, output)
         api = AirflowApi(port, home / "airflow" / "simple_auth_manager_passwords.json.generated")
+        _wait_until_parsed(api)
         assert api("PATCH", "/dags/spaser_nightly", {"is_paused": False})["is_paused"] is False
         run_id = api("POST", "/dags/spaser_nightly/dagRuns", {"logical_date": None, "conf": {"inbox": str(inbox)}})[
             "dag_run_id"
@@ -126,13 +154,14 @@ def test_a_night_through_the_scheduler_then_everything_stops(tmp_path, monkeypat
         states = {instance["task_id"]: instance["state"] for instance in instances}
         assert run["state"] == "success", states
         assert len(states) == TASK_COUNT and set(states.values()) == {"success"}, states
-        # LocalExecutor: every task in a process of its own, none in a component's process.
+        # LocalExecutor: every task in a process of its own, neither a component nor a worker.
         tree = psutil.Process(ui.pid).children(recursive=True)
+        components = psutil.Process(ui.pid).children()
+        workers = [process for process in tree if "LocalExecutor" in " ".join(process.cmdline())]
+        assert len(components) == 3 and 1 <= len(workers) <= os.cpu_count()
         task_pids = [instance["pid"] for instance in instances]
         assert None not in task_pids and len(set(task_pids)) == TASK_COUNT
-        assert not set(task_pids) & {ui.pid, *(process.pid for process in tree)}
-        workers = [process for process in tree if "LocalExecutor" in " ".join(process.cmdline())]
-        assert 1 <= len(workers) <= os.cpu_count()
+        assert not set(task_pids) & {ui.pid, *(process.pid for process in components + workers)}
 
         summary = json.loads((home / "derniere_nuit.json").read_text(encoding="utf-8"))
         assert summary["run_id"] == run_id and summary["succes"] is True
@@ -147,6 +176,11 @@ def test_a_night_through_the_scheduler_then_everything_stops(tmp_path, monkeypat
             published = conn.execute("select count(*) from marts.fct_indicateurs").fetchone()[0]
         assert published == len(exported) > 0
 
+        # Stopped in the middle of a second night: a running task must go too.
+        second = api("POST", "/dags/spaser_nightly/dagRuns", {"logical_date": None, "conf": {"inbox": str(inbox)}})
+        running = _running_task_process(api, second["dag_run_id"])
+        tree = psutil.Process(ui.pid).children(recursive=True)
+        assert running in tree
         ui.send_signal(signal.SIGTERM)
         assert ui.wait(STOP_TIMEOUT) == 0
         survivors = [process for process in tree if not _gone(process)]
