@@ -2,9 +2,10 @@
 
 Each component (scheduler, dag-processor, api-server) runs as a child in its own process group,
 so that stopping ``spaser ui`` (Ctrl-C, SIGTERM, a closed terminal) stops everything it started:
-the LocalExecutor workers and the task processes live in the scheduler's group. ``airflow
-standalone`` left them running when it was killed. No triggerer is started: no task of the
-project defers (docker-compose.yml, the production shape, runs one).
+the LocalExecutor workers live in the scheduler's group, each task process in a group of its own
+found among the scheduler's descendants. ``airflow standalone`` left them running when it was
+killed. No triggerer is started: no task of the project defers (docker-compose.yml, the
+production shape, runs one).
 The embedded warehouse (pgserver) detaches itself on purpose: it outlives ``spaser ui`` and is
 stopped by ``spaser arret``.
 """
@@ -35,7 +36,7 @@ def parallelism() -> int:
     Airflow's own default, 32 worker processes whatever the machine, starved a 2-core one.
     """
     configured = os.environ.get("AIRFLOW__CORE__PARALLELISM")
-    return int(configured) if configured else max(os.cpu_count() or 1, 1)
+    return int(configured) if configured else os.cpu_count() or 1
 
 
 def configure_components(port: int) -> None:
