@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+import psycopg
 import pytest
 
 from spaser.cli import main
@@ -77,3 +78,17 @@ def test_arret_leaves_an_external_warehouse_alone(clean_environment, capsys):
     clean_environment.setenv("SPASER_WAREHOUSE_URL", "postgresql://spaser@warehouse.invalid:5432/spaser")
     assert main(["arret"]) == 0
     assert "aucun PostgreSQL embarqué à arrêter" in capsys.readouterr().out
+
+
+def test_arret_stops_the_embedded_server_a_command_left_running(clean_environment, capsys):
+    from spaser import warehouse
+
+    clean_environment.setattr(warehouse, "_embedded_server_used", False)
+    with psycopg.connect(warehouse.warehouse_url()) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+    postmaster = warehouse.embedded_server_process()
+    assert postmaster is not None and warehouse.embedded_server_left_running()
+    assert main(["arret"]) == 0
+    assert "PostgreSQL embarqué arrêté" in capsys.readouterr().out
+    assert not postmaster.is_running() and warehouse.embedded_server_process() is None
+    assert not warehouse.embedded_server_left_running()
