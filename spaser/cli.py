@@ -27,7 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_USAGE
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    finally:
+        _announce_embedded_warehouse()
+
+
+def _announce_embedded_warehouse() -> None:
+    from spaser.warehouse import embedded_pgdata, embedded_server_left_running
+
+    if embedded_server_left_running():
+        print(f"Le PostgreSQL embarqué ({embedded_pgdata()}) reste démarré ; `spaser arret` l'arrête.",
+              file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,8 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", type=Path, help="dossier cible (défaut : $SPASER_HOME/demo_inbox)")
     demo.set_defaults(handler=_demo)
 
-    ui = commands.add_parser("ui", help="démarre l'interface Airflow locale (airflow standalone)")
+    ui = commands.add_parser(
+        "ui", help="démarre l'interface Airflow locale (ordonnanceur, dag-processor, serveur d'API) ; Ctrl-C arrête tout"
+    )
+    ui.add_argument("--port", type=int, help="port de l'interface (défaut : AIRFLOW__API__PORT ou 8080)")
     ui.set_defaults(handler=_ui)
+
+    arret = commands.add_parser("arret", help="arrête le PostgreSQL embarqué de l'entrepôt ($SPASER_HOME/pgdata)")
+    arret.set_defaults(handler=_arret)
     return parser
 
 
@@ -253,14 +270,21 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _ui(args: argparse.Namespace) -> int:
-    from spaser.airflow_setup import configure_airflow_environment
+    from spaser.ui import serve
 
-    configure_airflow_environment()
-    print("Interface Airflow : http://localhost:8080 (identifiants affichés par airflow standalone)")
-    venv_bin = Path(sys.executable).parent
-    # standalone starts its components as `airflow ...` subprocesses: they must find this venv's.
-    os.environ["PATH"] = f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"
-    os.execv(str(venv_bin / "airflow"), [str(venv_bin / "airflow"), "standalone"])
+    return serve(args.port)
+
+
+def _arret(args: argparse.Namespace) -> int:
+    from spaser.config import configured_warehouse_url
+    from spaser.warehouse import embedded_pgdata, stop_embedded_server
+
+    if configured_warehouse_url():
+        print("L'entrepôt est le serveur de SPASER_WAREHOUSE_URL : aucun PostgreSQL embarqué à arrêter.")
+    elif stop_embedded_server():
+        print(f"PostgreSQL embarqué arrêté ({embedded_pgdata()}).")
+    else:
+        print(f"Aucun PostgreSQL embarqué en marche ({embedded_pgdata()}).")
     return 0
 
 

@@ -2,15 +2,20 @@
 
 ``SPASER_WAREHOUSE_URL`` names a real server; without it an embedded PostgreSQL (the ``pgserver``
 package) is started on demand with its data in ``$SPASER_HOME/pgdata``. The embedded server keeps
-running after the process that started it exits, so the CLI, the Airflow tasks and dbt all reuse it.
+running after the process that started it exits, so the CLI, the Airflow tasks and dbt all reuse it;
+``spaser arret`` stops it, and the CLI says so whenever a command leaves it running.
 """
 from __future__ import annotations
 
+import logging
+import signal
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 from urllib.parse import parse_qs, unquote, urlparse
 
+import psutil
 import psycopg
 
 from spaser.config import configured_warehouse_url, spaser_home
@@ -23,13 +28,60 @@ def warehouse_url() -> str:
     return _embedded_server_url()
 
 
+_embedded_server_used = False
+
+
 def _embedded_server_url() -> str:
+    global _embedded_server_used
     import pgserver  # imported lazily: it is only needed for the embedded default
 
-    pgdata = spaser_home() / "pgdata"
+    # Its INFO records narrate pid bookkeeping, down to this process's exit, after the CLI's last line.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     # cleanup_mode=None: the server outlives this process and is found again through its pid file.
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    server = pgserver.get_server(embedded_pgdata(), cleanup_mode=None)
+    _embedded_server_used = True
     return server.get_uri()
+
+
+def embedded_pgdata() -> Path:
+    return spaser_home() / "pgdata"
+
+
+def warehouse_description() -> str:
+    """Where the warehouse is, in French, starting the embedded server if it is the one."""
+    if configured_warehouse_url():
+        return "serveur PostgreSQL de SPASER_WAREHOUSE_URL"
+    warehouse_url()
+    return f"PostgreSQL embarqué ({embedded_pgdata()})"
+
+
+def embedded_server_left_running() -> bool:
+    """Whether this process used the embedded server, which is still running."""
+    return _embedded_server_used and embedded_server_process() is not None
+
+
+def embedded_server_process() -> psutil.Process | None:
+    """The postmaster of ``$SPASER_HOME/pgdata`` if it runs (never starts it)."""
+    pgdata = embedded_pgdata()
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        process = psutil.Process(pid)
+        # A stale pid file may name a pid since reused by another program.
+        is_ours = process.name() == "postgres" and str(pgdata) in process.cmdline()
+    except (FileNotFoundError, IndexError, ValueError, psutil.Error):
+        return None
+    return process if is_ours else None
+
+
+def stop_embedded_server(timeout: float = 60) -> bool:
+    """Stop the embedded server ("fast" shutdown: open sessions are rolled back); False if none ran."""
+    process = embedded_server_process()
+    if process is None:
+        return False
+    # SIGINT is PostgreSQL's fast shutdown, what `pg_ctl stop -m fast` sends.
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout)
+    return True
 
 
 @dataclass(frozen=True)
