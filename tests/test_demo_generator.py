@@ -15,12 +15,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from extract.tva import is_eu_vat_number
 from spaser.demo import write_demo_inbox
 from spaser.demo.companies import luhn_valid
 from spaser.demo.geography import COMMUNES_BY_TERRITORY
-from tests.conftest import REFERENCE_DIR, SPEC_DIR
+from tests.conftest import REFERENCE_DIR, SPEC_DIR, needs_reference
 
-EU_VAT = re.compile(r"^[A-Z]{2}[A-Z0-9]{2,13}$")
 FRENCH_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
 FRENCH_DECIMAL = re.compile(r"^\d+,\d{2}$")
 
@@ -84,6 +84,7 @@ def test_summary_lists_every_written_file_with_its_record_count(inbox):
     assert sum(delivered.values()) == summary["marches"] and corrections > 0
 
 
+@needs_reference(REFERENCE_DIR / "decp/schema_decp_v2.0.3.json")
 def test_every_decp_record_validates_against_the_official_schema(inbox):
     root, _summary = inbox
     schema = json.loads((REFERENCE_DIR / "decp/schema_decp_v2.0.3.json").read_text(encoding="utf-8"))
@@ -105,7 +106,7 @@ def test_every_decp_record_validates_against_the_official_schema(inbox):
                 if titulaire["titulaire"]["typeIdentifiant"] == "SIRET":
                     assert luhn_valid(identifier) and len(identifier) == 14, identifier
                 else:
-                    assert EU_VAT.match(identifier), identifier
+                    assert is_eu_vat_number(identifier), identifier
     assert concessions >= 1
 
 
@@ -131,6 +132,7 @@ def test_corrections_redeliver_existing_contracts_with_a_later_publication_date(
     assert any(len(buyers) > 1 for buyers in ids_by_buyer.values())
 
 
+@needs_reference(SPEC_DIR / "sources.md")
 def test_consultations_and_offers_follow_sources_md(inbox):
     root, _summary = inbox
     for folder, section in (("consultations", "marches/consultations"), ("offres", "marches/offres")):
@@ -160,7 +162,7 @@ def test_consultations_and_offers_follow_sources_md(inbox):
                 else:
                     booleans = ("groupement", "retenue", "demande_motifs_rejet")
                     bidder = record["soumissionnaire_siret"]
-                    assert (re.fullmatch(r"\d{14}", bidder) and luhn_valid(bidder)) or EU_VAT.match(bidder), bidder
+                    assert (re.fullmatch(r"\d{14}", bidder) and luhn_valid(bidder)) or is_eu_vat_number(bidder), bidder
                     assert not (record["retenue"] == "oui" and record["exclusion_motif"])
                 for name in booleans:
                     assert record[name] in ("oui", "non"), (path.name, line, name)
@@ -222,6 +224,7 @@ def test_sirene_extracts_locate_every_company_but_a_few_unknown_ones(inbox):
     assert any(not identifier.isdigit() for identifier in bidders)
 
 
+@needs_reference(REFERENCE_DIR / "geo/vra_communes_epci_2026.csv", REFERENCE_DIR / "geo/cog_2026_communes.csv")
 def test_embedded_communes_are_real_and_in_the_territory_they_stand_for():
     with (REFERENCE_DIR / "geo/vra_communes_epci_2026.csv").open(encoding="utf-8") as handle:
         agglo = {row["insee_com"] for row in csv.DictReader(handle)}
@@ -244,6 +247,7 @@ def test_embedded_communes_are_real_and_in_the_territory_they_stand_for():
             assert territory(code) == expected, code
 
 
+@needs_reference(SPEC_DIR / "sources.md")
 def test_finance_deliveries_follow_sources_md(inbox):
     root, _summary = inbox
     mandats = sorted((root / "finance/mandats").glob("*.csv"))
@@ -258,7 +262,7 @@ def test_finance_deliveries_follow_sources_md(inbox):
             assert FRENCH_DATE.match(record["date_mandat"]) and record["date_mandat"].endswith(record["exercice"])
             assert signed_decimal.match(record["montant_ht"]), record
             tiers = record["tiers_siret"]
-            assert tiers == "" or EU_VAT.match(tiers) or (tiers.isdigit() and len(tiers) == 14 and luhn_valid(tiers))
+            assert tiers == "" or is_eu_vat_number(tiers) or (tiers.isdigit() and len(tiers) == 14 and luhn_valid(tiers))
             cancellations += record["montant_ht"].startswith("-")
     assert cancellations > 0
     header, rows = _french_csv(root / "registre/fournisseurs/registre_fournisseurs.csv")

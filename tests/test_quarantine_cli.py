@@ -6,14 +6,16 @@ import shutil
 from extract.decp import DecpSource
 from extract.loader import ensure_raw_schema, load_source
 from spaser.cli import main
-from tests.conftest import REFERENCE_DIR
+from tests.conftest import REFERENCE_DIR, needs_reference
+
+DEFAUTS_2022 = REFERENCE_DIR / "decp" / "defauts_reels_decp_2022.json"
 
 
+@needs_reference(DEFAUTS_2022)
 def test_lists_each_defective_decp_record_with_file_record_field_and_message(conn, tmp_path, capsys):
     inbox = tmp_path / "inbox"
     (inbox / "marches" / "decp").mkdir(parents=True)
-    shutil.copyfile(REFERENCE_DIR / "decp" / "defauts_reels_decp_2022.json",
-                    inbox / "marches" / "decp" / "defauts.json")
+    shutil.copyfile(DEFAUTS_2022, inbox / "marches" / "decp" / "defauts.json")
     ensure_raw_schema(conn)
     report = load_source(conn, DecpSource(), inbox, "nuit-test")
     quarantined = report.to_dict()["fichiers"][0]["nb_quarantaine"]
