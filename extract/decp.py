@@ -61,7 +61,7 @@ TEXT_BOOLEANS = {"oui": True, "true": True, "1": True, "vrai": True, "non": Fals
 # Keys of the format 2019 (and of the consolidations that published it) with no place in the
 # 2024 structure: left out without a signalement, they were right in their format.
 KEYS_OF_FORMAT_2019 = frozenset({"_type", "uid", "source", "nom", "denominationSociale", "objetModification",
-                                 "formePrix", "acheteur.id", "dateSignatureModification"})
+                                 "formePrix", "acheteur.id"})
 # arrêté du 22 mars 2019 -> arrêté du 22 décembre 2022
 PROCEDURES_2019 = {
     "procedure concurrentielle avec negociation": "Procédure avec négociation",
@@ -167,7 +167,7 @@ def _current_titulaires_modification(delivered: dict) -> int | None:
     modifications = delivered.get("modifications")
     for index, item in enumerate(modifications if isinstance(modifications, list) else []):
         modification = item.get("modification", item) if isinstance(item, dict) else None
-        if isinstance(modification, dict) and "titulaires" in modification:
+        if isinstance(modification, dict) and modification.get("titulaires"):
             identifier = modification.get("id")
             setting.append((identifier if isinstance(identifier, int) else 0, index))
     return max(setting)[1] if setting else None
@@ -340,9 +340,14 @@ class _Conformer:
     def conform_list(self, value: Any, champ: Champ, path: str) -> Any:
         if not isinstance(value, list):
             return self.unusable(path, value, "une liste")
-        if not value and champ.min_items and self.version == FORMAT_2024:
-            self.note(path, "Liste vide : omettre le champ quand il n'y a rien à déclarer.")
-            return []
+        if not value and champ.min_items:
+            if champ.required:
+                self.note(path, "Liste vide : au moins un élément attendu.", unusable=True)
+            elif self.version == FORMAT_2024:
+                # An empty optional list says nothing: a modification's "titulaires": [] leaves
+                # the titulaires as they were (the format 2019 wrote it so, rightly).
+                self.note(path, "Liste vide : omettre le champ quand il n'y a rien à déclarer.")
+            return _MISSING
         items = []
         for index, item in enumerate(value):
             item_path = f"{path}[{index}]"
@@ -381,9 +386,11 @@ class _Conformer:
         if isinstance(identifier, int) and not isinstance(identifier, bool):
             identifier = str(identifier)  # reported as a number written for a text below
         if isinstance(identifier, str):
-            compact = re.sub(r"[\s\u00a0.\-]", "", identifier).upper()
+            compact = re.sub(r"[\s\u00a0\u202f]", "", identifier)
+            if is_eu_vat_number(compact.upper()):
+                compact = compact.upper()
             if compact != identifier and compact:
-                self.note(_join(path, "id"), f"Identifiant {_show(identifier)} avec des espaces ou séparateurs : "
+                self.note(_join(path, "id"), f"Identifiant {_show(identifier)} avec des espaces ou en minuscules : "
                                              f"à écrire « {compact} ».")
                 party["id"] = identifier = compact
             declared = party.get("typeIdentifiant")

@@ -147,6 +147,9 @@ def test_an_implausible_amount_is_left_out_and_the_contract_still_counts(tmp_pat
     ({"codeCPV": "7731"}, "codeCPV"),
     ({"acheteur": {"id": "VRA"}}, "acheteur.id"),
     ({"titulaires": []}, "titulaires"),
+    ({"titulaires": [{"titulaire": "id"}]}, "titulaires[0].titulaire"),
+    ({"considerationsEnvironnementales": {"considerationEnvironnementale": []}},
+     "considerationsEnvironnementales.considerationEnvironnementale"),
     ({"marcheInnovant": "peut-être"}, "marcheInnovant"),
     ({"procedure": "Gré à gré"}, "procedure"),
     ({"considerationsSociales": {"considerationSociale": ["Clause verte"]}},
@@ -154,9 +157,6 @@ def test_an_implausible_amount_is_left_out_and_the_contract_still_counts(tmp_pat
 ])
 def test_a_field_an_indicator_uses_unusable_quarantines_the_record(tmp_path, change, field):
     record = marche() | change
-    if field == "titulaires":  # an empty list is no holder at all
-        record["titulaires"] = [{"titulaire": "id"}]
-        field = "titulaires[0].titulaire"
 
     parsed = read_one(tmp_path, record)
 
@@ -193,6 +193,17 @@ def test_a_superseded_unusable_titulaires_list_is_left_out_the_current_one_quara
     assert loaded.violations == []
     assert [m["modification"].get("titulaires") for m in loaded.values["donnees"]["modifications"]] == [None, good]
     assert "modifications[1].modification.titulaires[0].titulaire" in fields(quarantined)
+
+
+def test_an_empty_titulaires_list_in_a_modification_leaves_the_titulaires_as_they_were(tmp_path):
+    record = marche() | {"modifications": [{"modification": {
+        "id": 1, "montant": 190000, "titulaires": [], "dateNotificationModification": "2024-06-01",
+        "datePublicationDonneesModification": "2024-06-02"}}]}
+
+    parsed = read_one(tmp_path, record)
+
+    assert parsed.violations == [] and flagged(parsed) == {"modifications[0].modification.titulaires"}
+    assert "titulaires" not in parsed.values["donnees"]["modifications"][0]["modification"]
 
 
 @pytest.mark.parametrize("container, list_name, values", [
@@ -540,12 +551,14 @@ def deliver(inbox: Path, *files: Path) -> None:
 
 # Counted by hand from the files (an independent jq/Python count of the delivered JSON, not this
 # code): the only defects an indicator cannot do without are, in Croix's file, an empty `id` (33
-# records: lots published without their number) or an empty `codeCPV` — 47 records with one or
-# both; e-marchespublics has none. Records per year of dateNotification, then distinct
+# records: lots published without their number), an empty `codeCPV` (22) or no titulaire at all
+# (3: records 3, 4 and 108, with no modification naming one) — 50 records with one or more;
+# e-marchespublics has none. (Croix's modifications with "titulaires": [] leave the titulaires
+# as they were: no defect.) Records per year of dateNotification, then distinct
 # (acheteur, id) contracts (lots of one contract share its id; the later publication wins):
 REELS_EXPECTED = {
     # file: (records, loaded, {year: (loaded records, contracts)})
-    CROIX.name: (159, 112, {2019: (38, 30), 2020: (43, 42), 2021: (31, 28)}),
+    CROIX.name: (159, 109, {2019: (38, 30), 2020: (42, 41), 2021: (29, 27)}),
     RAMA.name: (470, 470, {2018: (164, 149), 2019: (306, 292)}),
 }
 
@@ -571,12 +584,12 @@ def test_real_buyers_files_load_every_contract_an_indicator_can_use(conn, tmp_pa
         assert {year: (n, contracts) for year, n, contracts in counted} == years
     quarantined_fields = dict(conn.execute(
         "select champ, count(distinct enregistrement) from raw.quarantaine group by champ").fetchall())
-    assert quarantined_fields == {"id": 33, "codeCPV": 22, "procedure": 2}
+    assert quarantined_fields == {"id": 33, "codeCPV": 22, "titulaires": 3, "procedure": 2}
     assert by_file[CROIX.name]["nb_signalements"] > 0
     # Every Croix record has the key "nom " (trailing space); the loaded ones carry the signalement.
-    assert conn.execute("select count(*) from raw.signalements where champ = 'lieuExecution.nom'").fetchone() == (112,)
+    assert conn.execute("select count(*) from raw.signalements where champ = 'lieuExecution.nom'").fetchone() == (109,)
 
     again = load_source(conn, DecpSource(), inbox, "nuit-2").to_dict()
 
     assert {fichier["statut"] for fichier in again["fichiers"]} == {"deja_charge"}
-    assert conn.execute("select count(*) from raw.marches_decp").fetchone() == (582,)
+    assert conn.execute("select count(*) from raw.marches_decp").fetchone() == (109 + 470,)
