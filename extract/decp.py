@@ -168,9 +168,17 @@ def _current_titulaires_modification(delivered: dict) -> int | None:
     for index, item in enumerate(modifications if isinstance(modifications, list) else []):
         modification = item.get("modification", item) if isinstance(item, dict) else None
         if isinstance(modification, dict) and modification.get("titulaires"):
-            identifier = modification.get("id")
-            setting.append((identifier if isinstance(identifier, int) else 0, index))
+            setting.append((_modification_id(modification.get("id")) or 0, index))
     return max(setting)[1] if setting else None
+
+
+def _modification_id(identifier: Any) -> int | None:
+    """A modification's id as a number, whether delivered as one or as text ("2")."""
+    if isinstance(identifier, int) and not isinstance(identifier, bool):
+        return identifier
+    if isinstance(identifier, str) and identifier.strip().isdigit():
+        return int(identifier)
+    return None
 
 
 def _drop_modification_titulaires(delivered: dict, donnees: dict, path: str) -> None:
@@ -178,9 +186,9 @@ def _drop_modification_titulaires(delivered: dict, donnees: dict, path: str) -> 
     (the modification is found again by its id: a list may have lost an unusable item)."""
     index = int(re.match(r"modifications\[([0-9]+)\]", path).group(1))
     item = delivered["modifications"][index]
-    identifier = item.get("modification", item).get("id")
+    identifier = _modification_id(item.get("modification", item).get("id"))
     for conformed in donnees.get("modifications", []):
-        if conformed["modification"].get("id") == identifier:
+        if _modification_id(conformed["modification"].get("id")) == identifier:
             conformed["modification"].pop("titulaires", None)
 
 

@@ -429,6 +429,18 @@ def test_the_declaration_matches_the_official_schema(kind):
                       for node in _walk(resolve, definition) if "enum" in node}
     for path, values in _declared_enumerations(FIELDS[kind]):
         assert json.dumps(sorted(values), ensure_ascii=False) in official_enums, path
+    official_names = {name for node in _walk(resolve, definition) for name in node.get("properties", {})}
+    assert set(_declared_names(FIELDS[kind])) <= official_names
+
+
+def _declared_names(members):
+    for name, champ in members.items():
+        yield name
+        if champ.wrapper:
+            yield champ.wrapper
+        yield from _declared_names(champ.members)
+        if champ.item is not None:
+            yield from _declared_names(champ.item.members)
 
 
 def _walk(resolve, node, seen=None):
