@@ -27,7 +27,7 @@ from xml.etree import ElementTree
 
 from extract.base import FileRejected, ParsedRecord, RecordSource, Violation
 from extract.decp_format import (
-    ABSENT_FROM_FORMAT_2019, BOOLEAN, BUYER_FIELD, CONCESSION, DATE, DEGRADABLE_FIELDS, FIELDS, FORMAT_2019,
+    ABSENT_FROM_FORMAT_2019, BOOLEAN, BUYER_FIELD, CONCESSION, DEGRADABLE_FIELDS, FIELDS, FORMAT_2019,
     FORMAT_2024, INTEGER, LIST, MARCHE, MONTANT_PLAUSIBLE_MAX, NO_CONSIDERATION, NUMBER, OBJECT, OPERATEUR,
     TEXT, Champ, indicator_family,
 )
@@ -151,8 +151,7 @@ def _classify(kind: str, finding: _Finding, current_titulaires: int | None) -> s
     titulaires list, superseded by a later one, is left out)."""
     if not finding.unusable:
         return "signalement"
-    field = re.sub(r"\[[0-9]+\]", "", finding.path)
-    if indicator_family(kind, field) is None:
+    if indicator_family(kind, _field(finding.path)) is None:
         return "signalement"
     modification = re.match(r"modifications\[([0-9]+)\]", finding.path)
     if modification and int(modification.group(1)) != current_titulaires:
@@ -232,12 +231,13 @@ class _Conformer:
         return conformed
 
     def _absent_by_format(self, path: str, key: str) -> bool:
-        """A field the format 2019 did not have: no finding on its records (NULL downstream)."""
+        """A record of the format 2019 is held to the fields an indicator uses, except those that
+        format did not have (considérations, innovation: NULL downstream); the 2024 format's other
+        obligations did not exist for it."""
         if self.version != FORMAT_2019:
             return False
-        # Every field of that era other than those an indicator uses: not reported as missing.
         return (not path and key in ABSENT_FROM_FORMAT_2019) or indicator_family(
-            self.kind, re.sub(r"\[[0-9]+\]", "", _join(path, key))) is None
+            self.kind, _field(_join(path, key))) is None
 
     def conform(self, value: Any, champ: Champ, path: str) -> Any:
         if value is None:
@@ -267,8 +267,7 @@ class _Conformer:
         return self.conform_date(value, path)
 
     def unusable(self, path: str, value: Any, expected: str) -> Any:
-        field = re.sub(r"\[[0-9]+\]", "", path)
-        consequence = DEGRADABLE_FIELDS.get(field)
+        consequence = DEGRADABLE_FIELDS.get(_field(path))
         tail = f" ; valeur ignorée pour l'indicateur de {consequence}" if consequence else " ; ignorée"
         self.note(path, f"Valeur {_show(value)} inutilisable (attendu : {expected}){tail}.", unusable=True)
         return _MISSING
@@ -296,7 +295,8 @@ class _Conformer:
     def conform_cpv(self, value: str, path: str) -> Any:
         compact = re.sub(r"\s", "", value)
         if not CPV.fullmatch(compact):
-            return self.unusable(path, value, "un code CPV de 8 chiffres, éventuellement suivi de « - » et d'un chiffre")
+            return self.unusable(path, value,
+                                 "un code CPV de 8 chiffres, éventuellement suivi de « - » et d'un chiffre")
         if compact != value:
             self.note(path, f"Code CPV {_show(value)} avec des espaces : à écrire « {compact} ».")
         return compact
@@ -707,6 +707,11 @@ def _wrapped(holder: dict, list_name: str, wrapper: str) -> Iterator[tuple[str, 
 
 
 # ---------------------------------------------------------------- text helpers
+
+def _field(path: str) -> str:
+    """The declared field at a JSON path: "titulaires[0].titulaire.id" -> "titulaires.titulaire.id"."""
+    return re.sub(r"\[[0-9]+\]", "", path)
+
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key

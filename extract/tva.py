@@ -16,7 +16,8 @@ EU_VAT_PREFIXES = (
 )
 # For re (Python) and RE2 (Arrow's match_substring_regex) alike; applied to upper-cased text.
 EU_VAT_PATTERN = f"^({'|'.join(EU_VAT_PREFIXES)})[A-Z0-9]{{2,13}}$"
-EU_VAT_DESCRIPTION = "numéro de TVA intracommunautaire (préfixe d'un État membre de l'UE, puis 2 à 13 lettres ou chiffres)"
+EU_VAT_DESCRIPTION = ("numéro de TVA intracommunautaire (préfixe d'un État membre de l'UE, "
+                      "puis 2 à 13 lettres ou chiffres)")
 
 
 def is_eu_vat_number(identifier: str) -> bool:
