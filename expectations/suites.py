@@ -578,7 +578,8 @@ FCT_MARCHES_COLUMNS = (
     "marche_cle", "acheteur_id", "acheteur_siren", "id_marche", "nature", "objet", "code_cpv", "procedure",
     "date_notification", "annee_notification", "duree_mois", "montant", "date_fin", "categorie_achat",
     "clause_sociale", "critere_social", "marche_reserve", "consideration_sociale", "clause_environnementale",
-    "critere_environnemental", "consideration_environnementale", "marche_innovant", "titulaire_principal_id",
+    "critere_environnemental", "consideration_environnementale", "marche_innovant", "considerations_publiees",
+    "format_decp", "titulaire_principal_id",
     "titulaire_principal_entreprise_id", "titulaire_principal_est_pme", "nb_titulaires", "id_consultation",
     "lot", "variantes_autorisees", "lot_marche_reserve", "lot_marche_insertion", "lot_mpgp", "source_fichier",
 )

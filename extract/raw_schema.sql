@@ -82,8 +82,9 @@ create table if not exists raw.signalements (
     message      text not null
 );
 
--- marches/decp: one row per valid DECP 2024 record (marché or contrat-concession). The record is
--- kept whole, as delivered (official wrappers included), in `donnees`; staging reads its fields.
+-- marches/decp: one row per loaded DECP record (marché or contrat-concession). `donnees` holds the
+-- record as the extractor conformed it (extract/decp.py): the declared fields in the structure of
+-- the format 2024 (official wrappers included), repairs applied; staging reads its fields.
 create table if not exists raw_stockage.marches_decp (
     _load_id        bigint not null,
     _record_number  integer not null,
@@ -93,6 +94,10 @@ create table if not exists raw_stockage.marches_decp (
     date_publication_donnees date,
     donnees         jsonb not null
 );
+-- The DECP format the record was published in: '2024', or '2019' (arrêté du 22 mars 2019, mapped
+-- into the 2024 structure; the fields it did not have are absent from `donnees`).
+alter table raw_stockage.marches_decp add column if not exists format_decp text not null default '2024'
+    check (format_decp in ('2019', '2024'));
 
 -- marches/consultations: one row per lot (contract in sources.md).
 create table if not exists raw_stockage.marches_consultations (

@@ -52,6 +52,7 @@ from psycopg import sql
 
 from extract.base import FileRejected, stored_rows_table
 from extract.siret import LA_POSTE_SIREN
+from extract.tva import EU_VAT_DESCRIPTION, EU_VAT_PATTERN
 
 # The loader allocates and frees buffers of a few MB block after block: glibc's allocator keeps
 # and reuses them, while mimalloc, pyarrow's default pool, hands freed pages back to the system
@@ -266,7 +267,7 @@ def company_identifier_kind(identifiers: pa.Array) -> pa.Array:
 
 def _vat_number(texts: pa.Array) -> pa.Array:
     upper = pc.utf8_upper(texts)
-    return pc.if_else(pc.match_substring_regex(upper, "^[A-Z]{2}[A-Z0-9]{2,13}$"), upper, pa.scalar(None, pa.string()))
+    return pc.if_else(pc.match_substring_regex(upper, EU_VAT_PATTERN), upper, pa.scalar(None, pa.string()))
 
 
 # ---------------------------------------------------------------- column types
@@ -322,12 +323,10 @@ SIRET = ColumnType(
     flag=siret_check_flag,
     flag_problem=SIRET_CHECK_PROBLEM,
 )
-# A bidder is a French establishment (SIRET) or a foreign company known by its EU VAT number:
-# two letters (the country) then 2 to 13 letters or digits.
+# A bidder is a French establishment (SIRET) or a foreign company known by its EU VAT number.
 COMPANY_IDENTIFIER = ColumnType(
     read=siret_or(_vat_number),
-    problem="n'est ni un SIRET (14 chiffres) ni un numéro de TVA intracommunautaire "
-    "(2 lettres puis 2 à 13 lettres ou chiffres)",
+    problem=f"n'est ni un SIRET (14 chiffres) ni un {EU_VAT_DESCRIPTION}",
     compact=True,
     flag=siret_check_flag,
     flag_problem=SIRET_CHECK_PROBLEM,

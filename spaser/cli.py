@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     quarantaine.add_argument("--source", help="par exemple marches/decp")
     quarantaine.add_argument("--run", help="limiter à une nuit (run id)")
     quarantaine.add_argument("--limite", type=int, default=200, help="nombre maximal de lignes affichées")
+    quarantaine.add_argument(
+        "--signalements", action="store_true",
+        help="liste plutôt les enregistrements chargés avec signalements (écarts au format à corriger par la source)")
     quarantaine.set_defaults(handler=_quarantaine)
 
     demo = commands.add_parser("demo", help="écrit le dossier de dépôt de démonstration")
@@ -250,12 +253,21 @@ def _export_agec(args: argparse.Namespace) -> int:
 
 
 def _quarantaine(args: argparse.Namespace) -> int:
-    from spaser.quarantine import fetch_quarantine, format_quarantine
+    from spaser.quarantine import (
+        count_signaled_records, fetch_quarantine, fetch_signalements, format_quarantine, format_signalements,
+    )
     from spaser.warehouse import connect
 
     with connect() as conn:
+        if args.signalements:
+            print(format_signalements(fetch_signalements(conn, source=args.source, run_id=args.run, limit=args.limite)))
+            return 0
         rows = fetch_quarantine(conn, source=args.source, run_id=args.run, limit=args.limite)
+        signaled = count_signaled_records(conn, source=args.source, run_id=args.run)
     print(format_quarantine(rows))
+    if signaled:
+        print(f"\n{signaled} enregistrement(s) chargé(s) avec signalements (ils comptent ; écarts au format à "
+              "corriger par la source) : spaser quarantaine --signalements")
     return 0
 
 

@@ -1,4 +1,9 @@
-"""Listing the records the extractors quarantined, with every reason."""
+"""Listing the records the extractors quarantined, with every reason, and the records they loaded
+with signalements (departures from the format that the source should fix in its export).
+
+The two are different things for the data team and for the buyers: a quarantined record is not
+in the warehouse (a field an indicator uses is missing or unusable); a record with signalements
+is, and counts, but its export departs from the format on a point no indicator needed."""
 from __future__ import annotations
 
 import psycopg
@@ -21,9 +26,47 @@ def fetch_quarantine(
         return cur.fetchall()
 
 
+def fetch_signalements(
+    conn: psycopg.Connection, source: str | None = None, run_id: str | None = None, limit: int = 200
+) -> list[dict]:
+    query = """
+        select f.run_id, s.source, s.fichier, s.enregistrement, s.cle, s.champ, s.message
+        from raw.signalements s
+        join raw.fichiers f using (load_id)
+        where (%(source)s::text is null or s.source = %(source)s::text)
+          and (%(run_id)s::text is null or f.run_id = %(run_id)s::text)
+        order by f.load_id desc, s.enregistrement, s.champ
+        limit %(limit)s
+    """
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute(query, {"source": source, "run_id": run_id, "limit": limit})
+        return cur.fetchall()
+
+
+def count_signaled_records(conn: psycopg.Connection, source: str | None = None, run_id: str | None = None) -> int:
+    return conn.execute("""
+        select count(distinct (s.load_id, s.enregistrement))
+        from raw.signalements s join raw.fichiers f using (load_id)
+        where (%(source)s::text is null or s.source = %(source)s::text)
+          and (%(run_id)s::text is null or f.run_id = %(run_id)s::text)
+    """, {"source": source, "run_id": run_id}).fetchone()[0]
+
+
+def format_signalements(rows: list[dict]) -> str:
+    if not rows:
+        return "Aucun enregistrement chargé avec signalement."
+    return ("Enregistrements chargés (ils comptent dans les indicateurs) avec des écarts au format "
+            "à corriger dans l'export de la source :\n" + _by_record(rows))
+
+
 def format_quarantine(rows: list[dict]) -> str:
     if not rows:
         return "Aucun enregistrement en quarantaine."
+    return ("Enregistrements en quarantaine (non chargés : un champ qu'un indicateur utilise manque ou est "
+            "inutilisable) :\n" + _by_record(rows))
+
+
+def _by_record(rows: list[dict]) -> str:
     lines = []
     current = None
     for row in rows:

@@ -419,7 +419,28 @@ def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
                 + (f'<table id="quarantaine"><thead><tr><th>Source</th><th>Champ</th><th>Motif</th>'
                    f"<th>Enregistrements</th></tr></thead><tbody>{lines}</tbody></table>" if rows
                    else "<p>Aucun enregistrement mis en quarantaine.</p>")
-                + "<p class=\"meta\">Le détail des enregistrements : <code>spaser quarantaine</code>.</p>"
+                + "<p class=\"meta\">Non chargés : un champ qu'un indicateur utilise manque ou est inutilisable. "
+                  "Le détail des enregistrements : <code>spaser quarantaine</code>.</p>"
+            )
+            signaled = _fetch(conn, """
+                select s.source, regexp_replace(s.champ, '\\[[0-9]+\\]', '', 'g') as champ,
+                       count(distinct (s.load_id, s.enregistrement)) as nb, min(s.message) as exemple
+                from raw.signalements as s inner join raw.fichiers as f on f.load_id = s.load_id
+                where f.run_id = %s group by 1, 2 order by 1, 3 desc, 2
+            """, (night[0],))
+            lines = "".join(
+                f"<tr><td>{html.escape(r['source'])}</td><td>{html.escape(r['champ'])}</td>"
+                f"<td>{html.escape(r['exemple'])}</td><td>{r['nb']}</td></tr>" for r in signaled
+            )
+            parts.append(
+                "<h2>Enregistrements chargés avec signalements</h2>"
+                "<p>Ces enregistrements sont dans l'entrepôt et comptent dans les indicateurs ; leur export "
+                "s'écarte du format sur un point qu'aucun indicateur n'utilise, ou qui a été réparé. "
+                "La source doit corriger son export.</p>"
+                + (f'<table id="signalements"><thead><tr><th>Source</th><th>Champ</th><th>Exemple de message'
+                   f"</th><th>Enregistrements</th></tr></thead><tbody>{lines}</tbody></table>" if signaled
+                   else "<p>Aucun signalement.</p>")
+                + "<p class=\"meta\">Le détail : <code>spaser quarantaine --signalements</code>.</p>"
             )
     failed = [s for s in quality.suites if not s["succes"]]
     lines = "".join(

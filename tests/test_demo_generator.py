@@ -15,13 +15,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from extract.sources import SOURCES
+from extract.tva import is_eu_vat_number
 from spaser.demo import write_demo_inbox
 from spaser.demo.companies import luhn_valid
 from spaser.demo.geography import COMMUNES_BY_TERRITORY
-from extract.sources import SOURCES
 from tests.conftest import REFERENCE_DIR, SPEC_DIR, needs_reference
 
-EU_VAT = re.compile(r"^[A-Z]{2}[A-Z0-9]{2,13}$")
 FRENCH_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
 FRENCH_DECIMAL = re.compile(r"^\d+,\d{2}$")
 
@@ -90,6 +90,7 @@ def test_summary_lists_every_written_file_with_its_record_count(inbox):
     assert sum(delivered.values()) == summary["marches"] and corrections > 0
 
 
+@needs_reference(REFERENCE_DIR / "decp/schema_decp_v2.0.3.json")
 def test_every_decp_record_validates_against_the_official_schema(inbox):
     root, _summary = inbox
     schema = json.loads((REFERENCE_DIR / "decp/schema_decp_v2.0.3.json").read_text(encoding="utf-8"))
@@ -111,7 +112,7 @@ def test_every_decp_record_validates_against_the_official_schema(inbox):
                 if titulaire["titulaire"]["typeIdentifiant"] == "SIRET":
                     assert luhn_valid(identifier) and len(identifier) == 14, identifier
                 else:
-                    assert EU_VAT.match(identifier), identifier
+                    assert is_eu_vat_number(identifier), identifier
     assert concessions >= 1
 
 
@@ -166,7 +167,7 @@ def test_consultations_and_offers_follow_sources_md(inbox):
                 else:
                     booleans = ("groupement", "retenue", "demande_motifs_rejet")
                     bidder = record["soumissionnaire_siret"]
-                    assert (re.fullmatch(r"\d{14}", bidder) and luhn_valid(bidder)) or EU_VAT.match(bidder), bidder
+                    assert (re.fullmatch(r"\d{14}", bidder) and luhn_valid(bidder)) or is_eu_vat_number(bidder), bidder
                     assert not (record["retenue"] == "oui" and record["exclusion_motif"])
                 for name in booleans:
                     assert record[name] in ("oui", "non"), (path.name, line, name)
@@ -271,7 +272,7 @@ def test_finance_deliveries_follow_sources_md(inbox):
             assert FRENCH_DATE.match(record["date_mandat"]) and record["date_mandat"].endswith(record["exercice"])
             assert signed_decimal.match(record["montant_ht"]), record
             tiers = record["tiers_siret"]
-            assert tiers == "" or EU_VAT.match(tiers) or (tiers.isdigit() and len(tiers) == 14 and luhn_valid(tiers))
+            assert tiers == "" or is_eu_vat_number(tiers) or (tiers.isdigit() and len(tiers) == 14 and luhn_valid(tiers))
             cancellations += record["montant_ht"].startswith("-")
     assert cancellations > 0
     header, rows = _french_csv(root / "registre/fournisseurs/registre_fournisseurs.csv")

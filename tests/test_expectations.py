@@ -31,7 +31,7 @@ MART_TABLES = {
     " montant numeric, date_fin date, categorie_achat text, clause_sociale boolean, critere_social boolean,"
     " marche_reserve boolean, consideration_sociale boolean, clause_environnementale boolean,"
     " critere_environnemental boolean, consideration_environnementale boolean, marche_innovant boolean,"
-    " titulaire_principal_id text, titulaire_principal_entreprise_id text, titulaire_principal_est_pme boolean,"
+    " considerations_publiees boolean, format_decp text, titulaire_principal_id text, titulaire_principal_entreprise_id text, titulaire_principal_est_pme boolean,"
     " nb_titulaires integer, id_consultation text, lot integer, variantes_autorisees boolean,"
     " lot_marche_reserve boolean, lot_marche_insertion boolean, lot_mpgp boolean, source_fichier text",
     "fct_marches_titulaires": "marche_titulaire_cle text, marche_cle text, rang integer, titulaire_id text,"

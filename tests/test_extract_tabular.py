@@ -258,3 +258,11 @@ def test_identifiers_and_codes():
         "de123456789": "DE123456789", "73282932000074": "73282932000074", "D1234": None, "???": None}
     assert read_all(enumeration("travaux", "services"), {"Travaux": "travaux", "fournitures": None}) == {
         "Travaux": "travaux", "fournitures": None}
+
+
+def test_only_a_member_state_prefix_makes_a_bidder_vat_number():
+    # Junk written where the identifier is unknown looked like "two letters then letters": it is
+    # no foreign bidder. Greece is EL, not GR; XI is Northern Ireland.
+    cases = {"INCONNU": None, "NEANT": None, "GR123456789": None, "XX123456789": None,
+             "EL123456789": "EL123456789", "xi123456789": "XI123456789", "BE0123456789": "BE0123456789"}
+    assert read_all(COMPANY_IDENTIFIER, cases) == cases

@@ -31,8 +31,14 @@
     `numerator` and `denominator` are aggregates over its rows `fait`, which may read the
     ventilation value as `grille.valeur_ventilation`. Without a denominator the indicator is a
     count (0, never NULL, when nothing qualifies); with one it is a percentage 0-100, NULL when
-    the denominator is empty, `motif_denominateur_vide` saying why. -#}
-{% macro indicator_rows(indicateur_id, sources, facts, numerator, denominator=none, ventilation_key=none, motif_denominateur_vide=none) -%}
+    the denominator is empty, `motif_denominateur_vide` saying why.
+    `publie`: for an indicator that needs a field some sources do not publish (the DECP format
+    2019 has no considérations nor marcheInnovant), a boolean over `fait` telling whether the fact
+    carries it. The numerator and denominator are then expected to count only such facts, and
+    where facts exist but none carries it the value is NULL with `motif_non_publie` — never a
+    misleading 0. -#}
+{% macro indicator_rows(indicateur_id, sources, facts, numerator, denominator=none, ventilation_key=none, motif_denominateur_vide=none, publie=none, motif_non_publie="non publié au format 2019 : aucun marché de l'année ne porte cette donnée") -%}
+    {%- set non_publie = '(count(fait.perimetre) > 0 and not coalesce(bool_or(' ~ publie ~ '), false))' if publie else 'false' -%}
     select
         '{{ indicateur_id }}'::text as indicateur_id,
         grille.perimetre,
@@ -43,15 +49,20 @@
         ''
         {%- endif %} as ventilation,
         {% if denominator -%}
-        {{ percentage('coalesce(' ~ numerator ~ ', 0)', 'coalesce(' ~ denominator ~ ', 0)') }} as valeur,
+        case when not {{ non_publie }} then
+            {{ percentage('coalesce(' ~ numerator ~ ', 0)', 'coalesce(' ~ denominator ~ ', 0)') }}
+        end as valeur,
         coalesce({{ numerator }}, 0)::numeric as numerateur,
         coalesce({{ denominator }}, 0)::numeric as denominateur,
-        case when not coalesce({{ denominator }}, 0) > 0 then '{{ motif_denominateur_vide | replace("'", "''") }}' end as motif
+        case
+            when {{ non_publie }} then '{{ motif_non_publie | replace("'", "''") }}'
+            when not coalesce({{ denominator }}, 0) > 0 then '{{ motif_denominateur_vide | replace("'", "''") }}'
+        end as motif
         {%- else -%}
-        coalesce({{ numerator }}, 0)::numeric as valeur,
+        case when not {{ non_publie }} then coalesce({{ numerator }}, 0) end::numeric as valeur,
         null::numeric as numerateur,
         null::numeric as denominateur,
-        null::text as motif
+        case when {{ non_publie }} then '{{ motif_non_publie | replace("'", "''") }}' end::text as motif
         {%- endif %}
     from ({{ indicator_grid(sources, ventilation_key) }}) as grille
     left join {{ facts }} as fait

@@ -31,6 +31,8 @@ select
     marche.critere_environnemental::boolean as critere_environnemental,
     marche.consideration_environnementale::boolean as consideration_environnementale,
     marche.marche_innovant::boolean as marche_innovant,
+    marche.considerations_publiees::boolean as considerations_publiees,
+    marche.format_decp::text as format_decp,
     marche.systeme_acquisition_dynamique::boolean as systeme_acquisition_dynamique,
     titulaires.titulaire_principal_id::text as titulaire_principal_id,
     titulaires.titulaire_principal_entreprise_id::text as titulaire_principal_entreprise_id,

@@ -1,7 +1,10 @@
 -- The current version of every DECP marché (contrats de concession are not marchés):
--- * deduplicated on (acheteur.id, id) keeping the latest datePublicationDonnees; on a tie the
---   later delivery wins (_load_id desc, then _record_number desc). Quarantined records never reach
---   raw.marches_decp, so the last valid version stays current;
+-- * deduplicated on (acheteur.id, id): a contract published in both DECP formats keeps its
+--   format 2024 record (the richer one: considérations, innovation); within a format the latest
+--   datePublicationDonnees wins, on a tie the later delivery (_load_id desc, then _record_number
+--   desc). Quarantined records never reach raw.marches_decp, so the last valid version stays current;
+-- * the considérations and marcheInnovant of a format 2019 record are NULL, not false: that
+--   format did not publish them (considerations_publiees says which contracts carry them);
 -- * montant and dureeMois are those of the modification with the highest id that sets them, else
 --   the record's own; modifications never create a contract nor move dateNotification;
 -- * linked to its consultation lot by (acheteur_siret, id_marche) = (acheteur.id, id);
@@ -12,7 +15,8 @@ with versions as (
         contrat.*,
         row_number() over (
             partition by contrat.acheteur_id, contrat.id_marche
-            order by contrat.date_publication_donnees desc nulls last,
+            order by contrat.format_decp = '2024' desc,
+                contrat.date_publication_donnees desc nulls last,
                 contrat._load_id desc, contrat._record_number desc
         ) as version_rang
     from {{ ref('stg_marches__decp_contrats') }} as contrat
@@ -84,12 +88,14 @@ marches as (
         courants.date_publication_donnees,
         coalesce(duree_modifiee.duree_mois, courants.duree_mois) as duree_mois,
         coalesce(montant_modifie.montant, courants.montant) as montant,
-        coalesce(courants.marche_innovant, false) as marche_innovant,
-        coalesce(considerations.clause_sociale, false) as clause_sociale,
-        coalesce(considerations.critere_social, false) as critere_social,
-        coalesce(considerations.marche_reserve, false) as marche_reserve,
-        coalesce(considerations.clause_environnementale, false) as clause_environnementale,
-        coalesce(considerations.critere_environnemental, false) as critere_environnemental,
+        courants.format_decp,
+        courants.format_decp = '2024' as considerations_publiees,
+        courants.marche_innovant,
+        {% for consideration in ['clause_sociale', 'critere_social', 'marche_reserve',
+                                 'clause_environnementale', 'critere_environnemental'] -%}
+        case when courants.format_decp = '2024' then coalesce(considerations.{{ consideration }}, false) end
+            as {{ consideration }},
+        {% endfor -%}
         lots_lies.id_consultation,
         lots_lies.lot,
         lots_lies.categorie as lot_categorie,

@@ -1,5 +1,7 @@
--- One row per valid DECP 2024 record as delivered (marchés and contrats de concession, every
--- version of every contract): the JSON fields become typed columns; no deduplication here.
+-- One row per loaded DECP record (marchés and contrats de concession, every version of every
+-- contract), as the extractor conformed it into the structure of the format 2024: the JSON fields
+-- become typed columns; no deduplication here. format_decp: '2024', or '2019' (arrêté du 22 mars
+-- 2019), whose records lack the considérations, marcheInnovant and techniques of the 2024 format.
 select
     {{ surrogate_key(['_load_id', '_record_number']) }} as decp_enregistrement_cle,
     _load_id,
@@ -10,6 +12,7 @@ select
     acheteur_id,
     id as id_marche,
     date_publication_donnees,
+    format_decp,
     donnees ->> 'nature' as nature,
     donnees ->> 'objet' as objet,
     donnees ->> 'codeCPV' as code_cpv,
