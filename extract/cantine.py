@@ -249,12 +249,12 @@ class CantineAchatsSource(RecordSource):
         if identifier is not None:
             identifier = identifier.replace(" ", "")
             if identifier_column == "siret":
-                if not (len(identifier) == 14 and identifier.isdigit()):
+                if not (len(identifier) == 14 and identifier.isascii() and identifier.isdigit()):
                     row.fail("siret", f"« {identifier} » n'est pas un SIRET (14 chiffres)")
                 elif not is_valid_siret(identifier):
                     row.flags.append(Violation("siret", f"ligne {line}, colonne siret : « {identifier} » ne respecte "
                                                         "pas la clé de contrôle d'un SIRET (Luhn) ; achat chargé"))
-            elif not identifier.isdigit():
+            elif not (identifier.isascii() and identifier.isdigit()):
                 row.fail("cantine_id", f"« {identifier} » n'est pas un identifiant ma-cantine (nombre entier)")
         values = {
             "format": file_format,
@@ -324,7 +324,8 @@ def _kilometres(row: _Row) -> int | None:
     value = row.cells["definition_local_km"]
     if not value:
         return None
-    if not value.isdigit():
+    # isdigit() alone accepts "²" or "٣", which int() refuses.
+    if not (value.isascii() and value.isdigit()):
         row.fail("definition_local_km", f"« {value} » n'est pas un nombre entier de kilomètres")
         return None
     return int(value)

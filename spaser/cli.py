@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from extract.loader import QUIET_SECONDS_SETTING
     from spaser.airflow_setup import configure_airflow_environment, migrate_metadata_database
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -76,6 +77,8 @@ def _run(args: argparse.Namespace) -> int:
 
         inbox = demo_inbox_dir()
         write_demo_inbox(inbox)
+        # Written this very moment, by this process: nothing is still being delivered.
+        os.environ[QUIET_SECONDS_SETTING] = "0"
         print(f"Jeu de démonstration écrit dans {inbox}")
     print("Préparation de la base de métadonnées Airflow…")
     migrate_metadata_database()

@@ -374,6 +374,6 @@ def test_loading_decp_files_into_the_raw_layer(conn, tmp_path):
 
     again = load_source(conn, DecpSource(), inbox, "nuit-2").to_dict()
 
-    assert {fichier["statut"] for fichier in again["fichiers"]} == {"deja_charge", "rejete"}
+    assert {fichier["statut"] for fichier in again["fichiers"]} == {"deja_charge", "deja_rejete"}
     assert conn.execute("select count(*) from raw.marches_decp").fetchone() == (2,)
     assert conn.execute("select count(*) from raw.quarantaine").fetchone() == (len(quarantined),)
