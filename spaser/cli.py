@@ -56,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     quarantaine.add_argument("--limite", type=int, default=200, help="nombre maximal de lignes affichées")
     quarantaine.set_defaults(handler=_quarantaine)
 
+    cle = commands.add_parser("cle", help="clé de pseudonymisation des données d'insertion")
+    cles = cle.add_subparsers(title="actions")
+    renouveler = cles.add_parser(
+        "renouveler", help="adopte une nouvelle clé (celle de SPASER_PSEUDONYMISATION_KEY, sinon un nouveau "
+                           "fichier de clé) : les pseudonymes d'avant et d'après ne sont plus reliés")
+    renouveler.add_argument("--motif", required=True, help="raison du changement, conservée dans l'entrepôt")
+    renouveler.set_defaults(handler=_renew_key)
+
     demo = commands.add_parser("demo", help="écrit le dossier de dépôt de démonstration")
     demo.add_argument("--output", type=Path, help="dossier cible (défaut : $SPASER_HOME/demo_inbox)")
     demo.set_defaults(handler=_demo)
@@ -205,6 +213,24 @@ def _quarantaine(args: argparse.Namespace) -> int:
     with connect() as conn:
         rows = fetch_quarantine(conn, source=args.source, run_id=args.run, limit=args.limite)
     print(format_quarantine(rows))
+    return 0
+
+
+def _renew_key(args: argparse.Namespace) -> int:
+    from extract.base import SourceUnavailable
+    from extract.loader import ensure_raw_schema
+    from extract.pseudonymisation import renew_key
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        ensure_raw_schema(conn)
+        try:
+            fingerprint = renew_key(conn, args.motif)
+        except SourceUnavailable as refusal:
+            print(refusal, file=sys.stderr)
+            return 1
+    print(f"Nouvelle clé de pseudonymisation adoptée (empreinte {fingerprint[:12]}…). Les pseudonymes déjà "
+          "chargés restent ceux de l'ancienne clé : ils ne sont pas reliés aux nouveaux.")
     return 0
 
 
