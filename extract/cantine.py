@@ -50,7 +50,8 @@ from typing import Iterator
 from extract.base import FileRejected, ParsedRecord, RecordSource, Violation
 from extract.loader import fingerprint
 from extract.siret import is_valid_siret
-from extract.tabular import BOOLEAN, DATE, INTEGER, Column, TabularSource
+from extract.plausible import PLAUSIBLE_RANGE_TEXT, plausible
+from extract.tabular import BOOLEAN, INTEGER, PAST_DATE, Column, TabularSource
 
 FAMILLES_PRODUITS = (
     "VIANDES_VOLAILLES", "CHARCUTERIE", "PRODUITS_DE_LA_MER", "FRUITS_ET_LEGUMES", "PRODUITS_LAITIERS",
@@ -303,10 +304,13 @@ def _iso_date(row: _Row) -> date | None:
         row.fail("date", f"« {value} » n'est pas une date au format AAAA-MM-JJ")
         return None
     try:
-        return date(*map(int, match.groups()))
+        day = date(*map(int, match.groups()))
     except ValueError:
         row.fail("date", f"« {value} » n'est pas une date du calendrier")
         return None
+    if plausible(day) is None:
+        row.fail("date", f"« {value} » n'est pas une date d'achat plausible ({PLAUSIBLE_RANGE_TEXT})")
+    return plausible(day)
 
 
 def _price(row: _Row) -> Decimal | None:
@@ -339,7 +343,7 @@ class CantineMenusSource(TabularSource):
     raw_table = "raw.cuisine_menus"
     key_columns = ("date", "site", "service")
     columns = (
-        Column("date", DATE, mandatory=True),
+        Column("date", PAST_DATE, mandatory=True),
         Column("site", mandatory=True),
         Column("service", mandatory=True),
         Column("nb_repas", INTEGER, mandatory=True),

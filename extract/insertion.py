@@ -18,7 +18,7 @@ from typing import Any
 
 from extract.base import Violation
 from extract.pseudonymisation import Pseudonymiser, checked_key, pseudonymisation_key
-from extract.rows import DATE, DECIMAL, MONTH, SIRET, TEXT, Field, RowSource, enumeration
+from extract.rows import DATE, DECIMAL, PAST_MONTH, SIRET, TEXT, Field, RowSource, enumeration
 
 SORTIES = ("emploi_durable", "emploi_transition", "formation", "autre", "inconnue")
 # Age bands on 1 January of the year of the hours: the indicators need "50 or more"; "under 26"
@@ -57,7 +57,7 @@ class InsertionHeuresSource(RowSource):
         Field("statut", TEXT),
         Field("contrat_type", TEXT),
         Field("date_debut_contrat", DATE),
-        Field("mois", MONTH, mandatory=True),
+        Field("mois", PAST_MONTH, mandatory=True),
         Field("heures", DECIMAL, mandatory=True),
         Field("date_sortie", DATE),
         Field("sortie_type", enumeration(*SORTIES)),

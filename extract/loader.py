@@ -14,7 +14,14 @@ file in its own transaction:
   later bytes say otherwise), record sources by streaming their good records
   with ``COPY`` — with every violation in ``raw.quarantaine`` and every finding in
   ``raw.signalements``;
-- a file that cannot be read at all is rolled back and recorded as ``rejete`` with its reason.
+- a file that cannot be read at all — whatever is raised while reading, validating or loading
+  it, but a lost warehouse connection — is rolled back and recorded as ``rejete`` with its
+  reason, and the next file is taken; the same content is not read again (``deja_rejete``,
+  nothing written) until a different one is delivered.
+
+``source_files`` only takes what ``inbox_refusal`` lets the night open: no link, nothing outside
+the inbox or that is not a regular file, no name that is not UTF-8, no file modified within the
+quiet period (SPASER_INBOX_QUIET_SECONDS: still being written, left for a later night).
 
 Each file commits on its own: a transaction the caller left open on the connection is committed
 first.
@@ -245,16 +252,18 @@ def load_file(conn: psycopg.Connection, source, path: Path, inbox: Path, run_id:
     relative = shown_name(path, inbox)
     if conn.info.transaction_status == TransactionStatus.INTRANS:
         conn.commit()
+    parse = None
     try:
-        content = fingerprint(path)
-    except OSError as error:
-        return _record_rejection(conn, source, relative, "", run_id, error)
-    if (earlier := _earlier_rejection(conn, source, content.sha256)) is not None:
-        return FileReport(source=source.source, fichier=relative, sha256=content.sha256, statut=ALREADY_REJECTED,
-                          message=earlier)
-    # A CSV file's first blocks are parsed while its load is registered (see TabularParse).
-    parse = TabularParse(source, path, guessed_encoding(path)) if isinstance(source, TabularSource) else None
-    try:
+        try:
+            # A CSV file's first blocks are parsed while the file is hashed (see TabularParse).
+            if isinstance(source, TabularSource):
+                parse = TabularParse(source, path, guessed_encoding(path))
+            content = fingerprint(path)
+        except OSError as error:
+            return _record_rejection(conn, source, relative, "", run_id, error)
+        if (earlier := _earlier_rejection(conn, source, content.sha256)) is not None:
+            return FileReport(source=source.source, fichier=relative, sha256=content.sha256,
+                              statut=ALREADY_REJECTED, message=earlier)
         return _load_file(conn, source, relative, path, content, run_id, parse)
     finally:
         if parse is not None:

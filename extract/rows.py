@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator
 
 from extract.base import FileRejected, ParsedRecord, RecordSource, Violation
+from extract.plausible import PLAUSIBLE_RANGE_TEXT, plausible
 from extract.siret import is_valid_siret
 from extract.tabular import (
     BLANKS,
@@ -89,7 +90,11 @@ INTEGER = FieldType(parse=_strict(text_to_integer), problem="n'est pas un nombre
 DECIMAL = FieldType(parse=lambda text: Decimal(_strict(text_to_decimal)(text)),
                     problem="n'est pas un nombre (virgule ou point décimal)", compact=True)
 DATE = FieldType(parse=parse_date, problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)")
-MONTH = FieldType(parse=_month, problem="n'est pas un mois (AAAA-MM)")
+# Dates the raw checks require to be plausible (extract.plausible), quarantined at load time.
+PAST_DATE = FieldType(parse=_strict(lambda text: plausible(text_to_date(text))),
+                      problem=f"n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ) {PLAUSIBLE_RANGE_TEXT}")
+PAST_MONTH = FieldType(parse=_strict(lambda text: plausible(_month(text))),
+                       problem=f"n'est pas un mois (AAAA-MM) {PLAUSIBLE_RANGE_TEXT}")
 BOOLEAN = FieldType(parse=_strict(text_to_boolean), problem="n'est pas un booléen (oui/non, O/N, 1/0, true/false)",
                     when_empty=False)
 SIRET = FieldType(parse=_siret, problem="n'est pas un SIRET (14 chiffres)", compact=True)

@@ -53,6 +53,7 @@ import pyarrow.csv as pa_csv
 from psycopg import sql
 
 from extract.base import FileRejected, stored_rows_table
+from extract.plausible import PLAUSIBLE_FIRST_DATE, PLAUSIBLE_RANGE_TEXT, latest_plausible_date, plausible
 from extract.siret import LA_POSTE_SIREN
 from extract.xlsx import WORKBOOK_SUFFIX, workbook_csv_bytes
 
@@ -312,6 +313,14 @@ DECIMAL = ColumnType(
 )
 DATE = ColumnType(read=by_distinct_value(text_to_date, pa.date32()),
                   problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)")
+# A year the raw checks require to be plausible (a budget year: exercice).
+PAST_YEAR = ColumnType(
+    read=by_distinct_value(lambda text: year if (year := text_to_integer(text)) is not None
+                           and PLAUSIBLE_FIRST_DATE.year <= year <= latest_plausible_date().year else None, pa.int32()),
+    problem=f"n'est pas une année plausible (de {PLAUSIBLE_FIRST_DATE.year} à l'année en cours)", compact=True)
+# A date the raw checks require to be plausible (extract.plausible), quarantined at load time.
+PAST_DATE = ColumnType(read=by_distinct_value(lambda text: plausible(text_to_date(text)), pa.date32()),
+                       problem=f"n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ) {PLAUSIBLE_RANGE_TEXT}")
 BOOLEAN = ColumnType(
     read=by_distinct_value(text_to_boolean, pa.bool_()),
     problem="n'est pas un booléen (oui/non, O/N, 1/0, true/false)",

@@ -119,12 +119,15 @@ def _format_summary(summary: dict) -> str:
         "",
         f"Résumé de la nuit {summary['run_id']} — {'SUCCÈS' if summary['succes'] else 'ÉCHEC'}",
         f"  Fichiers : {summary['fichiers']['charges']} chargé(s), "
-        f"{summary['fichiers']['deja_charges']} déjà chargé(s), {summary['fichiers']['rejetes']} rejeté(s)",
+        f"{summary['fichiers']['deja_charges']} déjà chargé(s), {summary['fichiers']['rejetes']} rejeté(s), "
+        f"{summary['fichiers']['deja_rejetes']} déjà rejeté(s) (non relus)",
         f"  Lignes chargées : {summary['lignes_chargees']} ; en quarantaine : {summary['lignes_en_quarantaine']} ; "
         f"signalements : {summary['signalements']}",
     ]
     for rejected in summary["fichiers_rejetes"]:
         lines.append(f"    rejeté : {rejected['fichier']} — {rejected['message']}")
+    for message in summary["fichiers_non_lus"]:
+        lines.append(f"    non lu : {message}")
     for name, gate in summary["controles"].items():
         lines.append(
             f"  Contrôles {name} : {gate['nb_controles'] - gate['nb_echecs']} réussi(s), {gate['nb_echecs']} en échec"

@@ -72,6 +72,16 @@ def _hostile_inbox(inbox: Path, outside: Path) -> None:
     (inbox / "registre/fournisseurs").mkdir(parents=True)
     shutil.copyfile(FINANCE / "registre/fournisseurs/registre_fournisseurs.xlsx",
                     inbox / "registre/fournisseurs/registre_fournisseurs.xlsx")
+    # Rows the raw checks would refuse for good (raw rows are never modified): quarantined on loading.
+    valence = (FINANCE / "finance/mandats/mandats_valence_2023.csv").read_text(encoding="utf-8")
+    _write(inbox / "finance/mandats/mandats_invraisemblables.csv",
+           valence.replace(";05/04/2023;", ";05/04/2099;", 1)
+           .replace("212603625;2023;principal;V01;2;", "212603625;1999;principal;V01;2;", 1).encode())
+    # A few kilobytes declaring a million rows (read-only openpyxl would pad the gap, row by row).
+    inflated = Workbook()
+    inflated.active.append(["date", "type", "libelle"])
+    inflated.active["A1000000"] = "fin"
+    inflated.save(inbox / "registre/activites/gonfle.xlsx")
     # Text files as old tools write them: read by the row sources...
     _write(inbox / "referentiels/ges_territoire/ges_mac.csv",
            ges.read_bytes().replace(b"\r\n", b"\n").replace(b"2022;", b"2019;").replace(b"\n", b"\r"))
@@ -179,6 +189,7 @@ def test_old_line_endings_and_utf16_load_through_the_row_sources(nights):
     ("registre/agec/agec_gros.csv", "ligne 2 illisible en CSV (field larger than field limit"),
     ("marches/decp/profond.json", "imbriquée trop profondément"),
     ("marches/decp/entier.json", "ValueError"),
+    ("registre/activites/gonfle.xlsx", "feuille trop grande (1000000 lignes"),
 ])
 def test_an_unreadable_file_is_rejected_with_its_reason_and_the_night_goes_on(nights, name, cause):
     statut, message = _statuses(nights.reports[0])[name]
@@ -203,6 +214,17 @@ def test_a_cell_that_only_looks_like_digits_quarantines_its_row(nights):
     assert _statuses(nights.reports[0])["cuisine/achats/achats_km.csv"][0] == "charge"
     fields = {champ: m for source, fichier, champ, m in nights.quarantine if fichier == "cuisine/achats/achats_km.csv"}
     assert "« ² » n'est pas un nombre entier de kilomètres" in fields["definition_local_km"], fields
+
+
+def test_rows_the_raw_gate_would_refuse_for_good_are_quarantined_on_loading(nights):
+    assert _statuses(nights.reports[0])["finance/mandats/mandats_invraisemblables.csv"][0] == "charge"
+    problems = {(champ, message) for source, fichier, champ, message in nights.quarantine
+                if fichier == "finance/mandats/mandats_invraisemblables.csv"}
+    assert problems >= {
+        ("date_mandat", "ligne 2, colonne date_mandat : « 05/04/2099 » n'est pas une date valide "
+                        "(JJ/MM/AAAA ou AAAA-MM-JJ) entre le 01/01/2000 et demain"),
+        ("exercice", "ligne 3, colonne exercice : « 1999 » n'est pas une année plausible (de 2000 à l'année en cours)"),
+    }
 
 
 def test_links_pipes_and_names_not_in_utf8_are_reported_unopened(nights):
