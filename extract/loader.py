@@ -34,6 +34,7 @@ import hashlib
 import logging
 import os
 import stat
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -338,6 +339,8 @@ def rejection_message(source, relative: str, error: Exception) -> str:
         return f"{relative} : structure imbriquée trop profondément pour être lue"
     if isinstance(error, MemoryError):
         return f"{relative} : trop volumineux pour être lu en mémoire"
+    if isinstance(error, ValueError) and "int_max_str_digits" in str(error):
+        return f"{relative} : nombre de plus de {sys.get_int_max_str_digits()} chiffres, illisible"
     if isinstance(error, UnicodeError):
         return f"{relative} : encodage des caractères illisible"
     if isinstance(error, csv.Error):
