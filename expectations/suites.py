@@ -19,20 +19,17 @@ because the rule leaves the year axis of multi-source indicators open:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Callable
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
+from extract.plausible import PLAUSIBLE_FIRST_DATE, latest_plausible_date
 from spaser.config import PERIMETRE_TOUS
 
 RAW_SCHEMA = "raw"
 LINEAGE_COLUMNS = ("_load_id", "_source_file", "_file_sha256", "_record_number", "_loaded_at")
-
-# Dates before 2000 in these sources are typing errors (e.g. 0202 for 2022), not history.
-PLAUSIBLE_FIRST_DATE = date(2000, 1, 1)
 
 STATUTS_FICHIER = ("charge", "rejete")
 TYPES_CONTRAT = ("marche", "contrat-concession")
@@ -201,11 +198,6 @@ INDICATOR_RAW_DATA = (
 
 # ---------------------------------------------------------------------------- building blocks
 
-def _latest_plausible_date() -> date:
-    # Tomorrow: the night runs after midnight Paris time on a server that may count in UTC.
-    return date.today() + timedelta(days=1)
-
-
 def _not_null(*columns: str) -> list[gxe.Expectation]:
     return [gxe.ExpectColumnValuesToNotBeNull(column=column) for column in columns]
 
@@ -224,13 +216,13 @@ def _at_least(column: str, minimum: int) -> gxe.Expectation:
 
 def _plausible_date(column: str) -> gxe.Expectation:
     return gxe.ExpectColumnValuesToBeBetween(
-        column=column, min_value=PLAUSIBLE_FIRST_DATE, max_value=_latest_plausible_date()
+        column=column, min_value=PLAUSIBLE_FIRST_DATE, max_value=latest_plausible_date()
     )
 
 
 def _plausible_year(column: str) -> gxe.Expectation:
     return gxe.ExpectColumnValuesToBeBetween(
-        column=column, min_value=PLAUSIBLE_FIRST_DATE.year, max_value=_latest_plausible_date().year
+        column=column, min_value=PLAUSIBLE_FIRST_DATE.year, max_value=latest_plausible_date().year
     )
 
 

@@ -33,6 +33,12 @@ class FileRejected(Exception):
     """
 
 
+class SourceUnavailable(Exception):
+    """The source cannot read any file tonight, for a reason that is no file's fault (its
+    configuration: e.g. the pseudonymisation key). Its files are not touched; the extraction
+    step fails with this French message."""
+
+
 @dataclass(frozen=True)
 class Violation:
     field: str  # JSON path (DECP) or column name (CSV)
@@ -42,7 +48,7 @@ class Violation:
 @dataclass
 class ParsedRecord:
     number: int  # 1-based record index (JSON) or physical line (CSV, header = line 1)
-    raw_text: str  # the record as delivered, for the quarantine
+    raw_text: str | None  # the record as delivered, for the quarantine (None: personal source)
     key: str | None = None  # business key when readable, e.g. "21260362500011|2022-0042"
     values: dict[str, Any] | None = None  # raw-table column -> value, when the record is valid
     violations: list[Violation] = field(default_factory=list)  # blocking: record quarantined
@@ -60,6 +66,11 @@ class RecordSource:
     raw_table: ClassVar[str]  # e.g. "raw.marches_decp"
     columns: ClassVar[tuple[str, ...]]  # raw-table columns filled from ParsedRecord.values
     file_patterns: ClassVar[tuple[str, ...]]  # e.g. ("*.json",)
+    # Personal data: no message, quarantine record or log line ever holds one of its cell values.
+    personal: ClassVar[bool] = False
+
+    def prepare(self, conn) -> None:
+        """Called once a night, before the source's first file; raise SourceUnavailable."""
 
     def read(self, path: Path) -> Iterator[ParsedRecord]:
         """Yield every record of the file; raise FileRejected when the file cannot be read."""

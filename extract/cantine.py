@@ -50,7 +50,8 @@ from typing import Iterator
 from extract.base import FileRejected, ParsedRecord, RecordSource, Violation
 from extract.loader import fingerprint
 from extract.siret import is_valid_siret
-from extract.tabular import BOOLEAN, DATE, INTEGER, Column, TabularSource
+from extract.plausible import PLAUSIBLE_RANGE_TEXT, plausible
+from extract.tabular import BOOLEAN, INTEGER, PAST_DATE, Column, TabularSource
 
 FAMILLES_PRODUITS = (
     "VIANDES_VOLAILLES", "CHARCUTERIE", "PRODUITS_DE_LA_MER", "FRUITS_ET_LEGUMES", "PRODUITS_LAITIERS",
@@ -249,12 +250,12 @@ class CantineAchatsSource(RecordSource):
         if identifier is not None:
             identifier = identifier.replace(" ", "")
             if identifier_column == "siret":
-                if not (len(identifier) == 14 and identifier.isdigit()):
+                if not (len(identifier) == 14 and identifier.isascii() and identifier.isdigit()):
                     row.fail("siret", f"« {identifier} » n'est pas un SIRET (14 chiffres)")
                 elif not is_valid_siret(identifier):
                     row.flags.append(Violation("siret", f"ligne {line}, colonne siret : « {identifier} » ne respecte "
                                                         "pas la clé de contrôle d'un SIRET (Luhn) ; achat chargé"))
-            elif not identifier.isdigit():
+            elif not (identifier.isascii() and identifier.isdigit()):
                 row.fail("cantine_id", f"« {identifier} » n'est pas un identifiant ma-cantine (nombre entier)")
         values = {
             "format": file_format,
@@ -303,10 +304,13 @@ def _iso_date(row: _Row) -> date | None:
         row.fail("date", f"« {value} » n'est pas une date au format AAAA-MM-JJ")
         return None
     try:
-        return date(*map(int, match.groups()))
+        day = date(*map(int, match.groups()))
     except ValueError:
         row.fail("date", f"« {value} » n'est pas une date du calendrier")
         return None
+    if plausible(day) is None:
+        row.fail("date", f"« {value} » n'est pas une date d'achat plausible ({PLAUSIBLE_RANGE_TEXT})")
+    return plausible(day)
 
 
 def _price(row: _Row) -> Decimal | None:
@@ -324,7 +328,8 @@ def _kilometres(row: _Row) -> int | None:
     value = row.cells["definition_local_km"]
     if not value:
         return None
-    if not value.isdigit():
+    # isdigit() alone accepts "²" or "٣", which int() refuses.
+    if not (value.isascii() and value.isdigit()):
         row.fail("definition_local_km", f"« {value} » n'est pas un nombre entier de kilomètres")
         return None
     return int(value)
@@ -338,7 +343,7 @@ class CantineMenusSource(TabularSource):
     raw_table = "raw.cuisine_menus"
     key_columns = ("date", "site", "service")
     columns = (
-        Column("date", DATE, mandatory=True),
+        Column("date", PAST_DATE, mandatory=True),
         Column("site", mandatory=True),
         Column("service", mandatory=True),
         Column("nb_repas", INTEGER, mandatory=True),

@@ -16,9 +16,10 @@ import pyarrow.compute as pc
 
 from extract.tabular import (
     BOOLEAN,
-    DATE,
     DECIMAL,
     INTEGER,
+    PAST_DATE,
+    PAST_YEAR,
     SIREN,
     SIRET,
     SIRET_CHECK_PROBLEM,
@@ -65,12 +66,12 @@ class MandatsSource(TabularSource):
     key_columns = ("collectivite_siren", "exercice", "numero_bordereau", "numero_mandat", "ligne")
     columns = (
         Column("collectivite_siren", SIREN, mandatory=True),
-        Column("exercice", INTEGER, mandatory=True),
+        Column("exercice", PAST_YEAR, mandatory=True),
         Column("budget"),
         Column("numero_bordereau", mandatory=True),
         Column("numero_mandat", mandatory=True),
         Column("ligne", INTEGER, mandatory=True),
-        Column("date_mandat", DATE, mandatory=True),
+        Column("date_mandat", PAST_DATE, mandatory=True),
         Column("tiers_siret", SUPPLIER_IDENTIFIER),
         Column("tiers_nom"),
         Column("compte_nature", M57_ACCOUNT, mandatory=True),
@@ -89,9 +90,9 @@ class TitresSource(TabularSource):
     key_columns = ("collectivite_siren", "exercice", "numero_titre")
     columns = (
         Column("collectivite_siren", SIREN, mandatory=True),
-        Column("exercice", INTEGER, mandatory=True),
+        Column("exercice", PAST_YEAR, mandatory=True),
         Column("numero_titre", mandatory=True),
-        Column("date_titre", DATE, mandatory=True),
+        Column("date_titre", PAST_DATE, mandatory=True),
         Column("tiers_nom"),
         Column("compte_nature", M57_ACCOUNT),
         Column("objet", required=False),
@@ -103,8 +104,8 @@ class TitresSource(TabularSource):
 class FournisseursSource(TabularSource):
     """The SPASER team's supplier register, one row per supplier establishment, CSV or XLSX.
 
-    Workbooks are read through ``extract.spreadsheets`` (their first sheet becomes CSV rows), then
-    loaded and validated exactly like a CSV delivery.
+    Workbooks are read through ``extract.xlsx`` (their first sheet becomes CSV text, in memory),
+    then loaded and validated exactly like a CSV delivery.
     """
 
     source = "registre/fournisseurs"
@@ -115,6 +116,6 @@ class FournisseursSource(TabularSource):
         Column("siret", SIRET, mandatory=True),
         Column("nom"),
         Column("structure_inclusive", STRUCTURE_INCLUSIVE),
-        Column("date_signature_charte", DATE),
+        Column("date_signature_charte", PAST_DATE),
         Column("circuit_court", BOOLEAN),
     )

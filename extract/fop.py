@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 from extract.base import FileRejected, ParsedRecord, RecordSource, Violation
 from extract.agec_declaration import PRODUCT_CATEGORIES
+from extract.plausible import PLAUSIBLE_RANGE_TEXT, plausible
 
 WHOLE_RECORD = "(enregistrement)"
 QUESTIONS = (
@@ -87,8 +88,10 @@ def _parse(number: int, text: str, record: Any) -> ParsedRecord:
         validation_date = date.fromisoformat(validated) if isinstance(validated, str) and len(validated) == 10 else None
     except ValueError:
         pass
+    validation_date = plausible(validation_date)
     if validation_date is None:
-        problems.append(Violation("date_validation", f"« {validated} » n'est pas une date ISO (AAAA-MM-JJ)"))
+        problems.append(Violation("date_validation",
+                                  f"« {validated} » n'est pas une date ISO (AAAA-MM-JJ) {PLAUSIBLE_RANGE_TEXT}"))
     segment = record.get("segment")
     if segment is not None and not isinstance(segment, str):
         problems.append(Violation("segment", f"« {segment} » n'est pas un texte"))

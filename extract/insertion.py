@@ -6,8 +6,10 @@ Personal data of people in difficulty. Nothing identifying reaches PostgreSQL:
 - ``date_naissance`` only yields ``tranche_age``, the age band on 1 January of the year of the
   hours' month (the catalogue's "senior = aged 50 or more on 1 January of the year"), then is
   dropped;
-- a quarantined row is kept with both cells replaced by a placeholder, and messages never quote
-  them.
+- the source is declared personal (extract.rows): no message, quarantine record or log line
+  holds a cell value, and undeclared columns are dropped on reading;
+- the key is checked against the warehouse's before the first file (``prepare``), see
+  extract.pseudonymisation.
 """
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from datetime import date
 from typing import Any
 
 from extract.base import Violation
-from extract.pseudonymisation import Pseudonymiser, pseudonymisation_key
-from extract.rows import DATE, DECIMAL, MONTH, SIRET, TEXT, Field, RowSource, enumeration
+from extract.pseudonymisation import Pseudonymiser, checked_key, pseudonymisation_key
+from extract.rows import DATE, DECIMAL, PAST_MONTH, SIRET, TEXT, Field, RowSource, enumeration
 
 SORTIES = ("emploi_durable", "emploi_transition", "formation", "autre", "inconnue")
 # Age bands on 1 January of the year of the hours: the indicators need "50 or more"; "under 26"
@@ -43,18 +45,19 @@ class InsertionHeuresSource(RowSource):
     source = "insertion/heures"
     raw_table = "raw.insertion_heures"
     file_patterns = ("*.csv", "*.xlsx")
+    personal = True
     key_fields = ("acheteur_siret", "id_marche", "entreprise_siret", "beneficiaire_pseudo", "date_debut_contrat", "mois")
     fields = (
         Field("acheteur_siret", SIRET, mandatory=True),
         Field("id_marche", TEXT),
         Field("entreprise_siret", SIRET, mandatory=True),
-        Field("beneficiaire_id", TEXT, mandatory=True, personal=True),
+        Field("beneficiaire_id", TEXT, mandatory=True),
         Field("sexe", enumeration("F", "M")),
-        Field("date_naissance", DATE, personal=True),
+        Field("date_naissance", DATE),
         Field("statut", TEXT),
         Field("contrat_type", TEXT),
         Field("date_debut_contrat", DATE),
-        Field("mois", MONTH, mandatory=True),
+        Field("mois", PAST_MONTH, mandatory=True),
         Field("heures", DECIMAL, mandatory=True),
         Field("date_sortie", DATE),
         Field("sortie_type", enumeration(*SORTIES)),
@@ -68,16 +71,20 @@ class InsertionHeuresSource(RowSource):
         self._given = pseudonymiser
         self.pseudonymiser = pseudonymiser
 
+    def prepare(self, conn) -> None:
+        # The key is read every night, not at import nor once per process: the registry's source
+        # instance lives as long as the process, which may serve several SPASER_HOMEs.
+        self.pseudonymiser = self._given or Pseudonymiser(checked_key(conn))
+
     def read(self, path):
-        # The key is read for every file, not at import nor once per process: the registry's
-        # source instance lives as long as the process, which may serve several SPASER_HOMEs.
-        self.pseudonymiser = self._given or Pseudonymiser(pseudonymisation_key())
+        if self.pseudonymiser is None:  # read outside a night (no warehouse to check the key with)
+            self.pseudonymiser = Pseudonymiser(pseudonymisation_key())
         return super().read(path)
 
     def row_violations(self, values: dict[str, Any]) -> list[Violation]:
         violations = []
         if values["heures"] is not None and values["heures"] < 0:
-            violations.append(Violation("heures", f"« {values['heures']} » heures : un nombre d'heures est positif ou nul"))
+            violations.append(Violation("heures", "un nombre d'heures est positif ou nul"))
         if values["sortie_type"] and values["date_sortie"] is None:
             violations.append(Violation("date_sortie", "une sortie est typée (sortie_type) mais sa date est absente"))
         birth, month = values["date_naissance"], values["mois"]

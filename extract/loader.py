@@ -14,7 +14,14 @@ file in its own transaction:
   later bytes say otherwise), record sources by streaming their good records
   with ``COPY`` — with every violation in ``raw.quarantaine`` and every finding in
   ``raw.signalements``;
-- a file that cannot be read at all is rolled back and recorded as ``rejete`` with its reason.
+- a file that cannot be read at all — whatever is raised while reading, validating or loading
+  it, but a lost warehouse connection — is rolled back and recorded as ``rejete`` with its
+  reason, and the next file is taken; the same content is not read again (``deja_rejete``,
+  nothing written) until a different one is delivered.
+
+``source_files`` only takes what ``inbox_refusal`` lets the night open: no link, nothing outside
+the inbox or that is not a regular file, no name that is not UTF-8, no file modified within the
+quiet period (SPASER_INBOX_QUIET_SECONDS: still being written, left for a later night).
 
 Each file commits on its own: a transaction the caller left open on the connection is committed
 first.
@@ -22,7 +29,13 @@ first.
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
+import logging
+import os
+import stat
+import sys
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatch
@@ -36,6 +49,7 @@ from psycopg.types.json import Jsonb
 from extract.base import ROW_LINEAGE_COLUMNS, FileRejected, RecordSource, stored_rows_table
 from extract.tabular import FileLineage, LoadCounts, TabularParse, TabularSource
 
+log = logging.getLogger(__name__)
 RAW_SCHEMA_PATH = Path(__file__).resolve().parent / "raw_schema.sql"
 RAW_LINEAGE_DEFAULTS_PATH = Path(__file__).resolve().parent / "raw_lineage_defaults.sql"
 READ_CHUNK_BYTES = 1 << 20
@@ -46,6 +60,11 @@ SCHEMA_LOCK_KEY = 0x5350_4153  # "SPAS"
 LOADED = "charge"
 ALREADY_LOADED = "deja_charge"
 REJECTED = "rejete"
+ALREADY_REJECTED = "deja_rejete"  # reported only: the content's rejection is already in raw.fichiers
+# The warehouse itself failing is no file's fault: the night stops.
+CONNECTION_FAILURES = (psycopg.OperationalError, psycopg.InterfaceError)
+QUIET_SECONDS_SETTING = "SPASER_INBOX_QUIET_SECONDS"
+DEFAULT_QUIET_SECONDS = 300.0
 
 
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
@@ -67,7 +86,8 @@ def fingerprint(path: Path) -> FileFingerprint:
     digest = hashlib.sha256()
 
     def hashed_chunks() -> Iterator[bytes]:
-        with path.open("rb") as stream:
+        # O_NOFOLLOW: a file replaced by a link since the inbox was listed is not followed.
+        with open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NOFOLLOW)) as stream:
             while chunk := stream.read(READ_CHUNK_BYTES):
                 digest.update(chunk)
                 yield chunk
@@ -110,7 +130,7 @@ class FileReport:
     source: str
     fichier: str
     sha256: str
-    statut: str  # 'charge' | 'deja_charge' | 'rejete'
+    statut: str  # 'charge' | 'deja_charge' | 'rejete' | 'deja_rejete'
     message: str | None = None
     load_id: int | None = None
     nb_enregistrements: int = 0
@@ -141,13 +161,62 @@ class SourceReport:
         }
 
 
+def quiet_seconds() -> float:
+    """How long a file must have been left unmodified before a night reads it
+    (``SPASER_INBOX_QUIET_SECONDS``, default DEFAULT_QUIET_SECONDS)."""
+    configured = os.environ.get(QUIET_SECONDS_SETTING, "").strip()
+    try:
+        return float(configured) if configured else DEFAULT_QUIET_SECONDS
+    except ValueError:
+        raise ValueError(f"{QUIET_SECONDS_SETTING} doit être un nombre de secondes (lu : {configured!r})") from None
+
+
+def shown_name(path: Path, inbox: Path) -> str:
+    """The path relative to the inbox as text that can be stored and printed: bytes of a name that
+    is not UTF-8 become « \ufffd »."""
+    return os.fsencode(path.relative_to(inbox).as_posix()).decode("utf-8", errors="replace")
+
+
+def inbox_refusal(path: Path, inbox: Path, now: float | None = None) -> str | None:
+    """Why the night does not open this entry of the inbox (None: it may be read).
+
+    Nothing is opened to decide: links are refused whatever they point at (a link to a secret
+    would put its first line in a rejection message), as is anything resolving outside the
+    inbox or that is not a regular file (a named pipe would block the night). A file modified
+    less than ``quiet_seconds()`` ago may still be being written: it is left for a later night.
+    """
+    try:
+        status = path.lstat()
+    except OSError as error:
+        return f"inaccessible ({error.strerror}) : laissé en place"
+    if stat.S_ISLNK(status.st_mode):
+        return "lien symbolique : refusé sans être ouvert"
+    if not path.resolve().is_relative_to(inbox.resolve()):
+        return "hors du dossier de dépôt (lien dans le chemin) : refusé sans être ouvert"
+    if not stat.S_ISREG(status.st_mode):
+        return "n'est pas un fichier ordinaire : refusé sans être ouvert"
+    try:
+        os.fsencode(path.name).decode("utf-8")
+    except UnicodeDecodeError:
+        return "nom de fichier illisible (pas en UTF-8) : refusé sans être ouvert, à renommer"
+    quiet = quiet_seconds()
+    age = (time.time() if now is None else now) - status.st_mtime
+    if age < quiet:
+        return (f"en cours de dépôt (modifié il y a {max(age, 0):.0f} s, moins de {quiet:.0f} s) : "
+                "laissé pour une nuit suivante")
+    return None
+
+
 def source_files(source, inbox: Path) -> list[Path]:
-    """The files of the source's folder that match its patterns (case-insensitive), by name."""
+    """The files of the source's folder that match its patterns (case-insensitive) and that the
+    night may open (``inbox_refusal``), by name."""
     folder = inbox / source.source
-    if not folder.is_dir():
+    if not folder.is_dir() or not folder.resolve().is_relative_to(inbox.resolve()):
         return []
+    now = time.time()
     return sorted(
-        (path for path in folder.iterdir() if path.is_file() and matches_patterns(source, path.name)),
+        (path for path in folder.iterdir()
+         if matches_patterns(source, path.name) and inbox_refusal(path, inbox, now) is None),
         key=lambda path: path.name,
     )
 
@@ -158,7 +227,10 @@ def matches_patterns(source, file_name: str) -> bool:
 
 def load_source(conn: psycopg.Connection, source, inbox: Path, run_id: str) -> SourceReport:
     report = SourceReport(source=source.source)
-    for path in source_files(source, inbox):
+    files = source_files(source, inbox)
+    if files:
+        source.prepare(conn)
+    for path in files:
         report.fichiers.append(load_file(conn, source, path, inbox, run_id))
     if any(file.statut == LOADED for file in report.fichiers):
         refresh_statistics(conn, source)
@@ -176,21 +248,32 @@ def refresh_statistics(conn: psycopg.Connection, source) -> None:
 
 
 def load_file(conn: psycopg.Connection, source, path: Path, inbox: Path, run_id: str) -> FileReport:
-    # A CSV file's first blocks are parsed while the file is hashed (see TabularParse).
-    parse = TabularParse(source, path, guessed_encoding(path)) if isinstance(source, TabularSource) else None
+    """Load one file; whatever goes wrong with it (but the warehouse connection itself) rejects
+    the file, with the reason, and the night goes on."""
+    relative = shown_name(path, inbox)
+    if conn.info.transaction_status == TransactionStatus.INTRANS:
+        conn.commit()
+    parse = None
     try:
-        return _load_file(conn, source, path, inbox, run_id, parse)
+        try:
+            # A CSV file's first blocks are parsed while the file is hashed (see TabularParse).
+            if isinstance(source, TabularSource):
+                parse = TabularParse(source, path, guessed_encoding(path))
+            content = fingerprint(path)
+        except OSError as error:
+            return _record_rejection(conn, source, relative, "", run_id, error)
+        if (earlier := _earlier_rejection(conn, source, content.sha256)) is not None:
+            return FileReport(source=source.source, fichier=relative, sha256=content.sha256,
+                              statut=ALREADY_REJECTED, message=earlier)
+        return _load_file(conn, source, relative, path, content, run_id, parse)
     finally:
         if parse is not None:
             parse.close()
 
 
-def _load_file(conn, source, path: Path, inbox: Path, run_id: str, parse: TabularParse | None) -> FileReport:
-    relative = path.relative_to(inbox).as_posix()
-    content = fingerprint(path)
+def _load_file(conn, source, relative: str, path: Path, content: FileFingerprint, run_id: str,
+               parse: TabularParse | None) -> FileReport:
     report = FileReport(source=source.source, fichier=relative, sha256=content.sha256, statut=LOADED)
-    if conn.info.transaction_status == TransactionStatus.INTRANS:
-        conn.commit()
     with conn.transaction():
         # Two processes given the same content at once: the second waits, then finds it loaded.
         # Both statements go in one round trip (the parsing thread is busy meanwhile and each
@@ -221,12 +304,10 @@ def _load_file(conn, source, path: Path, inbox: Path, run_id: str, parse: Tabula
         try:
             with conn.transaction():
                 counts = _load_content(conn, source, path, content, lineage, parse)
-        except FileRejected as rejection:
-            counts = LoadCounts(message=str(rejection))
-            report.statut = REJECTED
-        except psycopg.DataError as error:
-            # A value PostgreSQL refused despite the checks: the file is set aside, the night goes on.
-            counts = LoadCounts(message=f"refusé par PostgreSQL : {error.diag.message_primary or error}")
+        except CONNECTION_FAILURES:
+            raise
+        except Exception as error:
+            counts = LoadCounts(message=rejection_message(source, relative, error))
             report.statut = REJECTED
         report.message = counts.message
         report.nb_enregistrements = counts.nb_enregistrements
@@ -239,6 +320,63 @@ def _load_file(conn, source, path: Path, inbox: Path, run_id: str, parse: Tabula
             (report.statut, report.message, report.nb_enregistrements, report.nb_charges,
              report.nb_quarantaine, report.nb_signalements, report.load_id),
         )
+    return report
+
+
+def rejection_message(source, relative: str, error: Exception) -> str:
+    """The French reason a file is rejected, from whatever was raised while reading or loading it.
+
+    A source declared personal never has a cell value in a message: of an unforeseen exception,
+    whose text may quote one, only the kind is told."""
+    if isinstance(error, FileRejected):
+        text = str(error)
+        return text if text.startswith(Path(relative).name) else f"{relative} : {text}"
+    personal = getattr(source, "personal", False)
+    if isinstance(error, psycopg.DataError):
+        cause = "une valeur" if personal else (error.diag.message_primary or str(error))
+        return f"{relative} : refusé par PostgreSQL ({cause})"
+    if isinstance(error, RecursionError):
+        return f"{relative} : structure imbriquée trop profondément pour être lue"
+    if isinstance(error, MemoryError):
+        return f"{relative} : trop volumineux pour être lu en mémoire"
+    if isinstance(error, ValueError) and "int_max_str_digits" in str(error):
+        return f"{relative} : nombre de plus de {sys.get_int_max_str_digits()} chiffres, illisible"
+    if isinstance(error, UnicodeError):
+        return f"{relative} : encodage des caractères illisible"
+    if isinstance(error, csv.Error):
+        return f"{relative} : illisible en CSV ({error})"
+    log.warning("%s : rejeté sur une erreur imprévue (%s)", relative, type(error).__name__,
+                exc_info=None if personal else error)
+    detail = type(error).__name__ if personal else f"{type(error).__name__} : {error}"
+    return f"{relative} : illisible, erreur imprévue à la lecture ({detail})"
+
+
+def _earlier_rejection(conn: psycopg.Connection, source, sha256: str) -> str | None:
+    """The message of the newest rejection of this very content (none if it ever loaded): a
+    rejected content is not read again, night after night, until a different one is delivered."""
+    found = conn.execute(
+        "select fichier, run_id, message from raw.fichiers where source = %s and sha256 = %s and statut = 'rejete'"
+        " and not exists (select from raw.fichiers as loaded where loaded.source = %s and loaded.sha256 = %s"
+        "                 and loaded.statut = 'charge')"
+        " order by load_id desc limit 1",
+        (source.source, sha256, source.source, sha256),
+    ).fetchone()
+    conn.commit()
+    if found is None:
+        return None
+    return f"contenu identique à « {found[0]} », déjà rejeté (nuit {found[1]}) : {found[2]}"
+
+
+def _record_rejection(conn: psycopg.Connection, source, relative: str, sha256: str, run_id: str,
+                      error: Exception) -> FileReport:
+    report = FileReport(source=source.source, fichier=relative, sha256=sha256, statut=REJECTED,
+                        message=rejection_message(source, relative, error))
+    with conn.transaction():
+        (report.load_id,) = conn.execute(
+            "insert into raw.fichiers (run_id, source, fichier, sha256, statut, message)"
+            " values (%s, %s, %s, %s, 'rejete', %s) returning load_id",
+            (run_id, source.source, relative, sha256, report.message),
+        ).fetchone()
     return report
 
 

@@ -68,7 +68,7 @@ create table if not exists raw.quarantaine (
     cle          text,                          -- business key when it could be read
     champ        text not null,                 -- field (JSON path or column name)
     message      text not null,                 -- French, for the data team
-    contenu      text                           -- the record as delivered
+    contenu      text                           -- the record as delivered (null: personal source)
 );
 
 -- Non-blocking findings (e.g. an identifier failing the SIRET Luhn check): the record is loaded.
@@ -80,6 +80,15 @@ create table if not exists raw.signalements (
     cle          text,
     champ        text not null,
     message      text not null
+);
+
+-- The fingerprints of the pseudonymisation keys (extract/pseudonymisation.py): the one in use
+-- (retiree_le null) and those retired by `spaser cle renouveler`, with the reason.
+create table if not exists raw.cles_pseudonymisation (
+    empreinte   text primary key,
+    adoptee_le  timestamptz not null default now(),
+    retiree_le  timestamptz,
+    motif       text not null
 );
 
 -- marches/decp: one row per loaded DECP record (marché or contrat-concession). `donnees` holds the

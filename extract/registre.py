@@ -12,7 +12,7 @@ from typing import Any
 
 from extract.agec_declaration import PRODUCT_CATEGORIES
 from extract.base import Violation
-from extract.rows import DATE, DECIMAL, INTEGER, SIRET, TEXT, Field, RowSource, enumeration
+from extract.rows import DECIMAL, INTEGER, PAST_DATE, SIRET, TEXT, Field, RowSource, enumeration
 
 TYPES_ACTIVITE = (
     "COPIL", "COTECH", "COSUI", "GT", "REFERENTIEL", "FORMATION", "COMMUNICATION", "REUNION_PARTENARIALE",
@@ -26,7 +26,7 @@ class RegistreActivitesSource(RowSource):
     raw_table = "raw.registre_activites"
     key_fields = ("date", "type", "libelle", "porteur", "entreprise_siret")
     fields = (
-        Field("date", DATE, mandatory=True),
+        Field("date", PAST_DATE, mandatory=True),
         Field("type", enumeration(*TYPES_ACTIVITE), mandatory=True),
         Field("libelle", TEXT),
         Field("public_cible", enumeration(*PUBLICS_CIBLES), required=False),

@@ -11,11 +11,13 @@ The casting rules are those of ``extract.tabular`` (French habits: decimal comma
 AAAA-MM-JJ dates, oui/non booleans, blanks inside identifiers and numbers), written in Python.
 The header drives the reading (any column order, names compared case-insensitively); a missing
 required column rejects the file naming it; an extra column is reported once (signalement on the
-first data row); every violation of a row is listed with its line and column. Fields marked
-``personal`` are never quoted in messages nor stored in the quarantine.
+first data row); every violation of a row is listed with its line and column. A source declared
+``personal`` never has a cell value quoted in a message nor kept in the quarantine (only file,
+line, column and rule), and its undeclared columns are dropped on reading.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator
 
 from extract.base import FileRejected, ParsedRecord, RecordSource, Violation
+from extract.plausible import PLAUSIBLE_RANGE_TEXT, plausible
 from extract.siret import is_valid_siret
 from extract.tabular import (
     BLANKS,
@@ -36,9 +39,7 @@ from extract.tabular import (
     text_to_decimal,
     text_to_integer,
 )
-from extract.xlsx import read_xlsx_rows
-
-REDACTED = "(donnée personnelle retirée)"
+from extract.xlsx import WORKBOOK_SUFFIX, read_xlsx_rows
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,11 @@ INTEGER = FieldType(parse=_strict(text_to_integer), problem="n'est pas un nombre
 DECIMAL = FieldType(parse=lambda text: Decimal(_strict(text_to_decimal)(text)),
                     problem="n'est pas un nombre (virgule ou point décimal)", compact=True)
 DATE = FieldType(parse=parse_date, problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)")
-MONTH = FieldType(parse=_month, problem="n'est pas un mois (AAAA-MM)")
+# Dates the raw checks require to be plausible (extract.plausible), quarantined at load time.
+PAST_DATE = FieldType(parse=_strict(lambda text: plausible(text_to_date(text))),
+                      problem=f"n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ) {PLAUSIBLE_RANGE_TEXT}")
+PAST_MONTH = FieldType(parse=_strict(lambda text: plausible(_month(text))),
+                       problem=f"n'est pas un mois (AAAA-MM) {PLAUSIBLE_RANGE_TEXT}")
 BOOLEAN = FieldType(parse=_strict(text_to_boolean), problem="n'est pas un booléen (oui/non, O/N, 1/0, true/false)",
                     when_empty=False)
 SIRET = FieldType(parse=_siret, problem="n'est pas un SIRET (14 chiffres)", compact=True)
@@ -111,7 +116,6 @@ class Field:
     type: FieldType = TEXT
     required: bool = True  # the header must have it (else the file is rejected)
     mandatory: bool = False  # every row must give a value (else the row is quarantined)
-    personal: bool = False  # never quoted in a message nor kept in the quarantine
 
 
 # ---------------------------------------------------------------- reading the file
@@ -127,6 +131,8 @@ class DeliveredRows:
 
 def _decoded(path: Path) -> str:
     content = path.read_bytes()
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return content.decode("utf-16")
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -134,20 +140,36 @@ def _decoded(path: Path) -> str:
 
 
 def read_delivered_rows(path: Path) -> DeliveredRows:
-    if path.suffix.lower() == ".xlsx":
+    """The header and rows of a CSV (UTF-8, UTF-16 with its BOM or Windows-1252; any line
+    endings, old Mac CR included) or XLSX file."""
+    if path.suffix.lower() == WORKBOOK_SUFFIX:
         header, rows = read_xlsx_rows(path)
         return DeliveredRows(header, ";", rows, lambda cells: None)
     text = _decoded(path)
     if not text.strip():
         raise FileRejected(f"{path.name} : fichier vide, aucune ligne d'en-tête.")
     first_line = text.splitlines()[0]
+    if "\x00" in first_line:
+        raise FileRejected(f"{path.name} : octet nul dans l'en-tête, ce n'est pas un fichier CSV texte.")
     delimiter = sniff_delimiter(first_line)
+    # newline="": the csv module sees every line ending (CR, LF, CRLF) and quoted ones as delivered.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = tuple(name.strip() for name in next(reader))
+
+    def records() -> Iterator[list[str]]:
+        while True:
+            try:
+                yield next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise FileRejected(f"{path.name} : ligne {reader.line_num} illisible en CSV ({error}).") from None
+
+    cells_of = records()
+    header = tuple(name.strip() for name in next(cells_of))
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         first_line_of_record = reader.line_num + 1
-        for cells in reader:
+        for cells in cells_of:
             if any(cell.strip() for cell in cells):
                 yield first_line_of_record, cells
             first_line_of_record = reader.line_num + 1
@@ -192,7 +214,7 @@ class RowSource(RecordSource):
     def read(self, path: Path) -> Iterator[ParsedRecord]:
         delivered = read_delivered_rows(path)
         try:
-            mapping = map_columns(self.fields, delivered.header)
+            mapping = map_columns(self.fields, delivered.header, quote_header=not self.personal)
         except FileRejected as rejection:
             raise FileRejected(f"{path.name} : {rejection}.") from rejection
         positions = {name: position - 1 for name, position in mapping.positions.items()}
@@ -219,11 +241,10 @@ class RowSource(RecordSource):
             if field.type.compact:
                 cell = "".join(character for character in cell if character not in BLANKS)
             texts[field.name] = cell or None
-        shown_cells = [
-            REDACTED if self._is_personal_column(delivered.header, position) and cell.strip() else cell
-            for position, cell in enumerate(cells)
-        ]
-        parsed = ParsedRecord(number=number, raw_text=delivered.delimiter.join(shown_cells))
+        # A personal source keeps no copy of the row: which cell holds what is not known for
+        # sure in a row of the wrong shape, and undeclared columns are personal data too.
+        parsed = ParsedRecord(number=number,
+                              raw_text=None if self.personal else delivered.delimiter.join(cells))
         shape_problem = delivered.malformed(cells)
         if shape_problem:
             parsed.violations.append(Violation("ligne", f"ligne {number} : {shape_problem}"))
@@ -242,13 +263,7 @@ class RowSource(RecordSource):
             parsed.flags.extend(self._siret_flags(values, number))
         return parsed
 
-    def _is_personal_column(self, header: tuple[str, ...], position: int) -> bool:
-        if position >= len(header):
-            return False
-        return any(field.personal and field.name.lower() == header[position].lower() for field in self.fields)
-
-    @staticmethod
-    def _typed(field: Field, text: str | None, number: int, parsed: ParsedRecord, delivered: bool) -> Any:
+    def _typed(self, field: Field, text: str | None, number: int, parsed: ParsedRecord, delivered: bool) -> Any:
         if text is None:
             if field.mandatory:
                 parsed.violations.append(
@@ -257,14 +272,15 @@ class RowSource(RecordSource):
         try:
             return field.type.parse(text)
         except (ValueError, KeyError):
-            shown = "la valeur" if field.personal else f"« {text} »"
+            shown = "la valeur" if self.personal else f"« {text} »"
             parsed.violations.append(
                 Violation(field.name, f"ligne {number}, colonne {field.name} : {shown} {field.type.problem}"))
             return None
 
     def _siret_flags(self, values: dict[str, Any], number: int) -> list[Violation]:
         return [
-            Violation(field.name, f"ligne {number}, colonne {field.name} : « {values[field.name]} » ne respecte pas "
+            Violation(field.name, f"ligne {number}, colonne {field.name} : "
+                                  f"{'la valeur' if self.personal else f'« {values[field.name]} »'} ne respecte pas "
                                   "la clé de contrôle d'un SIRET (Luhn) ; enregistrement chargé")
             for field in self.fields
             if field.type is SIRET and values.get(field.name) and not is_valid_siret(values[field.name])

@@ -1,6 +1,7 @@
 """Registry of the sources the night reads: inbox folder -> source instance."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from extract.cantine import CantineAchatsSource, CantineMenusSource
@@ -8,7 +9,7 @@ from extract.decp import DecpSource
 from extract.finance import FournisseursSource, MandatsSource, TitresSource
 from extract.fop import FichesOperationSource
 from extract.insertion import InsertionHeuresSource
-from extract.loader import matches_patterns
+from extract.loader import inbox_refusal, matches_patterns, shown_name
 from extract.marches import ConsultationsSource, OffresSource
 from extract.registre import GesTerritoireSource, RegistreActivitesSource, RegistreAgecSource
 from extract.sirene import SireneEtablissementsSource, SireneUnitesLegalesSource
@@ -42,22 +43,27 @@ PLANNED_FOLDERS = (
 
 
 def unexpected_entries(inbox: Path) -> list[str]:
-    """One French message per file of the inbox that no source will load; the files stay in place."""
+    """One French message per entry of the inbox that no source will load tonight (refused by
+    ``inbox_refusal`` or read by no source); the entries stay in place."""
     messages = []
+    now = time.time()
     for path in sorted(inbox.rglob("*")):
-        if not path.is_file():
+        if path.is_dir() and not path.is_symlink():  # rglob does not enter linked folders
             continue
-        relative = path.relative_to(inbox)
-        folder = relative.parent.as_posix()
+        name = shown_name(path, inbox)
+        if (refusal := inbox_refusal(path, inbox, now)) is not None:
+            messages.append(f"{name} : {refusal}")
+            continue
+        folder = path.relative_to(inbox).parent.as_posix()
         source = SOURCES.get(folder)
         if source is not None:
             if not matches_patterns(source, path.name):
                 messages.append(
-                    f"{relative.as_posix()} : format non lu par la source {folder} "
+                    f"{name} : format non lu par la source {folder} "
                     f"(attendu : {', '.join(source.file_patterns)}), fichier laissé en place"
                 )
         elif any(folder == planned or folder.startswith(planned + "/") for planned in PLANNED_FOLDERS):
-            messages.append(f"{relative.as_posix()} : source pas encore prise en charge, fichier laissé en place")
+            messages.append(f"{name} : source pas encore prise en charge, fichier laissé en place")
         else:
-            messages.append(f"{relative.as_posix()} : dossier inconnu, fichier laissé en place")
+            messages.append(f"{name} : dossier inconnu, fichier laissé en place")
     return messages

@@ -28,11 +28,13 @@ empty boolean meaning false.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import ctypes
 import functools
 import io
 import itertools
+import os
 import re
 import sys
 import threading
@@ -51,8 +53,10 @@ import pyarrow.csv as pa_csv
 from psycopg import sql
 
 from extract.base import FileRejected, stored_rows_table
+from extract.plausible import PLAUSIBLE_FIRST_DATE, PLAUSIBLE_RANGE_TEXT, latest_plausible_date, plausible
 from extract.siret import LA_POSTE_SIREN
 from extract.tva import EU_VAT_DESCRIPTION, EU_VAT_PATTERN
+from extract.xlsx import WORKBOOK_SUFFIX, workbook_csv_bytes
 
 # The loader allocates and frees buffers of a few MB block after block: glibc's allocator keeps
 # and reuses them, while mimalloc, pyarrow's default pool, hands freed pages back to the system
@@ -310,6 +314,14 @@ DECIMAL = ColumnType(
 )
 DATE = ColumnType(read=by_distinct_value(text_to_date, pa.date32()),
                   problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)")
+# A year the raw checks require to be plausible (a budget year: exercice).
+PAST_YEAR = ColumnType(
+    read=by_distinct_value(lambda text: year if (year := text_to_integer(text)) is not None
+                           and PLAUSIBLE_FIRST_DATE.year <= year <= latest_plausible_date().year else None, pa.int32()),
+    problem=f"n'est pas une année plausible (de {PLAUSIBLE_FIRST_DATE.year} à l'année en cours)", compact=True)
+# A date the raw checks require to be plausible (extract.plausible), quarantined at load time.
+PAST_DATE = ColumnType(read=by_distinct_value(lambda text: plausible(text_to_date(text)), pa.date32()),
+                       problem=f"n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ) {PLAUSIBLE_RANGE_TEXT}")
 BOOLEAN = ColumnType(
     read=by_distinct_value(text_to_boolean, pa.bool_()),
     problem="n'est pas un booléen (oui/non, O/N, 1/0, true/false)",
@@ -364,6 +376,9 @@ class TabularSource:
     derived_columns: ClassVar[dict[str, Callable[[dict[str, pa.Array]], pa.Array]]] = {}
     file_patterns: ClassVar[tuple[str, ...]] = ("*.csv",)
 
+    def prepare(self, conn: psycopg.Connection) -> None:
+        """Called once a night, before the source's first file (see RecordSource.prepare)."""
+
 
 # ---------------------------------------------------------------- reading the header
 
@@ -384,9 +399,19 @@ def sniff_delimiter(header_line: str) -> str:
 
 def read_layout(path: Path, encoding: str) -> CsvLayout:
     with path.open("rb") as stream:
-        first_line = stream.readline(HEADER_MAX_BYTES)
+        return layout_of(stream.readline(HEADER_MAX_BYTES), encoding)
+
+
+def layout_of(first_line: bytes, encoding: str) -> CsvLayout:
+    """The layout a file's first line (up to its ``\\n``, at most HEADER_MAX_BYTES) gives."""
     if not first_line.strip():
         raise FileRejected("fichier vide : aucune ligne d'en-tête")
+    if first_line.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in first_line:
+        raise FileRejected("encodage non pris en charge : le fichier est en UTF-16 (ou contient un octet nul dans "
+                           "l'en-tête) ; l'enregistrer en CSV UTF-8 ou Windows-1252")
+    if b"\r" in first_line.rstrip(b"\r\n"):
+        raise FileRejected("fins de ligne « CR » seules (ancien format Mac) : enregistrer le fichier avec des fins "
+                           "de ligne Windows (CRLF) ou Unix (LF)")
     if not first_line.endswith(b"\n") and len(first_line) == HEADER_MAX_BYTES:
         raise FileRejected("en-tête illisible : la première ligne dépasse 1 Mo, ce n'est pas un fichier CSV")
     text = first_line.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
@@ -403,8 +428,10 @@ class ColumnMapping:
     extra: tuple[str, ...]
 
 
-def map_columns(columns, header: tuple[str, ...]) -> ColumnMapping:
-    """Header-driven reading of any declared columns (objects with ``name`` and ``required``)."""
+def map_columns(columns, header: tuple[str, ...], quote_header: bool = True) -> ColumnMapping:
+    """Header-driven reading of any declared columns (objects with ``name`` and ``required``).
+    ``quote_header=False``: a rejection does not quote the header read (the first line of a file
+    without header is a row of data)."""
     declared = {column.name.lower(): column.name for column in columns}
     positions: dict[str, int] = {}
     extra = []
@@ -420,8 +447,8 @@ def map_columns(columns, header: tuple[str, ...]) -> ColumnMapping:
     if missing:
         plural = "s" if len(missing) > 1 else ""
         raise FileRejected(
-            f"colonne{plural} obligatoire{plural} absente{plural} de l'en-tête : {', '.join(missing)} "
-            f"(en-tête lu : {', '.join(header)})"
+            f"colonne{plural} obligatoire{plural} absente{plural} de l'en-tête : {', '.join(missing)}"
+            + (f" (en-tête lu : {', '.join(header)})" if quote_header else "")
         )
     return ColumnMapping(positions=positions, extra=tuple(extra))
 
@@ -447,43 +474,53 @@ class LoadCounts:
 
 
 class TabularParse:
-    """A CSV file of ``source`` read, validated and written as COPY bodies by a thread, at most a
-    few blocks ahead of PostgreSQL.
+    """A CSV file of ``source`` (or a workbook, as the CSV text of its first sheet rendered in
+    memory by extract.xlsx: never written to disk) read, validated and written as COPY bodies by
+    a thread, at most a few blocks ahead of PostgreSQL.
 
     The loader starts it as soon as it takes the file, with the encoding the file's start
     suggests, so that the first blocks are parsed while the whole file is hashed and its load
     registered: on a small file, that hashing is as long as parsing the first blocks. Nothing is
-    written before ``load``; a rejection of the header is raised there; ``close`` stops the
+    written before ``load``; a failure to read the header (any exception) is raised there; ``close`` stops the
     thread (a file already loaded is not loaded again)."""
 
     def __init__(self, source: TabularSource, path: Path, encoding: str):
         self.source, self.path = source, path
+        # A workbook is read as the CSV text of its first sheet, rendered in memory (UTF-8).
+        self.workbook = path.suffix.lower() == WORKBOOK_SUFFIX
         self._start(encoding)
 
+    def _open(self) -> tuple[io.BufferedIOBase, int]:
+        if self.workbook:
+            text = workbook_csv_bytes(self.path)
+            return io.BytesIO(text), len(text)
+        stream = self.path.open("rb")
+        return stream, os.fstat(stream.fileno()).st_size
+
     def _start(self, encoding: str) -> None:
-        self.encoding = encoding
+        self.encoding = "utf-8" if self.workbook else encoding
         self._stream = None
         self._bodies: _Prefetched | None = None
-        self._rejection: FileRejected | None = None
+        self._failure: Exception | None = None
         try:
-            layout = read_layout(self.path, encoding)
+            self._stream, size = self._open()
+            header = self._stream.readline(HEADER_MAX_BYTES)
+            layout = layout_of(header, self.encoding)
             self._loader = _BlockLoader(self.source, layout, map_columns(self.source.columns, layout.header))
-        except FileRejected as rejection:
-            self._rejection = rejection
+        except Exception as failure:  # raised by load(), inside the file's transaction
+            self._failure = failure
             return
-        self._stream = self.path.open("rb")
-        header = self._stream.readline(HEADER_MAX_BYTES)  # already read
         self._bodies = _Prefetched(self._loader.copy_bodies(
-            _record_blocks(self._stream, self.path.stat().st_size - len(header))), max_bytes=2 * BLOCK_BYTES)
+            _record_blocks(self._stream, size - len(header))), max_bytes=2 * BLOCK_BYTES)
 
     def load(self, conn: psycopg.Connection, lineage: FileLineage, encoding: str) -> LoadCounts:
         """Load the file inside the caller's transaction, in ``encoding`` (the whole file's);
         raise FileRejected."""
-        if encoding != self.encoding:  # bytes invalid in UTF-8 past the file's start: parse again
+        if not self.workbook and encoding != self.encoding:  # bytes invalid in UTF-8 past the file's start
             self.close()
             self._start(encoding)
-        if self._rejection is not None:
-            raise self._rejection
+        if self._failure is not None:
+            raise self._failure
         loader = self._loader
         with _file_load_id_default(conn, loader.stored_table, lineage.load_id):
             # One COPY per run of blocks written in the same format (usually one).

@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
         help="liste plutôt les enregistrements chargés avec signalements (écarts au format à corriger par la source)")
     quarantaine.set_defaults(handler=_quarantaine)
 
+    cle = commands.add_parser("cle", help="clé de pseudonymisation des données d'insertion")
+    cles = cle.add_subparsers(title="actions")
+    renouveler = cles.add_parser(
+        "renouveler", help="adopte une nouvelle clé (celle de SPASER_PSEUDONYMISATION_KEY, sinon un nouveau "
+                           "fichier de clé) : les pseudonymes d'avant et d'après ne sont plus reliés")
+    renouveler.add_argument("--motif", required=True, help="raison du changement, conservée dans l'entrepôt")
+    renouveler.set_defaults(handler=_renew_key)
+
     demo = commands.add_parser("demo", help="écrit le dossier de dépôt de démonstration")
     demo.add_argument("--output", type=Path, help="dossier cible (défaut : $SPASER_HOME/demo_inbox)")
     demo.set_defaults(handler=_demo)
@@ -170,9 +178,12 @@ def _run_night(inbox: Path, demo: bool, when):
     from spaser.airflow_setup import migrate_metadata_database
 
     if demo:
+        from extract.loader import QUIET_SECONDS_SETTING
         from spaser.demo import write_demo_inbox
 
         write_demo_inbox(inbox)
+        # Written this very moment, by this process: nothing is still being delivered.
+        os.environ[QUIET_SECONDS_SETTING] = "0"
     migrate_metadata_database()
     return _load_nightly_dag().test(logical_date=when, run_after=when, run_conf={"inbox": str(inbox)})
 
@@ -268,6 +279,24 @@ def _quarantaine(args: argparse.Namespace) -> int:
     if signaled:
         print(f"\n{signaled} enregistrement(s) chargé(s) avec signalements (ils comptent ; écarts au format à "
               "corriger par la source) : spaser quarantaine --signalements")
+    return 0
+
+
+def _renew_key(args: argparse.Namespace) -> int:
+    from extract.base import SourceUnavailable
+    from extract.loader import ensure_raw_schema
+    from extract.pseudonymisation import renew_key
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        ensure_raw_schema(conn)
+        try:
+            fingerprint = renew_key(conn, args.motif)
+        except SourceUnavailable as refusal:
+            print(refusal, file=sys.stderr)
+            return 1
+    print(f"Nouvelle clé de pseudonymisation adoptée (empreinte {fingerprint[:12]}…). Les pseudonymes déjà "
+          "chargés restent ceux de l'ancienne clé : ils ne sont pas reliés aux nouveaux.")
     return 0
 
 

@@ -76,14 +76,17 @@ def prepare_warehouse(inbox: str | None) -> dict:
 
 
 def extract_source(source_name: str, inbox: str, run_id: str) -> dict:
+    from extract.base import SourceUnavailable
     from extract.loader import load_source
     from extract.sources import SOURCES
-    from extract.spreadsheets import readable_inbox
     from spaser.warehouse import connect
 
     source = SOURCES[source_name]
-    with connect() as conn, readable_inbox(source, Path(inbox)) as readable:
-        report = load_source(conn, source, readable, run_id).to_dict()
+    try:
+        with connect() as conn:
+            report = load_source(conn, source, Path(inbox), run_id).to_dict()
+    except SourceUnavailable as unavailable:
+        raise NightStepFailed(f"{source_name} : {unavailable}") from unavailable
     for fichier in report["fichiers"]:
         log.info(
             "%s : %s — %s enregistrement(s), %s chargé(s), %s en quarantaine%s",
@@ -245,13 +248,16 @@ def summarize(run_id: str, step_results: dict[str, dict | None]) -> dict:
             "charges": sum(f["statut"] == "charge" for f in files),
             "deja_charges": sum(f["statut"] == "deja_charge" for f in files),
             "rejetes": sum(f["statut"] == "rejete" for f in files),
+            "deja_rejetes": sum(f["statut"] == "deja_rejete" for f in files),
         },
         "lignes_chargees": sum(f["nb_charges"] for f in files),
         "lignes_en_quarantaine": sum(f["nb_quarantaine"] for f in files),
         "signalements": sum(f["nb_signalements"] for f in files),
         "fichiers_rejetes": [
-            {"fichier": f["fichier"], "message": f["message"]} for f in files if f["statut"] == "rejete"
+            {"fichier": f["fichier"], "message": f["message"]} for f in files if f["statut"] in ("rejete", "deja_rejete")
         ],
+        # Entries of the inbox no source read tonight (links, files still being written...).
+        "fichiers_non_lus": (step_results.get("prepare_warehouse") or {}).get("hors_perimetre", []),
         "controles": {
             name: {
                 "succes": gate["success"],

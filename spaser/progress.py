@@ -189,11 +189,13 @@ def summary_lines(summary: dict) -> list[str]:
     """The night's figures, from the summary the `summary` task wrote (spaser.night.summarize)."""
     files = summary["fichiers"]
     lines = [
-        f"  Fichiers : {files['charges']} chargé(s), {files['deja_charges']} déjà chargé(s), {files['rejetes']} rejeté(s)",
+        f"  Fichiers : {files['charges']} chargé(s), {files['deja_charges']} déjà chargé(s), {files['rejetes']} rejeté(s)"
+        + (f", {files['deja_rejetes']} déjà rejeté(s) (non relus)" if files.get("deja_rejetes") else ""),
         f"  Lignes chargées : {_number(summary['lignes_chargees'])} ; en quarantaine : "
         f"{_number(summary['lignes_en_quarantaine'])} ; signalements : {_number(summary['signalements'])}",
     ]
     lines += [f"    rejeté : {rejected['fichier']} — {rejected['message']}" for rejected in summary["fichiers_rejetes"]]
+    lines += [f"    non lu : {message}" for message in summary.get("fichiers_non_lus", [])]
     lines += [
         f"  Contrôles {name} : {gate['nb_controles'] - gate['nb_echecs']} réussi(s), {gate['nb_echecs']} en échec"
         for name, gate in summary["controles"].items()

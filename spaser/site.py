@@ -442,6 +442,8 @@ def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
                    else "<p>Aucun signalement.</p>")
                 + "<p class=\"meta\">Le détail : <code>spaser quarantaine --signalements</code>.</p>"
             )
+    if _table_exists(conn, "raw", "fichiers"):
+        parts.append(_rejected_files(conn))
     failed = [s for s in quality.suites if not s["succes"]]
     lines = "".join(
         f"<tr><td>{html.escape(s['couche'])}</td><td>{html.escape(s['suite'])}</td>"
@@ -457,6 +459,28 @@ def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
           "Expectations</a>.</p>"
     )
     return _page("Qualité des données", "".join(parts), with_switch=False)
+
+
+def _rejected_files(conn: psycopg.Connection) -> str:
+    """The files whose newest delivery under their name was rejected: a rejected content is not
+    read again, so it stays listed until a different content is delivered under that name."""
+    rows = _fetch(conn, """
+        select source, fichier, run_id, message from (
+            select distinct on (source, fichier) source, fichier, run_id, statut, message
+            from raw.fichiers order by source, fichier, load_id desc) as newest
+        where statut = 'rejete' order by source, fichier
+    """)
+    lines = "".join(
+        f"<tr><td>{html.escape(r['source'])}</td><td>{html.escape(r['fichier'])}</td>"
+        f"<td>{html.escape(r['run_id'])}</td><td>{html.escape(r['message'] or '')}</td></tr>" for r in rows
+    )
+    return (
+        "<h2>Fichiers rejetés</h2>"
+        + (f'<table id="fichiers-rejetes"><thead><tr><th>Source</th><th>Fichier</th><th>Nuit</th><th>Motif</th>'
+           f"</tr></thead><tbody>{lines}</tbody></table>"
+           "<p class=\"meta\">Un fichier rejeté n'est pas relu tant que son contenu ne change pas : "
+           "déposer le fichier corrigé.</p>" if rows else "<p>Aucun fichier rejeté.</p>")
+    )
 
 
 def _indicator_page(indicator: Indicator) -> str:

@@ -22,6 +22,10 @@ import pytest
 
 from spaser.warehouse import ConnectionParams
 
+# Tests deliver their files a moment before the night reads them: no quiet period (the loader's
+# stability rule, extract.loader.inbox_refusal); the tests of that rule set their own.
+os.environ["SPASER_INBOX_QUIET_SECONDS"] = "0"
+
 REFERENCE_DIR = Path(
     os.environ.get("SPASER_REFERENCE_DIR") or Path(__file__).resolve().parents[2] / "shared" / "reference"
 ).resolve()

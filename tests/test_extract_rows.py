@@ -31,8 +31,8 @@ def test_an_xlsx_register_reads_as_its_csv_twin(tmp_path):
 
 def test_the_key_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SPASER_HOME", str(tmp_path))
-    monkeypatch.setenv(KEY_ENVIRONMENT_VARIABLE, "une-cle-secrete-de-deploiement")
-    assert pseudonymisation_key() == b"une-cle-secrete-de-deploiement"
+    monkeypatch.setenv(KEY_ENVIRONMENT_VARIABLE, "une-cle-secrete-de-deploiement-de-32-octets-au-moins")
+    assert pseudonymisation_key() == b"une-cle-secrete-de-deploiement-de-32-octets-au-moins"
     assert not (tmp_path / "secrets").exists()
 
 

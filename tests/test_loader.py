@@ -87,7 +87,8 @@ def test_good_rows_load_with_lineage_and_bad_rows_are_quarantined_with_every_vio
     assert set(bad) == {4, 6}
     assert set(bad[4]) == {"lot", "soumissionnaire_siret", "groupement", "date_depot"}
     assert bad[4]["date_depot"] == (
-        "ligne 4, colonne date_depot : « 31/02/2022 » n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)"
+        "ligne 4, colonne date_depot : « 31/02/2022 » n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ) "
+        "entre le 01/01/2000 et demain"
     )
     assert bad[4]["lot"] == "ligne 4, colonne lot : « lot un » n'est pas un nombre entier"
     assert "« peut-être » n'est pas un booléen" in bad[4]["groupement"]  # cp1252 decoded
@@ -321,7 +322,7 @@ def test_a_file_cut_into_many_small_blocks_loads_exactly_as_in_one_block(warehou
                                    " union all select enregistrement, champ, message from raw.signalements"
                                    " where load_id = %s order by 1, 2", report.load_id, report.load_id)
         # Set aside, so that the same content loads again.
-        warehouse.execute("update raw.fichiers set statut = 'rejete' where load_id = %s", (report.load_id,))
+        warehouse.execute("update raw.fichiers set sha256 = 'mis de côté ' || load_id where load_id = %s", (report.load_id,))
         warehouse.commit()
         return (report.nb_enregistrements, report.nb_charges, report.nb_quarantaine), loaded, problems
 
