@@ -141,6 +141,11 @@ def test_a_night_through_the_scheduler_then_everything_stops(tmp_path, monkeypat
     for folder in SMALL_INBOX.iterdir():
         if folder.is_dir():  # the sources only, not the expected values beside them
             shutil.copytree(folder, inbox / folder.name)
+    # Deposited an hour before the night, as a source system would: past the inbox's quiet period
+    # (the default one applies: the night's processes inherit no SPASER_ setting).
+    an_hour_ago = time.time() - 3600
+    for path in inbox.rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
     env = {name: value for name, value in os.environ.items() if not name.startswith(("AIRFLOW", "SPASER_"))}
     env["SPASER_HOME"] = str(home)
     # Only the manual run: unpausing must not also start the scheduled night of the last interval.
