@@ -864,7 +864,7 @@ def fct_declarations_agec_suite(schema: str) -> gx.ExpectationSuite:
 
 def fct_fiches_operation_suite(schema: str) -> gx.ExpectationSuite:
     return _suite("marts.fct_fiches_operation", [
-        *_primary_key("consultation_cle"), *_not_null("acheteur_siren", "annee_lancement"),
+        *_primary_key("consultation_cle"), *_not_null("acheteur_siren", "annee_validation"),
     ])
 
 

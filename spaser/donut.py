@@ -35,8 +35,9 @@ LISEZ_MOI = (
     "à l'année demandée ; un indicateur de deux engagements figure sous chacun.",
     "Périmètre TOUS : le service commun (tous les acheteurs ensemble).",
     "Valeurs en pleine précision ; pourcentages de 0 à 100 ; vide = non calculable.",
-    "Objectif de l'année : la cible (>=, <=, =) ; la réalisation de référence pour « hausse » ; référence x (1 + N %) "
-    "pour « +N % par rapport à 2022 » ; valeur de l'année précédente + N pour « +N points par an ».",
+    "Objectif de l'année : la cible (>=, <=, =) ; la réalisation de référence pour « hausse » ; valeur 2022 x (1 + N %) "
+    "pour « +N % par rapport à 2022 », vide sans valeur 2022 ; valeur de l'année précédente + N points pour "
+    "« +N points par an » (la progression AGEC de « 5 % par an » du SPASER est lue en points de part).",
     "Écart à l'objectif = valeur - objectif.",
     "Avancement : atteint ; en_retard (objectif non tenu à l'échéance ou pour une cible annuelle, ou sous la "
     "trajectoire avant l'échéance) ; en_bonne_voie (au moins sur la droite référence -> objectif avant l'échéance) ; "

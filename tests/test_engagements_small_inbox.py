@@ -107,9 +107,17 @@ def night(admin_url, tmp_path_factory) -> Night:
                 ).fetchall()
                 source_years = set(conn.execute(
                     "select source, annee from intermediate.int_indicateurs__annees_sources").fetchall())
+                targets = conn.execute(
+                    "select indicateur_id, perimetre, annee, ventilation, cible_valeur, cible_sens from marts.fct_indicateurs "
+                    "where cible_sens is not null").fetchall()
+                agec_objectives = conn.execute(
+                    "select perimetre, annee, ventilation, objectif, objectif_motif, avancement "
+                    "from marts.rapport_indicateurs where indicateur_id = 'e10_agec_famille_pct'").fetchall()
     night = Night(run_status, _read_values(export), url, home, agec_dir, agec_status, hits, quarantine,
                   indicator_rows, source_years)
     night.pseudonyms = pseudonyms
+    night.targets = targets
+    night.agec_objectives = agec_objectives
     return night
 
 
@@ -159,6 +167,50 @@ def test_e02_falls_for_indicators_whose_source_did_not_arrive(night):
     # By hand, VRA 2023: the 55 indicators whose sources all arrived, plus the 2 above.
     assert computed[("200068781", 2023)] == 57
     assert float(e02[("200068781", 2023)][3]) == pytest.approx(55 / 71 * 100, abs=TOLERANCE)
+
+
+VRA, VALENCE = "200068781", "212603625"
+
+
+def _target_rows(night, indicator):
+    return {(perimetre, annee, ventilation): (None if valeur is None else float(valeur))
+            for id_, perimetre, annee, ventilation, valeur, _sens in night.targets if id_ == indicator}
+
+
+def test_targets_land_on_the_rows_the_spaser_means(night):
+    """Issue 16, by hand from the SPASER document (fct_indicateurs.sql, macros/cibles.sql)."""
+    years = (2022, 2023)
+    # « doublement d'ici 2026 » of the Agglo's 1 reserved and 13 insertion contracts: VRA only.
+    assert _target_rows(night, "e06_nb_marches_reserves_en_cours") == {(VRA, y, ""): 2 for y in years}
+    assert _target_rows(night, "e06_nb_marches_insertion_en_cours") == {(VRA, y, ""): 26 for y in years}
+    # « 100 % des prestations alimentaires (traiteurs) de l'Agglo »: VRA only.
+    assert _target_rows(night, "e08_traiteurs_circuit_court_pct") == {(VRA, y, ""): 100 for y in years}
+    # « 2 communications / an »: the total row of each perimetre, never one audience.
+    assert _target_rows(night, "e04_nb_actions_communication") == {
+        (p, y, ""): 2 for p in (VRA, VALENCE, "TOUS") for y in years}
+    # « 2 projets phares d'ici 2025 avec un taux de réutilisation de 20 % »: the cumulative count.
+    assert _target_rows(night, "e10_operations_reemploi") == {
+        **{(p, y, "mesure=nombre_cumule"): 2 for p in (VRA, VALENCE, "TOUS") for y in years},
+        **{(p, y, "mesure=taux_moyen"): 20 for p in (VRA, VALENCE, "TOUS") for y in years}}
+    # A target set per family stays on every family (there is no total row).
+    agec = _target_rows(night, "e10_agec_famille_pct")
+    assert len(agec) == 3 * 2 * 17 and set(agec.values()) == {None}
+    # A target naming its perimetre keeps it.
+    assert _target_rows(night, "e05_heures_insertion") == {(VRA, y, ""): 25000 for y in years}
+
+
+def test_the_agec_progression_is_read_as_five_points_a_year_per_family(night):
+    """CALCULS.md, registre/agec: VRA Papier 10 % in 2022 then 25 % in 2023 (objective 10 + 5);
+    Mobilier 20 % in 2022, nothing in 2023 (objective 25, no value); 2021 is not published, so the
+    2022 rows have no objective and say why."""
+    rows = {(perimetre, annee, ventilation): (objectif, motif, avancement)
+            for perimetre, annee, ventilation, objectif, motif, avancement in night.agec_objectives}
+    papier = "type_produit_acquis=Papier"
+    mobilier = "type_produit_acquis=Mobilier et aménagement d'intérieur"
+    assert float(rows[(VRA, 2023, papier)][0]) == 15 and rows[(VRA, 2023, papier)][2] == "atteint"
+    assert float(rows[(VRA, 2023, mobilier)][0]) == 25 and rows[(VRA, 2023, mobilier)][2] == "pas_de_donnees"
+    objectif, motif, _ = rows[(VRA, 2022, papier)]
+    assert objectif is None and motif.startswith("pas d'objectif : aucune valeur l'année précédente")
 
 
 def test_no_table_holds_a_platform_id_or_a_birth_date(night):

@@ -69,7 +69,7 @@ MART_TABLES = {
     "fct_activites": "activite_cle text, date_activite date, annee_activite integer, type_activite text",
     "fct_declarations_agec": "agec_cle text, annee integer, acheteur_siret text, acheteur_siren text,"
     " type_produit_acquis text",
-    "fct_fiches_operation": "consultation_cle text, acheteur_siren text, annee_lancement integer",
+    "fct_fiches_operation": "consultation_cle text, acheteur_siren text, annee_lancement integer, annee_validation integer",
     "fct_ges_territoire": "ges_cle text, annee integer, emissions_ktco2e numeric",
 }
 

@@ -37,6 +37,8 @@ class FinanceNights:
     files: list[tuple[str, str, str]]
     spend_groups: dict[str, tuple[float, int]]
     rebuilt_spend_groups: dict[str, tuple[float, int]]  # the same models rebuilt from scratch
+    charter_rows: dict[tuple[str, int], tuple[float | None, str | None]]  # e12 (perimetre, annee) -> valeur, motif
+    group_bid_objectives: list[tuple]  # rapport_indicateurs rows of e12_nb_offres_groupements
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +59,21 @@ def finance_nights(admin_url, tmp_path_factory) -> FinanceNights:
             ).fetchall()
             files = conn.execute("select source, fichier, statut from raw.fichiers").fetchall()
             groups = _spend_groups(conn)
+            charter = {
+                (perimetre, annee): (None if valeur is None else float(valeur), motif)
+                for perimetre, annee, valeur, motif in conn.execute(
+                    "select perimetre, annee, valeur, motif from marts.fct_indicateurs "
+                    "where indicateur_id = 'e12_nb_signataires_charte'")
+            }
+            group_bid_objectives = conn.execute(
+                "select perimetre, annee, valeur, objectif, objectif_motif, avancement from marts.rapport_indicateurs "
+                "where indicateur_id = 'e12_nb_offres_groupements' order by perimetre, annee").fetchall()
         rebuild = run_dbt(["run", "--select", "int_finance__mandats_lignes", "int_finance__depenses", "--full-refresh"])
         assert rebuild.returncode == 0, rebuild.stdout[-3000:]
         with psycopg.connect(url) as conn:
             rebuilt_groups = _spend_groups(conn)
-    return FinanceNights(statuses, read_values(export), quarantine, files, groups, rebuilt_groups)
+    return FinanceNights(statuses, read_values(export), quarantine, files, groups, rebuilt_groups, charter,
+                         group_bid_objectives)
 
 
 def _spend_groups(conn: psycopg.Connection) -> dict[str, tuple[float, int]]:
@@ -78,8 +90,9 @@ def test_every_file_is_loaded_once_and_the_workbook_through_the_csv_loader(finan
     assert all(statut == "charge" for _, _, statut in finance_nights.files)
     assert ("registre/fournisseurs", "registre_fournisseurs.xlsx") in loaded
     assert ("finance/mandats", "mandats_agglo_2023_correctif.csv") in loaded
+    assert ("registre/fournisseurs", "registre_fournisseurs_correctif.csv") in loaded
     # The first night's files, delivered again on the second night, are not loaded twice.
-    assert len(loaded) == len(set(loaded)) == 8
+    assert len(loaded) == len(set(loaded)) == 10
 
 
 def test_bad_finance_rows_are_quarantined_with_their_reasons(finance_nights):
@@ -117,3 +130,31 @@ def test_every_finance_indicator_matches_the_hand_computed_values(finance_nights
         f"{len(problems)} écart(s) avec {EXPECTED_VALUES.name} (explications dans CALCULS.md) :\n"
         + "\n".join(problems)
     )
+
+
+def test_a_register_correction_shows_on_the_charter_count_it_changed(finance_nights):
+    """The second night corrects A BATI AGGLO's charter from 2023 to 2024 (CALCULS.md, e12): 2023 has
+    no new signature yet keeps its row; its value follows tonight's register and its motif keeps the
+    count first published; the other collectivités have no count of the SPASER team's register."""
+    rows = finance_nights.charter_rows
+    assert set(rows) == {(p, a) for p in ("200068781", "212603625", "TOUS") for a in (2022, 2023, 2024)}
+    for perimetre in ("200068781", "TOUS"):
+        assert [rows[(perimetre, annee)][0] for annee in (2022, 2023, 2024)] == [1, 1, 3]
+        assert rows[(perimetre, 2022)][1] is None and rows[(perimetre, 2024)][1] is None
+        motif = rows[(perimetre, 2023)][1]
+        assert "2 signataire(s) au 31/12/2023" in motif and "registre_fournisseurs.xlsx" in motif
+    for annee in (2022, 2023, 2024):
+        valeur, motif = rows[("212603625", annee)]
+        assert valeur is None and "pas de valeur par ville" in motif
+
+
+def test_a_target_relative_to_2022_has_no_objective_without_a_2022_value(finance_nights):
+    """« +50 % de groupements par rapport à 2022 »: the only bid of this inbox (marches/offres) is of
+    2023, so there is no 2022 base; the objective stays empty with its reason instead of silently
+    taking 2023 as the base (which would make 2023 its own reference)."""
+    rows = finance_nights.group_bid_objectives
+    assert [(perimetre, annee, float(valeur)) for perimetre, annee, valeur, *_ in rows] == [
+        ("200068781", 2023, 1.0), ("212603625", 2023, 0.0), ("TOUS", 2023, 1.0)]
+    for _perimetre, _annee, _valeur, objectif, motif, avancement in rows:
+        assert objectif is None and avancement == "pas_de_donnees"
+        assert motif.startswith("pas d'objectif : aucune valeur 2022")

@@ -7,6 +7,7 @@ select
     date_validation::date as date_validation,
     date_lancement::date as date_lancement,
     annee_lancement::integer as annee_lancement,
+    annee_validation::integer as annee_validation,
     segment::text as segment,
     sourcing_realise::boolean as sourcing_realise,
     clause_insertion_etudiee::boolean as clause_insertion_etudiee,

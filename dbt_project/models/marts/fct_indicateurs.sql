@@ -1,7 +1,13 @@
 -- The long indicator table every export reads: the indicator marts joined to the catalogue.
 -- realisation_2022: the SPASER document's figure for the same perimetre and ventilation.
--- cible: the catalogue target for the same ventilation (or the whole indicator), for every
--- perimetre unless the target names one.
+-- cible: the catalogue target, on the rows the SPASER means (issue 16):
+-- - perimetre: the one the catalogue names, else the one the SPASER document names
+--   (cibles_lecture_spaser: objectives of the Agglo alone), else every perimetre;
+-- - ventilation: a target naming a ventilation value lands on that row (or on the row the SPASER
+--   measures it on: cibles_lecture_spaser); a target of the whole indicator lands on its total row
+--   (ventilation '') when the indicator has one — « 2 communications / an » is the total of the
+--   five audiences, not 2 for each — and on every row only when there is no total, i.e. when the
+--   target is set per class (e10_agec_famille_pct: « 5 % par an sur chaque famille d'achats »).
 -- statut: 'calcule' when valeur is not NULL, else 'pas_de_donnees' with the motif.
 {%- set indicator_marts = [
     'ind_chiffres_cles', 'ind_e03_sourcing', 'ind_e05_insertion', 'ind_e06_ess',
@@ -29,6 +35,36 @@ valeurs as (
     select * from valeurs_marts
     union all
     {{ e02_indicateurs_automatises('valeurs_marts') }}
+),
+
+valeurs_et_totaux as (
+    select *, bool_or(ventilation = '') over (partition by indicateur_id) as a_une_ligne_totale
+    from valeurs
+),
+
+{% set lectures = cibles_lecture_spaser() -%}
+cibles as (
+    select
+        cibles.indicateur_id,
+        case
+            {%- for indicateur_id, lecture in lectures.items() %}{% for catalogue_value, row_value in (lecture.ventilation or {}).items() %}
+            when cibles.indicateur_id = '{{ indicateur_id }}' and cibles.ventilation = '{{ catalogue_value }}'
+                then '{{ row_value }}'
+            {%- endfor %}{% endfor %}
+            else nullif(cibles.ventilation, '')
+        end as ventilation,
+        coalesce(
+            nullif(cibles.perimetre, ''),
+            case cibles.indicateur_id
+                {%- for indicateur_id, lecture in lectures.items() if lecture.perimetre %}
+                when '{{ indicateur_id }}' then {{ lecture.perimetre }}
+                {%- endfor %}
+            end
+        ) as perimetre,
+        cibles.valeur,
+        cibles.sens,
+        cibles.annee
+    from {{ ref('indicateurs_cibles') }} as cibles
 )
 
 select
@@ -50,13 +86,16 @@ select
     cibles.annee::text as cible_annee,
     (case when valeurs.valeur is not null then 'calcule' else 'pas_de_donnees' end)::text as statut,
     valeurs.motif::text as motif
-from valeurs
+from valeurs_et_totaux as valeurs
 inner join {{ ref('indicateurs') }} as indicateurs on indicateurs.id = valeurs.indicateur_id
 left join {{ ref('indicateurs_realisation_2022') }} as realisations
     on realisations.indicateur_id = valeurs.indicateur_id
     and realisations.perimetre = valeurs.perimetre
     and coalesce(realisations.ventilation, '') = valeurs.ventilation
-left join {{ ref('indicateurs_cibles') }} as cibles
+left join cibles
     on cibles.indicateur_id = valeurs.indicateur_id
-    and coalesce(cibles.ventilation, '') in ('', valeurs.ventilation)
+    and (
+        cibles.ventilation = valeurs.ventilation
+        or (cibles.ventilation is null and (valeurs.ventilation = '' or not valeurs.a_une_ligne_totale))
+    )
     and coalesce(cibles.perimetre, valeurs.perimetre) = valeurs.perimetre

@@ -1,7 +1,9 @@
 -- The current fiche opération of every consultation, with the consultation's launch: a
 -- consultation is launched on the earliest date_lancement of its lots in the market software.
--- annee_lancement falls back on the fiche's validation year when the consultation is not (yet)
--- in the market software's export: the fiche is validated before the launch.
+-- annee_lancement is NULL while no lot of the consultation has been launched (or the consultation
+-- is not in the market software's export): the indicators that read it count consultations
+-- "launched in the year", and a validated fiche is not a launch, so such a fiche counts in no year
+-- until the launch appears (issue 16). annee_validation dates the GED's own delivery.
 with courantes as (
     {{ latest_version(ref('stg_ged__fiches_operation'), 'consultation_cle') }}
 ),
@@ -19,9 +21,8 @@ select
     courantes.id_consultation,
     courantes.date_validation,
     consultations.date_lancement,
-    coalesce(
-        extract(year from consultations.date_lancement), extract(year from courantes.date_validation)
-    )::integer as annee_lancement,
+    extract(year from consultations.date_lancement)::integer as annee_lancement,
+    extract(year from courantes.date_validation)::integer as annee_validation,
     courantes.segment,
     courantes.sourcing_realise,
     courantes.clause_insertion_etudiee,

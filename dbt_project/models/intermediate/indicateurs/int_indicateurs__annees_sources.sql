@@ -3,7 +3,29 @@
 -- indicators: DECP marchés by dateNotification (current versions; concessions
 -- are not marchés and feed no indicator), consultation lots by
 -- date_lancement and date_cloture, bids by date_depot. Reference data (SIRENE) has no year.
-with annees as (
+-- No year before a source's first complete year (issue 16): a date that only dates a fact of the
+-- source (a contract's start, an exit, a fiche's validation) never opens a year the source does not
+-- report on, which would publish a partial count (0 hours in 2019 because a contract started then)
+-- as a real value. Insertion hours are reported by month: the source's years start with the year
+-- of its first month of hours (the marts gate expects a row for every year of hours,
+-- fct_heures_insertion.annee_mois). Fiches opération report consultations by launch year.
+with premiere_annee_insertion as (
+    select min(annee_mois) as premiere_annee from {{ ref('int_insertion__heures_courantes') }}
+),
+
+annees_insertion as (
+    select annee_mois as annee from {{ ref('int_insertion__heures_courantes') }}
+    union
+    select annee_debut_contrat from {{ ref('int_insertion__heures_courantes') }}
+    union
+    select annee_sortie from {{ ref('int_insertion__heures_courantes') }}
+),
+
+premiere_annee_fiches as (
+    select min(annee_lancement) as premiere_annee from {{ ref('int_ged__fiches_courantes') }}
+),
+
+annees as (
     select 'marches.decp' as source, annee_notification as annee
     from {{ ref('int_marches__marches_courants') }}
     union
@@ -18,20 +40,23 @@ with annees as (
     union
     select 'cuisine.menus', annee from {{ ref('int_cuisine__menus') }}
 
-    -- insertion hours by month, contracts by their start, exits by their date
+    -- insertion hours by month, contracts by their start, exits by their date, from the first
+    -- complete year of hours on
     union
-    select 'insertion.heures', annee_mois from {{ ref('int_insertion__heures_courantes') }}
-    union
-    select 'insertion.heures', annee_debut_contrat from {{ ref('int_insertion__heures_courantes') }}
-    union
-    select 'insertion.heures', annee_sortie from {{ ref('int_insertion__heures_courantes') }}
+    select 'insertion.heures', annee from annees_insertion
+    where annee >= (select premiere_annee from premiere_annee_insertion)
     union
     select 'registre.activites', annee_activite from {{ ref('int_registre__activites_courantes') }}
     union
     select 'registre.agec', annee from {{ ref('int_registre__agec_courantes') }}
-    -- fiches opération by the launch year of their consultation (else their validation year)
+    -- fiches opération by the launch year of their consultation, and by their validation year
+    -- (a fiche validated but not yet launched is still a delivery of the GED) from the first
+    -- launch year on
     union
     select 'ged.fop', annee_lancement from {{ ref('int_ged__fiches_courantes') }}
+    union
+    select 'ged.fop', annee_validation from {{ ref('int_ged__fiches_courantes') }}
+    where annee_validation >= coalesce((select premiere_annee from premiere_annee_fiches), annee_validation)
     union
     select 'referentiels.ges_territoire', annee from {{ ref('int_referentiels__ges_territoire_courant') }}
     union

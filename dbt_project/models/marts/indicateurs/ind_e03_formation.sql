@@ -1,7 +1,7 @@
 -- Engagement 3 (sourcing, formation): agents trained (register, FORMATION rows, sum of
 -- nb_participants) and consultations launched in the year whose fiche opération says sourcing.
 -- A consultation's launch year: its fiche's annee_lancement (the consultation's earliest lot
--- launch, else the fiche's validation year: int_ged__fiches_courantes).
+-- launch; a fiche whose consultation was never launched counts in no year: int_ged__fiches_courantes).
 with activites as (
     {{ per_perimetre('(select activite.*, ' ~ siren_porteur_spaser() ~ ' as acheteur_siren from ' ~ ref('fct_activites') ~ ' as activite)', 'annee_activite') }}
 ),

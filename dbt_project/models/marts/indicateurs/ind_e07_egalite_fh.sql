@@ -1,7 +1,7 @@
 -- Engagement 7 (égalité femmes-hommes), from the fiches opération. The percentage's base is every
 -- consultation launched in the year in the market software (launch = earliest date_lancement of
 -- its lots), with or without a fiche: a consultation without a fiche did not question the need.
--- The count reads the fiches alone (their consultation's launch year, else their validation year).
+-- The count reads the fiches alone, by their consultation's launch year (never their validation year).
 with consultations as (
     select
         lots.acheteur_siret,

@@ -3,7 +3,9 @@
 -- issus du don + recyclés) / montant_total of the year's statements; the mean is unweighted over
 -- the categories present in the year (montant_total > 0), the Donut figure.
 -- Works marchés with a reuse / bio-based clause (fiches opération); segments treated for a longer
--- life and exemplary works sites (register, VRA and TOUS only).
+-- life and exemplary works sites (register, VRA and TOUS only). Exemplary sites are counted per
+-- year (mesure=nombre) and cumulated over the register's years up to the year
+-- (mesure=nombre_cumule): « 2 projets phares d'ici 2025 » is measured on the cumulative count.
 with declarations as (
     select
         agec.acheteur_siren,
@@ -34,6 +36,15 @@ marches as (
 
 activites as (
     {{ per_perimetre('(select activite.*, ' ~ siren_porteur_spaser() ~ ' as acheteur_siren from ' ~ ref('fct_activites') ~ ' as activite)', 'annee_activite') }}
+),
+
+chantiers_cumules as (
+    select chantiers.perimetre, annees.annee, chantiers.activite_cle
+    from activites as chantiers
+    inner join (
+        select distinct annee from {{ ref('int_indicateurs__annees_sources') }} where source = 'registre.activites'
+    ) as annees on chantiers.annee <= annees.annee
+    where chantiers.type_activite = 'CHANTIER_REEMPLOI'
 ),
 
 chantiers_taux as (
@@ -96,6 +107,12 @@ union all
 {{ carrier_only(as_mesure(indicator_rows(
     'e10_operations_reemploi', ['registre.activites'], 'activites',
     "count(fait.activite_cle) filter (where fait.type_activite = 'CHANTIER_REEMPLOI')"), 'nombre'), motif) }}
+
+union all
+
+{{ carrier_only(as_mesure(indicator_rows(
+    'e10_operations_reemploi', ['registre.activites'], 'chantiers_cumules', 'count(fait.activite_cle)'),
+    'nombre_cumule'), motif) }}
 
 union all
 

@@ -8,7 +8,12 @@
 --   the series' first computed year (reference_annee says which year).
 -- * objectif of year Y: the catalogue value for sens >=, <= and =; the reference for "hausse"
 --   (compared strictly: the value must exceed it); reference x (1 + N/100) for
---   "+N % par rapport à 2022"; last year's value + N for "+N points par an".
+--   "+N % par rapport à 2022", only when the reference is of 2022 (the SPASER's or the computed
+--   2022 value): with no 2022 figure there is no objective, and objectif_motif says why, rather
+--   than a base year the SPASER did not choose; last year's value + N for "+N points par an"
+--   (percentage points: e10_agec_famille_pct's « progression de 5 % par an sur chaque famille »
+--   reads as 5 points of share a year, the only reading that moves a family starting at 0 %
+--   towards the AGEC decree's thresholds, themselves shares of the family's spend).
 -- * avancement: pas_de_donnees when the value (or the reference its objectif needs) is missing;
 --   sans_objectif when the SPASER sets no target; atteint when the value meets the objectif;
 --   otherwise en_retard when the deadline is reached (Y >= echeance, or a yearly target);
@@ -66,7 +71,7 @@ objectifs as (
         case
             when cible_sens in ('>=', '<=', '=') then cible_valeur
             when cible_sens = 'hausse' then reference_valeur
-            when cible_sens ~ '^\+[0-9]+ % par rapport à 2022$'
+            when cible_sens ~ '^\+[0-9]+ % par rapport à 2022$' and reference_annee = 2022
                 then reference_valeur * (1 + substring(cible_sens from '^\+([0-9]+)')::numeric / 100)
             when cible_sens ~ '^\+[0-9]+ points par an'
                 then valeur_annee_precedente + substring(cible_sens from '^\+([0-9]+)')::numeric
@@ -76,7 +81,13 @@ objectifs as (
             when cible_sens = 'hausse' then '>'
             when cible_sens ~ '^\+[0-9]+ (% par rapport à 2022$|points par an)' then '>='
         end as comparaison,
-        case when cible_annee ~ '^[0-9]{4}$' then cible_annee::integer end as echeance
+        case when cible_annee ~ '^[0-9]{4}$' then cible_annee::integer end as echeance,
+        case
+            when cible_sens ~ '^\+[0-9]+ % par rapport à 2022$' and reference_annee is distinct from 2022
+                then 'pas d''objectif : aucune valeur 2022 pour ce périmètre, base de « ' || cible_sens || ' »'
+            when cible_sens ~ '^\+[0-9]+ points par an' and valeur_annee_precedente is null
+                then 'pas d''objectif : aucune valeur l''année précédente, base de « ' || cible_sens || ' »'
+        end as objectif_motif
     from references_et_precedentes
 ),
 
@@ -113,6 +124,7 @@ select
     trajectoires.cible_sens::text as cible_sens,
     trajectoires.cible_annee::text as cible_annee,
     trajectoires.objectif::numeric as objectif,
+    trajectoires.objectif_motif::text as objectif_motif,
     (trajectoires.valeur - trajectoires.objectif)::numeric as ecart_objectif,
     (case
         when trajectoires.valeur is null then 'pas_de_donnees'
