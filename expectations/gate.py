@@ -35,7 +35,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
 from expectations import suites
-from spaser.config import site_dir, spaser_home
+from spaser.config import site_dir
 from spaser.warehouse import connect, connection_params
 
 DATASOURCE_NAME = "entrepot"

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 set +e
-.venv/bin/python -m pytest -n "${SPASER_TEST_WORKERS:-auto}" --dist loadgroup --no-loadscope-reorder "$@"
+.venv/bin/python -m pytest -n "${SPASER_TEST_WORKERS:-auto}" --dist loadfile --no-loadscope-reorder "$@"
 status=$?
 set -e
 # pytest's 5 means "no test collected": a suite that runs nothing must not pass silently.

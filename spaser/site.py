@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import shutil
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal

@@ -11,7 +11,6 @@ the reason in the test summary, on a clone that has none.
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,28 +113,6 @@ class NightWorkspace:
         return warehouse_environment(self.url, self.home)
 
 
-SMALL_INBOX = Path(__file__).parent / "fixtures" / "inbox_small"
-# Only the source folders go into the inbox: the expected values and their explanation stay out.
-SMALL_INBOX_SOURCE_FOLDERS = ("marches", "referentiels")
-
-
-@pytest.fixture(scope="session")
-def small_inbox_night(admin_url, tmp_path_factory) -> NightWorkspace:
-    """One night on the small hand-made inbox, shared by the modules that only read its results
-    (values, quarantine, site, exports, roles): a night costs far more than any of their checks."""
-    from spaser.cli import main
-
-    workspace = tmp_path_factory.mktemp("small_inbox")
-    inbox = workspace / "inbox"
-    for folder in SMALL_INBOX_SOURCE_FOLDERS:
-        shutil.copytree(SMALL_INBOX / folder, inbox / folder)
-    home = workspace / "spaser_home"
-    with new_database(admin_url) as url:
-        with warehouse_environment(url, home):
-            status = main(["run", "--inbox", str(inbox)])
-        yield NightWorkspace(url, home, inbox, status)
-
-
 @pytest.fixture
 def warehouse_url(admin_url, tmp_path) -> str:
     with fresh_warehouse(admin_url, tmp_path / "spaser_home") as url:
@@ -148,23 +125,10 @@ def conn(warehouse_url):
         yield connection
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Keep each module's tests on one pytest-xdist worker (``--dist loadgroup``), whole nights first.
-
-    Most modules share a module-scoped night; spread over two workers it would run twice. A module
-    may name a wider group (``pytestmark = pytest.mark.xdist_group(...)``) when it shares a
-    session-scoped night with another module. The groups that run a night (a fixture named
-    ``*night``/``*nights``) are queued first so that no worker starts one as the others finish.
-    Runs before xdist reads the groups (and, without xdist, only reorders modules).
-    """
-    group_of = {}
-    for item in items:
-        marker = item.get_closest_marker("xdist_group")
-        if marker is None:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-            marker = item.get_closest_marker("xdist_group")
-        group_of[item] = marker.args[0] if marker.args else marker.kwargs.get("name")
-    heavy = {group_of[item] for item in items
+    """Whole nights first: the suite runs over pytest-xdist workers with ``--dist loadfile`` (a
+    module's tests stay on one worker, since most share a module-scoped night), and a module that
+    runs a night (a fixture named ``*night``/``*nights``) must not start as the others finish."""
+    heavy = {item.module.__name__ for item in items
              if any(name.endswith(("night", "nights")) for name in item.fixturenames)}
-    items.sort(key=lambda item: group_of[item] not in heavy)
+    items.sort(key=lambda item: item.module.__name__ not in heavy)

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import json
 import math
-import os
 import shutil
 import stat
 from dataclasses import dataclass

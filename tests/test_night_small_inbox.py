@@ -5,23 +5,51 @@ exercise every rule of the marchés slice (deduplication, modifications, quarant
 territories, company sizes, empty denominators). ``attendus.csv`` lists every row the catalogue
 rules require for the slice's indicators, computed by hand; ``CALCULS.md`` explains each value.
 Nothing here re-implements the SQL: the expected values are data.
+
+The same night then serves what users open: the dashboard (checked in a real headless chromium),
+the drill-down records, the Donut export and the BI roles' privileges. One module, so that the
+night runs once whichever test worker takes it.
 """
 from __future__ import annotations
 
+import csv
+import json
+import re
+import shutil
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
+from openpyxl import load_workbook
 
 from spaser.cli import main
-from tests.conftest import SMALL_INBOX as FIXTURE_DIR
-from tests.conftest import SMALL_INBOX_SOURCE_FOLDERS as SOURCE_FOLDERS
+from tests.browser import Browser
+from tests.conftest import NightWorkspace, fresh_warehouse, new_database, warehouse_environment
 from tests.indicator_values import RowKey, differences, read_values
 
+FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_small"
 EXPECTED_VALUES = FIXTURE_DIR / "attendus.csv"
-# Shares the session's small-inbox night (tests/conftest.py) with the other module that reads it.
-pytestmark = pytest.mark.xdist_group("small_inbox_night")
+
+
+# Only the source folders go into the inbox: the expected values and their explanation stay out.
+SOURCE_FOLDERS = ("marches", "referentiels")
+
+
+@pytest.fixture(scope="module")
+def small_inbox_night(admin_url, tmp_path_factory) -> NightWorkspace:
+    """One night on the small hand-made inbox, read by every test of this module (values,
+    quarantine, site, exports, roles): a night costs far more than any of their checks."""
+    workspace = tmp_path_factory.mktemp("small_inbox")
+    inbox = workspace / "inbox"
+    for folder in SOURCE_FOLDERS:
+        shutil.copytree(FIXTURE_DIR / folder, inbox / folder)
+    home = workspace / "spaser_home"
+    with new_database(admin_url) as url:
+        with warehouse_environment(url, home):
+            status = main(["run", "--inbox", str(inbox)])
+        yield NightWorkspace(url, home, inbox, status)
 
 
 @dataclass
@@ -86,3 +114,227 @@ def test_every_indicator_of_the_slice_matches_the_hand_computed_values(small_nig
         f"{len(problems)} écart(s) avec {EXPECTED_VALUES.name} (explications dans CALCULS.md) :\n"
         + "\n".join(problems)
     )
+
+
+# ============================================================ what users open, after the same night
+
+VRA = "200068781"
+
+
+@pytest.fixture(scope="module")
+def night(small_inbox_night, tmp_path_factory):
+    assert small_inbox_night.run_status == 0
+    with small_inbox_night.environment() as url:
+        yield {"url": url, "home": small_inbox_night.home, "site": small_inbox_night.home / "site",
+               "workspace": tmp_path_factory.mktemp("outputs")}
+
+
+# ---------------------------------------------------------------------------- the dashboard
+
+def test_the_night_writes_every_page_and_the_docs(night):
+    site = night["site"]
+    expected = {"index.html", "chiffres-cles.html", "qualite-des-donnees.html",
+                *(f"engagement-{n:02d}.html" for n in range(1, 14))}
+    assert expected <= {p.name for p in site.glob("*.html")}
+    assert (site / "assets" / "spaser.js").exists() and (site / "assets" / "spaser.css").exists()
+    assert (site / "dbt" / "index.html").stat().st_size > 10_000
+    # The dbt docs describe the published tables, under the names users query.
+    catalog = json.loads((site / "dbt" / "catalog.json").read_text(encoding="utf-8"))
+    assert catalog["nodes"]["model.spaser.fct_marches"]["metadata"]["schema"] == "marts"
+    assert [column["name"] for column in catalog["nodes"]["model.spaser.fct_marches"]["columns"].values()][:2] == [
+        "marche_cle", "acheteur_id"]
+    manifest = json.loads((site / "dbt" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["nodes"]["model.spaser.fct_marches"]["relation_name"].endswith('"marts"."fct_marches"')
+    assert not [node for node in [*manifest["nodes"].values(), *catalog["nodes"].values()]
+                if node.get("schema", node.get("metadata", {}).get("schema")) == "marts_candidat"]
+    assert (site / "qualite" / "index.html").exists()
+    home = (site / "index.html").read_text(encoding="utf-8")
+    for axe in ("Axe transversal", "Axe social", "Axe environnemental", "Axe économique"):
+        assert axe in home
+    assert "Comment le statut est établi" in home
+
+
+def test_pages_need_no_network(night):
+    for page in night["site"].glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r'(src|href)="(https?:)?//', text), f"{page.name} charge une ressource distante"
+
+
+def test_the_drill_down_lists_exactly_the_contracts_counted(night):
+    page = (night["site"] / "detail-e05_mp_clause_sociale_pct.html").read_text(encoding="utf-8")
+    listed = {}
+    for perimetre, block in re.findall(r'<div data-perimetre="([^"]+)"[^>]*>(.*?)</div>', page, re.S):
+        for year, count in re.findall(r'<h3>(\d{4}) : <span class="nb-enregistrements">(\d+)</span>', block):
+            listed[(perimetre, int(year))] = int(count)
+    with psycopg.connect(night["url"]) as conn:
+        counted = {
+            (perimetre, annee): int(numerateur)
+            for perimetre, annee, numerateur in conn.execute(
+                "select perimetre, annee, numerateur from marts.fct_indicateurs "
+                "where indicateur_id = 'e05_mp_clause_sociale_pct' and annee >= 2022 and numerateur > 0 "
+                "and perimetre = any(%s)", (["TOUS", VRA, "212603625", "212602817"],))
+        }
+    assert counted and listed == counted
+
+
+def test_the_dashboard_renders_in_a_real_browser(night, tmp_path):
+    browser = Browser(tmp_path / "profil_chromium")
+    try:
+        for page in ("index.html", "chiffres-cles.html", "qualite-des-donnees.html",
+                     "detail-e05_mp_clause_sociale_pct.html"):
+            browser.open((night["site"] / page).as_uri())
+        browser.open((night["site"] / "engagement-05.html").as_uri())
+        charts = browser.evaluate("""(() => {
+            const visible = [...document.querySelectorAll('[data-perimetre]')].filter(b => !b.hidden);
+            const curves = visible.flatMap(b => [...b.querySelectorAll('svg.graphique path.courbe')]);
+            return {blocs: visible.map(b => b.dataset.perimetre),
+                    courbes: curves.length,
+                    dessinees: curves.filter(c => c.getBBox().width > 0 && c.getTotalLength() > 0).length};
+        })()""")
+        assert set(charts["blocs"]) == {"TOUS"}
+        assert charts["courbes"] > 0 and charts["dessinees"] == charts["courbes"]
+        before = browser.evaluate("document.querySelector('[data-perimetre=\"TOUS\"] table').innerText")
+        switched = browser.evaluate(f"""(() => {{
+            document.querySelector('[data-choix-perimetre="{VRA}"]').click();
+            const visible = [...document.querySelectorAll('[data-perimetre]')].filter(b => !b.hidden);
+            return {{blocs: [...new Set(visible.map(b => b.dataset.perimetre))],
+                     choisi: document.body.dataset.perimetreChoisi,
+                     presse: document.querySelector('[data-choix-perimetre="{VRA}"]').getAttribute('aria-pressed'),
+                     table: visible[0].querySelector('table').innerText}};
+        }})()""")
+        assert switched["blocs"] == [VRA] and switched["choisi"] == VRA and switched["presse"] == "true"
+        assert switched["table"] != before
+        # The choice follows the user to the next page.
+        browser.open((night["site"] / "engagement-08.html").as_uri())
+        assert browser.evaluate("document.body.dataset.perimetreChoisi") == VRA
+        screenshot = browser.screenshot(tmp_path / "tableau_de_bord.png")
+        assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000
+        print(f"Capture du tableau de bord : {screenshot}")
+        assert browser.errors == []
+    finally:
+        browser.close()
+
+
+# ---------------------------------------------------------------------------- the Donut export
+
+def test_the_donut_workbook_holds_the_view(night):
+    output = night["workspace"] / "donut.xlsx"
+    assert main(["export", "donut", "--annee", "2022", "--format", "xlsx", "--output", str(output)]) == 0
+    workbook = load_workbook(output, read_only=True)
+    assert workbook.sheetnames == ["Indicateurs", "Donut", "Lisez-moi"]
+    sheet = list(workbook["Indicateurs"].iter_rows(values_only=True))
+    header, rows = sheet[0], sheet[1:]
+    assert header[:4] == ("Axe", "Engagement", "Intitulé de l'engagement", "Indicateur")
+    with psycopg.connect(night["url"]) as conn:
+        expected = conn.execute(
+            "select indicateur_id, engagement, perimetre, ventilation, valeur, objectif, avancement "
+            "from marts.rapport_indicateurs where annee <= 2022").fetchall()
+    column = {name: header.index(name) for name in ("Indicateur", "Engagement", "Périmètre (SIREN)", "Ventilation",
+                                                     "Valeur", "Objectif de l'année", "Avancement", "Année")}
+    assert {r[column["Année"]] for r in rows} == {2022}
+    got = {(r[column["Indicateur"]], r[column["Engagement"]], r[column["Périmètre (SIREN)"]],
+            r[column["Ventilation"]] or ""): (r[column["Valeur"]], r[column["Objectif de l'année"]],
+                                               r[column["Avancement"]]) for r in rows}
+    assert len(got) == len(rows) == len(expected)
+    for indicateur, engagement, perimetre, ventilation, valeur, objectif, avancement in expected:
+        cell = got[(indicateur, engagement, perimetre, ventilation)]
+        assert cell[0] == (None if valeur is None else pytest.approx(float(valeur)))
+        assert cell[1] == (None if objectif is None else pytest.approx(float(objectif)))
+        assert cell[2] == avancement
+    donut = [r for r in workbook["Donut"].iter_rows(values_only=True)][1:]
+    assert "e10_agec_moyenne_pct" in {r[3] for r in donut}
+
+
+def test_the_donut_csv_opens_in_a_french_spreadsheet(night):
+    output = night["workspace"] / "donut.csv"
+    assert main(["export", "donut", "--annee", "2023", "--format", "csv", "--output", str(output)]) == 0
+    raw = output.read_bytes()
+    assert raw.startswith("\ufeff".encode("utf-8"))
+    with output.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    assert {row["Année"] for row in rows} == {"2022", "2023"}
+    sample = next(r for r in rows if r["Indicateur"] == "k_nb_marches" and r["Périmètre (SIREN)"] == "TOUS")
+    assert Decimal(sample["Valeur"].replace(",", ".")) >= 0
+
+
+# ---------------------------------------------------------------------------- BI roles
+
+def _tables(conn, schemas: list[str]) -> list[str]:
+    return [f"{s}.{t}" for s, t in conn.execute(
+        "select table_schema, table_name from information_schema.tables where table_schema = any(%s)", (schemas,))]
+
+
+def _can(conn, role: str, statement: str) -> bool:
+    try:
+        with conn.transaction():
+            conn.execute(f"set local role {role}")
+            conn.execute(statement)
+            raise _RolledBack
+    except _RolledBack:
+        return True
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+
+
+class _RolledBack(Exception):
+    """Raised to roll back a statement that succeeded (the test must change nothing)."""
+
+
+def test_the_reader_reads_the_published_marts_only(night):
+    with psycopg.connect(night["url"], autocommit=True) as conn:
+        marts = _tables(conn, ["marts"])
+        assert "marts.rapport_indicateurs" in marts and "marts.fct_indicateurs" in marts
+        for table in marts:
+            assert _can(conn, "spaser_lecteur", f"select * from {table} limit 1"), table
+        hidden = _tables(conn, ["raw", "raw_stockage", "staging", "intermediate", "referentiels", "qualite"])
+        assert {"raw.quarantaine", "raw.sirene_unites_legales", "qualite.validations"} <= set(hidden)
+        for table in hidden:
+            assert not _can(conn, "spaser_lecteur", f"select * from {table} limit 1"), table
+
+
+@pytest.mark.parametrize("statement", [
+    "insert into marts.dim_engagements values (99, 'social', 'x')",
+    "update marts.fct_indicateurs set valeur = 0",
+    "delete from marts.fct_marches",
+    "truncate marts.fct_offres",
+    "drop view marts.rapport_indicateurs",
+    "create table marts.essai (i int)",
+    "create table public.essai (i int)",
+    "create table raw.essai (i int)",
+    "create table raw_stockage.essai (i int)",
+    "create table qualite.essai (i int)",
+    "insert into qualite.validations (run_id, couche, suite, table_name, succes, nb_expectations, nb_echecs)"
+    " values ('x', 'raw', 'x', 'x', true, 0, 0)",
+    "create schema essai",
+])
+@pytest.mark.parametrize("role", ["spaser_lecteur", "spaser_auditeur"])
+def test_the_bi_roles_write_nowhere(night, role, statement):
+    with psycopg.connect(night["url"], autocommit=True) as conn:
+        assert not _can(conn, role, statement)
+
+
+def test_the_auditor_reads_the_marts_and_the_quality_history(night):
+    with psycopg.connect(night["url"], autocommit=True) as conn:
+        for table in [*_tables(conn, ["marts"]), "qualite.validations", "qualite.attentes_en_echec",
+                      "qualite.quarantaine_par_source"]:
+            assert _can(conn, "spaser_auditeur", f"select * from {table} limit 1"), table
+        for table in _tables(conn, ["raw", "raw_stockage", "staging", "intermediate"]):
+            assert not _can(conn, "spaser_auditeur", f"select * from {table} limit 1"), table
+        conn.execute("set role spaser_auditeur")
+        quarantined = conn.execute("select sum(nb_enregistrements) from qualite.quarantaine_par_source").fetchone()[0]
+        conn.execute("reset role")
+        total = conn.execute("select count(distinct (load_id, enregistrement)) from raw.quarantaine").fetchone()[0]
+        assert total > 0 and quarantined == total
+
+
+def test_grants_survive_the_next_publication(admin_url, tmp_path):
+    from spaser import night as steps
+
+    with fresh_warehouse(admin_url, tmp_path / "home") as url, psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("create schema marts_candidat; create table marts_candidat.premiere as select 1 as n")
+        steps.publish()
+        steps.grant_access()
+        conn.execute("create schema marts_candidat; create table marts_candidat.seconde as select 2 as n")
+        steps.publish()
+        assert _can(conn, "spaser_lecteur", "select * from marts.seconde")
+        assert conn.execute("select to_regclass('marts.premiere')").fetchone()[0] is None
