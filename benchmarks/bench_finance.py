@@ -129,8 +129,8 @@ def dbt_seconds(url: str, home: Path, extra: list[str]) -> tuple[float, float]:
     started = time.perf_counter()
     completed = run_dbt([*DBT_SELECTION, *extra])
     seconds = time.perf_counter() - started
-    if completed.returncode != 0:
-        raise SystemExit("dbt a échoué :\n" + completed.stdout[-4000:])
+    if not completed.success:
+        raise SystemExit("dbt a échoué :\n" + completed.output[-4000:])
     results = json.loads((home / "dbt" / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
     timings = {result["unique_id"].split(".")[2]: result["execution_time"] for result in results
                if result["unique_id"].split(".")[2] in SPEND_MODELS}

@@ -1,7 +1,9 @@
 """Running dbt, one layer at a time, against the configured warehouse.
 
-dbt runs in a subprocess (its global state and logging stay out of the Airflow worker) with the
-connection passed through the environment variables that ``dbt_project/profiles.yml`` reads.
+dbt runs in the step's own process through its programmatic entry point (``dbtRunner``): a
+subprocess per layer paid dbt's import and start-up, a few seconds each, five times a night. The
+connection reaches ``dbt_project/profiles.yml`` through environment variables set for the
+invocation only; dbt's messages go to this module's logger (the task's log, the night's log).
 Its artifacts and logs go under ``$SPASER_HOME/dbt`` so concurrent checkouts never share them.
 """
 from __future__ import annotations
@@ -9,11 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import subprocess
-import sys
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from spaser.config import DBT_PROJECT_DIR, spaser_home
 from spaser.warehouse import connection_params
@@ -51,30 +52,38 @@ class DbtLayerReport:
         return [n for n in self.nodes if n["status"] not in ("success", "pass", "skipped")]
 
 
-def _dbt_executable() -> str:
-    beside_python = Path(sys.executable).parent / "dbt"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("dbt")
-    if not found:
-        raise DbtFailed("dbt est introuvable : installez le projet (pip install -e .)")
-    return found
+@dataclass
+class DbtInvocation:
+    success: bool
+    output: str  # dbt's messages, as its console would have shown them
 
 
 def dbt_environment() -> dict[str, str]:
+    """The variables profiles.yml and dbt_project.yml read, for the configured warehouse."""
     params = connection_params()
-    env = dict(os.environ)
-    env.update(
-        SPASER_PG_HOST=params.host,
-        SPASER_PG_PORT=str(params.port),
-        SPASER_PG_USER=params.user,
-        SPASER_PG_PASSWORD=params.password,
-        SPASER_PG_DBNAME=params.dbname,
-        SPASER_MARTS_SCHEMA=CANDIDATE_MARTS_SCHEMA,
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DBT_USE_COLORS="false",  # its output is logged to files, where colour codes are noise
-    )
-    return env
+    return {
+        "SPASER_PG_HOST": params.host,
+        "SPASER_PG_PORT": str(params.port),
+        "SPASER_PG_USER": params.user,
+        "SPASER_PG_PASSWORD": params.password,
+        "SPASER_PG_DBNAME": params.dbname,
+        "SPASER_MARTS_SCHEMA": CANDIDATE_MARTS_SCHEMA,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _artifact_dirs() -> tuple[Path, Path]:
@@ -82,36 +91,45 @@ def _artifact_dirs() -> tuple[Path, Path]:
     return base / "target", base / "logs"
 
 
-def run_dbt(arguments: list[str]) -> subprocess.CompletedProcess:
+def run_dbt(arguments: list[str]) -> DbtInvocation:
+    from dbt.cli.main import dbtRunner
+
     target_dir, log_dir = _artifact_dirs()
-    command = [
-        _dbt_executable(),
-        *arguments,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(target_dir),
-        "--log-path", str(log_dir),
-    ]
+    messages: list[str] = []
+
+    def keep(event) -> None:
+        # What dbt's console shows (info and above), logged here once: dbt's own console
+        # output is silenced by --quiet, which leaves these callbacks untouched.
+        if event.info.level in ("info", "warn", "error") and event.info.msg:
+            messages.append(event.info.msg)
+            log.log(logging.WARNING if event.info.level != "info" else logging.INFO, "%s", event.info.msg)
+
     log.info("dbt %s", " ".join(arguments))
-    completed = subprocess.run(
-        command, env=dbt_environment(), capture_output=True, text=True, cwd=DBT_PROJECT_DIR
-    )
-    for line in completed.stdout.splitlines():
-        log.info("%s", line)
-    if completed.stderr.strip():
-        log.warning("%s", completed.stderr.strip())
-    return completed
+    with _environment(dbt_environment()):
+        result = dbtRunner(callbacks=[keep]).invoke([
+            *arguments,
+            "--quiet",
+            "--no-use-colors",
+            "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target_dir),
+            "--log-path", str(log_dir),
+        ])
+    if result.exception is not None:
+        messages.append(f"{type(result.exception).__name__} : {result.exception}")
+        log.warning("%s", messages[-1])
+    return DbtInvocation(success=result.success, output="\n".join(messages))
 
 
 def build_layer(layer: str) -> DbtLayerReport:
     """Build one layer (models and their tests); raise DbtFailed with the failing nodes named."""
-    completed = run_dbt(LAYERS[layer])
-    report = DbtLayerReport(layer=layer, success=completed.returncode == 0, nodes=_read_run_results())
+    invocation = run_dbt(LAYERS[layer])
+    report = DbtLayerReport(layer=layer, success=invocation.success, nodes=_read_run_results())
     if not report.success:
         failing = "; ".join(f"{n['name']} ({n['status']}) : {n['message']}" for n in report.failures)
         raise DbtFailed(
             f"dbt a échoué sur la couche {layer} : "
-            + (failing or completed.stdout[-2000:] or completed.stderr[-2000:])
+            + (failing or invocation.output[-2000:])
         )
     return report
 
@@ -123,9 +141,11 @@ def generate_candidate_docs() -> None:
     publication, with the marts schema changed, cost a full parse of the project and another at
     the next night's first step. ``write_docs_site`` publishes them under the published names.
     """
-    completed = run_dbt(["docs", "generate"])
-    if completed.returncode != 0:
-        raise DbtFailed("dbt docs generate a échoué : " + completed.stdout[-2000:])
+    # --no-compile: the catalog needs the relations, not the compiled SQL of every node, which
+    # cost more than the catalog itself; the marts' compiled SQL is in the manifest of the build.
+    invocation = run_dbt(["docs", "generate", "--no-compile"])
+    if not invocation.success:
+        raise DbtFailed("dbt docs generate a échoué : " + invocation.output[-2000:])
 
 
 def write_docs_site(target_site: Path) -> Path:

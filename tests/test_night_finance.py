@@ -69,7 +69,7 @@ def finance_nights(admin_url, tmp_path_factory) -> FinanceNights:
                 "select perimetre, annee, valeur, objectif, objectif_motif, avancement from marts.rapport_indicateurs "
                 "where indicateur_id = 'e12_nb_offres_groupements' order by perimetre, annee").fetchall()
         rebuild = run_dbt(["run", "--select", "int_finance__mandats_lignes", "int_finance__depenses", "--full-refresh"])
-        assert rebuild.returncode == 0, rebuild.stdout[-3000:]
+        assert rebuild.success, rebuild.output[-3000:]
         with psycopg.connect(url) as conn:
             rebuilt_groups = _spend_groups(conn)
     return FinanceNights(statuses, read_values(export), quarantine, files, groups, rebuilt_groups, charter,
