@@ -3,8 +3,9 @@
 - ``spaser_lecteur``: read-only on the published marts (schema ``marts``) and nothing else — BI tools
   (Metabase, Superset, Power BI) connect with it.
 - ``spaser_auditeur``: the marts plus the data-quality results (schema ``qualite``: the history of
-  every validation, its failed expectations, and the quarantine counted by source and reason —
-  counts, never the quarantined records themselves, which may hold personal data).
+  every validation, its failed expectations, the quarantine and the signalements — records loaded
+  but departing from their format — counted by source and reason: counts, never the records
+  themselves, which may hold personal data).
 - The pipeline's own role is the one in ``SPASER_WAREHOUSE_URL``: it owns every schema and table it
   builds, which is what lets it grant them.
 
@@ -46,6 +47,13 @@ select f.run_id, q.source, q.champ, q.message as motif,
 from raw.quarantaine as q
 inner join raw.fichiers as f on f.load_id = q.load_id
 group by f.run_id, q.source, q.champ, q.message;
+
+create or replace view qualite.signalements_par_source as
+select f.run_id, s.source, s.champ, s.message as motif,
+       count(distinct (s.load_id, s.enregistrement)) as nb_enregistrements, count(*) as nb_signalements
+from raw.signalements as s
+inner join raw.fichiers as f on f.load_id = s.load_id
+group by f.run_id, s.source, s.champ, s.message;
 """
 
 

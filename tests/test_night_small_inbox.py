@@ -316,15 +316,17 @@ def test_the_bi_roles_write_nowhere(night, role, statement):
 def test_the_auditor_reads_the_marts_and_the_quality_history(night):
     with psycopg.connect(night["url"], autocommit=True) as conn:
         for table in [*_tables(conn, ["marts"]), "qualite.validations", "qualite.attentes_en_echec",
-                      "qualite.quarantaine_par_source"]:
+                      "qualite.quarantaine_par_source", "qualite.signalements_par_source"]:
             assert _can(conn, "spaser_auditeur", f"select * from {table} limit 1"), table
         for table in _tables(conn, ["raw", "raw_stockage", "staging", "intermediate"]):
             assert not _can(conn, "spaser_auditeur", f"select * from {table} limit 1"), table
         conn.execute("set role spaser_auditeur")
         quarantined = conn.execute("select sum(nb_enregistrements) from qualite.quarantaine_par_source").fetchone()[0]
+        flagged = conn.execute("select coalesce(sum(nb_signalements), 0) from qualite.signalements_par_source").fetchone()[0]
         conn.execute("reset role")
         total = conn.execute("select count(distinct (load_id, enregistrement)) from raw.quarantaine").fetchone()[0]
         assert total > 0 and quarantined == total
+        assert flagged == conn.execute("select count(*) from raw.signalements").fetchone()[0]
 
 
 def test_grants_survive_the_next_publication(admin_url, tmp_path):
