@@ -7,37 +7,34 @@ is, and counts, but its export departs from the format on a point no indicator n
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 
 def fetch_quarantine(
     conn: psycopg.Connection, source: str | None = None, run_id: str | None = None, limit: int = 200
 ) -> list[dict]:
-    query = """
-        select f.run_id, q.source, q.fichier, q.enregistrement, q.cle, q.champ, q.message
-        from raw.quarantaine q
-        join raw.fichiers f using (load_id)
-        where (%(source)s::text is null or q.source = %(source)s::text)
-          and (%(run_id)s::text is null or f.run_id = %(run_id)s::text)
-        order by f.load_id desc, q.enregistrement, q.champ
-        limit %(limit)s
-    """
-    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        cur.execute(query, {"source": source, "run_id": run_id, "limit": limit})
-        return cur.fetchall()
+    return _fetch_findings(conn, "raw.quarantaine", source, run_id, limit)
 
 
 def fetch_signalements(
     conn: psycopg.Connection, source: str | None = None, run_id: str | None = None, limit: int = 200
 ) -> list[dict]:
-    query = """
-        select f.run_id, s.source, s.fichier, s.enregistrement, s.cle, s.champ, s.message
-        from raw.signalements s
+    return _fetch_findings(conn, "raw.signalements", source, run_id, limit)
+
+
+def _fetch_findings(conn: psycopg.Connection, table: str, source: str | None, run_id: str | None,
+                    limit: int) -> list[dict]:
+    """The rows of raw.quarantaine or raw.signalements (same columns), newest load first."""
+    query = sql.SQL("""
+        select f.run_id, finding.source, finding.fichier, finding.enregistrement, finding.cle,
+               finding.champ, finding.message
+        from {table} as finding
         join raw.fichiers f using (load_id)
-        where (%(source)s::text is null or s.source = %(source)s::text)
+        where (%(source)s::text is null or finding.source = %(source)s::text)
           and (%(run_id)s::text is null or f.run_id = %(run_id)s::text)
-        order by f.load_id desc, s.enregistrement, s.champ
+        order by f.load_id desc, finding.enregistrement, finding.champ
         limit %(limit)s
-    """
+    """).format(table=sql.Identifier(*table.split(".")))
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
         cur.execute(query, {"source": source, "run_id": run_id, "limit": limit})
         return cur.fetchall()

@@ -30,3 +30,11 @@ def test_every_catalogue_indicator_has_a_model():
 
 def test_the_gate_requires_every_catalogue_indicator():
     assert set(EXPECTED_INDICATORS) == set(_catalogue_ids())
+
+
+def test_the_dbt_agec_categories_are_the_declared_ones():
+    from extract.agec_declaration import PRODUCT_CATEGORIES
+
+    macro = (DBT_DIR / "macros" / "ventilations.sql").read_text(encoding="utf-8")
+    body = macro.split("macro agec_categories()")[1].split("endmacro")[0]
+    assert tuple(re.findall(r'"([^"]+)"', body)) == PRODUCT_CATEGORIES

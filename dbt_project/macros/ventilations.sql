@@ -48,8 +48,9 @@
     case when {{ denominator }} > 0 then trim_scale(100 * ({{ numerator }})::numeric / ({{ denominator }})) end
 {%- endmacro %}
 
-{#- The 17 AGEC product categories, verbatim from the official declaration schema (v0.1.0), in its
-    order; extract/registre.py reads the same list from the schema file. -#}
+{#- The 17 AGEC product categories, verbatim from the national declaration format (v0.1.0), in its
+    order: the list extract/agec_declaration.py declares (tests/test_catalogue_coverage.py checks
+    that the two agree). -#}
 {% macro agec_categories() -%}
     {{ return([
         "Produits textiles à l'exception des équipements de protection individuels",
