@@ -86,6 +86,9 @@ def new_database(admin: str):
     dbname = f"spaser_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'create database "{dbname}"')
+        # A test database need not survive a crash of the server: commits do not wait for the
+        # WAL to reach the disk (dbt's and the loader's many small transactions otherwise do).
+        conn.execute(f'alter database "{dbname}" set synchronous_commit = off')
     try:
         yield _database_url(admin, dbname)
     finally:
