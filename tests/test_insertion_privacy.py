@@ -104,15 +104,20 @@ def test_no_marker_of_a_hostile_insertion_delivery_is_stored_logged_or_reported(
     assert "colonnes obligatoires absentes de l'en-tête : acheteur_siret" in rejection
 
 
+def _inbox_with_one_good_row(tmp_path: Path) -> Path:
+    inbox = tmp_path / "inbox"
+    (inbox / SOURCE).mkdir(parents=True)
+    (inbox / SOURCE / "heures.csv").write_text(HEADER + "\n" + GOOD_ROW + "\n", encoding="utf-8")
+    return inbox
+
+
 def _key_night(inbox: Path, run_id: str) -> dict:
     prepared = night.prepare_warehouse(str(inbox))
     return night.extract_source(SOURCE, prepared["inbox"], run_id)
 
 
 def test_the_key_is_created_whole_and_private_and_its_fingerprint_kept(admin_url, tmp_path, monkeypatch):
-    inbox, home = tmp_path / "inbox", tmp_path / "home"
-    (inbox / SOURCE).mkdir(parents=True)
-    (inbox / SOURCE / "heures.csv").write_text(HEADER + "\n" + GOOD_ROW + "\n", encoding="utf-8")
+    inbox, home = _inbox_with_one_good_row(tmp_path), tmp_path / "home"
     monkeypatch.delenv(KEY_ENVIRONMENT_VARIABLE, raising=False)
     with fresh_warehouse(admin_url, home) as url:
         report = _key_night(inbox, "nuit-1")
@@ -133,9 +138,7 @@ def test_the_key_is_created_whole_and_private_and_its_fingerprint_kept(admin_url
 @pytest.mark.parametrize("content", ["", "trop-courte"])
 def test_an_empty_or_short_key_stops_the_insertion_source_and_rejects_no_file(admin_url, tmp_path, monkeypatch,
                                                                                content):
-    inbox, home = tmp_path / "inbox", tmp_path / "home"
-    (inbox / SOURCE).mkdir(parents=True)
-    (inbox / SOURCE / "heures.csv").write_text(HEADER + "\n" + GOOD_ROW + "\n", encoding="utf-8")
+    inbox, home = _inbox_with_one_good_row(tmp_path), tmp_path / "home"
     (home / "secrets").mkdir(parents=True)
     (home / "secrets" / "pseudonymisation.key").write_text(content, encoding="ascii")
     monkeypatch.delenv(KEY_ENVIRONMENT_VARIABLE, raising=False)
@@ -147,9 +150,7 @@ def test_an_empty_or_short_key_stops_the_insertion_source_and_rejects_no_file(ad
 
 
 def test_another_key_is_refused_until_it_is_adopted_explicitly(admin_url, tmp_path, monkeypatch):
-    inbox, home = tmp_path / "inbox", tmp_path / "home"
-    (inbox / SOURCE).mkdir(parents=True)
-    (inbox / SOURCE / "heures.csv").write_text(HEADER + "\n" + GOOD_ROW + "\n", encoding="utf-8")
+    inbox, home = _inbox_with_one_good_row(tmp_path), tmp_path / "home"
     monkeypatch.delenv(KEY_ENVIRONMENT_VARIABLE, raising=False)
     with fresh_warehouse(admin_url, home) as url:
         assert _key_night(inbox, "nuit-1")["fichiers"][0]["statut"] == "charge"
