@@ -45,7 +45,7 @@ STRUCTURES_INCLUSIVES = ("EI", "AI", "ACI", "ETTI", "EITI", "GEIQ", "EA", "EATT"
 TYPES_STRUCTURE = (*STRUCTURES_INCLUSIVES, "ESS")
 TYPES_IDENTIFIANT_TIERS = ("SIRET", "etranger", "absent")
 TERRITOIRES = ("agglo", "departement", "region", "france", "etranger", "inconnu")
-STATUTS_INDICATEUR = ("calcule", "pas_de_donnees")
+STATUTS_INDICATEUR = ("calcule", "pas_de_donnees", "controle_en_echec")
 # SIRENE codes (INSEE documentation of StockEtablissement / StockUniteLegale).
 ETATS_ETABLISSEMENT = ("A", "F")
 ETATS_UNITE_LEGALE = ("A", "C")
@@ -797,7 +797,7 @@ def missing_indicators_query(schema: str) -> str:
 FCT_INDICATEURS_COLUMNS = (
     "indicateur_cle", "indicateur_id", "engagement", "libelle", "perimetre", "annee", "ventilation", "valeur",
     "numerateur", "denominateur", "unite", "realisation_2022", "cible_valeur", "cible_sens", "cible_annee",
-    "statut", "motif",
+    "statut", "motif", "derniere_valeur_validee",
 )
 
 

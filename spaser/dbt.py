@@ -68,6 +68,8 @@ def dbt_environment() -> dict[str, str]:
         "SPASER_PG_PASSWORD": params.password,
         "SPASER_PG_DBNAME": params.dbname,
         "SPASER_MARTS_SCHEMA": CANDIDATE_MARTS_SCHEMA,
+        # fct_indicateurs reads the last validated values of the rows the granular gate withholds.
+        "SPASER_PUBLISHED_SCHEMA": PUBLISHED_MARTS_SCHEMA,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 

@@ -40,6 +40,7 @@ AVANCEMENTS = {
     "en_retard": "en retard",
     "pas_de_donnees": "pas de données",
     "sans_objectif": "sans objectif chiffré",
+    "controle_en_echec": "contrôle qualité en échec",
 }
 # Written on every page; the rule itself lives in dbt_project/models/marts/rapports/rapport_indicateurs.sql.
 REGLE_AVANCEMENT = (
@@ -63,7 +64,11 @@ REGLE_AVANCEMENT = (
     "<li><strong>en bonne voie</strong> : avant l'échéance, valeur au moins sur cette droite.</li>"
     "<li><strong>pas de données</strong> : pas de valeur cette année (dénominateur vide, source non livrée) ou "
     "pas de référence pour mesurer l'objectif ; <strong>sans objectif chiffré</strong> : le SPASER ne fixe pas de "
-    "cible, la valeur est suivie.</li></ul>"
+    "cible, la valeur est suivie.</li>"
+    "<li><strong>contrôle qualité en échec</strong> : une valeur calculée cette nuit enfreint un contrôle (pourcentage "
+    "hors de [0, 100], nombre, numérateur ou dénominateur négatif, par exemple après des annulations de mandats "
+    "supérieures aux mandats de l'année) ; l'indicateur est retenu pour ce périmètre et cette année, les autres "
+    "sont publiés ; la dernière valeur validée reste affichée, marquée ⚠.</li></ul>"
 )
 # The records behind a value: the published contracts that an indicator counts (its numerator, or
 # the count itself), as the indicator marts filter them.
@@ -204,6 +209,15 @@ def _status(avancement: str) -> str:
     return f'<span class="statut statut-{avancement}">{AVANCEMENTS[avancement]}</span>'
 
 
+def _value_cell(row: dict, unite: str) -> str:
+    """The year's value; for a value the quality control withheld, the last validated one, flagged."""
+    if row["avancement"] != "controle_en_echec":
+        return _number(row["valeur"], unite)
+    shown = _number(row["derniere_valeur_validee"], unite) if row["derniere_valeur_validee"] is not None else "—"
+    return (f'<span class="retenue" title="{html.escape(row["motif"] or "", quote=True)}">⚠ {shown}'
+            "<small> (dernière valeur validée)</small></span>")
+
+
 def _ventilation_label(ventilation: str) -> str:
     return ", ".join(part.split("=", 1)[-1] for part in ventilation.split("|")) if ventilation else "valeur"
 
@@ -310,7 +324,7 @@ def _indicator_card(indicator: Indicator, quality: QualityState) -> str:
         lines = []
         for series in series_list:
             by_year = {row["annee"]: row for row in series.rows}
-            cells = "".join(f"<td>{_number(by_year[y]['valeur'], indicator.unite) if y in by_year else '—'}</td>"
+            cells = "".join(f"<td>{_value_cell(by_year[y], indicator.unite) if y in by_year else '—'}</td>"
                             for y in years)
             latest = series.latest
             lines.append(
@@ -449,6 +463,7 @@ def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
             )
     if _table_exists(conn, "raw", "fichiers"):
         parts.append(_rejected_files(conn))
+    parts.append(_withheld_indicators(conn))
     failed = [s for s in quality.suites if not s["succes"]]
     lines = "".join(
         f"<tr><td>{html.escape(s['couche'])}</td><td>{html.escape(s['suite'])}</td>"
@@ -464,6 +479,29 @@ def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
           "Expectations</a>.</p>"
     )
     return _page("Qualité des données", "".join(parts), with_switch=False)
+
+
+def _withheld_indicators(conn: psycopg.Connection) -> str:
+    """The indicators the granular gate withheld in the published night (macros/controles_valeurs.sql)."""
+    rows = _fetch(conn, """
+        select indicateur_id, perimetre, annee, min(motif) as motif,
+               string_agg(coalesce(derniere_valeur_validee::text, '—'), ' ; ' order by ventilation) as validees
+        from marts.fct_indicateurs where statut = 'controle_en_echec'
+        group by indicateur_id, perimetre, annee order by indicateur_id, perimetre, annee
+    """)
+    lines = "".join(
+        f"<tr><td>{html.escape(r['indicateur_id'])}</td><td>{html.escape(r['perimetre'])}</td><td>{r['annee']}</td>"
+        f"<td>{html.escape(r['motif'])}</td><td>{html.escape(r['validees'])}</td></tr>" for r in rows
+    )
+    return (
+        "<h2>Indicateurs retenus par le contrôle qualité</h2>"
+        "<p>Une valeur calculée enfreint un contrôle : l'indicateur est publié vide pour ce périmètre et cette année, "
+        "avec son motif ; les autres indicateurs sont publiés ; le tableau de bord affiche la dernière valeur "
+        "validée, marquée ⚠.</p>"
+        + (f'<table id="indicateurs-retenus"><thead><tr><th>Indicateur</th><th>Périmètre</th><th>Année</th>'
+           f"<th>Motif</th><th>Dernière(s) valeur(s) validée(s)</th></tr></thead><tbody>{lines}</tbody></table>"
+           if rows else "<p>Aucun.</p>")
+    )
 
 
 def _rejected_files(conn: psycopg.Connection) -> str:

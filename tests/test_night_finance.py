@@ -39,6 +39,10 @@ class FinanceNights:
     rebuilt_spend_groups: dict[str, tuple[float, int]]  # the same models rebuilt from scratch
     charter_rows: dict[tuple[str, int], tuple[float | None, str | None]]  # e12 (perimetre, annee) -> valeur, motif
     group_bid_objectives: list[tuple]  # rapport_indicateurs rows of e12_nb_offres_groupements
+    spend_rows_2024: dict[tuple[str, str, str], tuple[str, str | None, float | None, str]]
+    # (indicateur_id, perimetre, ventilation) -> statut, motif, derniere_valeur_validee, avancement
+    quality_page: str
+    engagement_9_page: str  # the dashboard page of e09
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +69,15 @@ def finance_nights(admin_url, tmp_path_factory) -> FinanceNights:
                     "select perimetre, annee, valeur, motif from marts.fct_indicateurs "
                     "where indicateur_id = 'e12_nb_signataires_charte'")
             }
+            spend_rows_2024 = {
+                (indicateur_id, perimetre, ventilation): (
+                    statut, motif, None if validee is None else float(validee), avancement)
+                for indicateur_id, perimetre, ventilation, statut, motif, validee, avancement in conn.execute(
+                    "select f.indicateur_id, f.perimetre, f.ventilation, f.statut, f.motif, f.derniere_valeur_validee,"
+                    " r.avancement from marts.fct_indicateurs as f inner join marts.rapport_indicateurs as r"
+                    " using (indicateur_id, perimetre, annee, ventilation) where f.annee = 2024"
+                    " and indicateur_id in ('k_depenses_territoire_pct', 'e09_empreinte_carbone_achats_tco2e')")
+            }
             group_bid_objectives = conn.execute(
                 "select perimetre, annee, valeur, objectif, objectif_motif, avancement from marts.rapport_indicateurs "
                 "where indicateur_id = 'e12_nb_offres_groupements' order by perimetre, annee").fetchall()
@@ -72,8 +85,11 @@ def finance_nights(admin_url, tmp_path_factory) -> FinanceNights:
         assert rebuild.success, rebuild.output[-3000:]
         with psycopg.connect(url) as conn:
             rebuilt_groups = _spend_groups(conn)
+        site = workspace / "spaser_home" / "site"
+        quality_page = (site / "qualite-des-donnees.html").read_text(encoding="utf-8")
+        engagement_9_page = (site / "engagement-09.html").read_text(encoding="utf-8")
     return FinanceNights(statuses, read_values(export), quarantine, files, groups, rebuilt_groups, charter,
-                         group_bid_objectives)
+                         group_bid_objectives, spend_rows_2024, quality_page, engagement_9_page)
 
 
 def _spend_groups(conn: psycopg.Connection) -> dict[str, tuple[float, int]]:
@@ -92,7 +108,7 @@ def test_every_file_is_loaded_once_and_the_workbook_through_the_csv_loader(finan
     assert ("finance/mandats", "mandats_agglo_2023_correctif.csv") in loaded
     assert ("registre/fournisseurs", "registre_fournisseurs_correctif.csv") in loaded
     # The first night's files, delivered again on the second night, are not loaded twice.
-    assert len(loaded) == len(set(loaded)) == 10
+    assert len(loaded) == len(set(loaded)) == 12
 
 
 def test_bad_finance_rows_are_quarantined_with_their_reasons(finance_nights):
@@ -130,6 +146,36 @@ def test_every_finance_indicator_matches_the_hand_computed_values(finance_nights
         f"{len(problems)} écart(s) avec {EXPECTED_VALUES.name} (explications dans CALCULS.md) :\n"
         + "\n".join(problems)
     )
+
+
+def test_a_cancellation_beyond_the_years_spend_withholds_only_its_indicators(finance_nights):
+    """Night 2 cancels, in 2024, a 2023 mandat of Valence (CALCULS.md): Valence's 2024 spend is net
+    negative. The night still publishes (run statuses above, every other value in attendus.csv);
+    the spend indicators of Valence and TOUS for 2024 are withheld with their rule and keep showing
+    the value night 1 validated."""
+    rows = finance_nights.spend_rows_2024
+    prefix = "contrôle qualité en échec : "
+    for perimetre in ("212603625", "TOUS"):
+        shares = {v: rows[("k_depenses_territoire_pct", perimetre, f"territoire={v}")]
+                  for v in ("agglo", "departement", "region", "france", "etranger", "inconnu")}
+        assert {statut for statut, *_ in shares.values()} == {"controle_en_echec"}
+        assert {motif for _, motif, *_ in shares.values()} == {prefix + "dénominateur négatif (-600, territoire=agglo)"}
+        assert {v: validee for v, (_, _, validee, _) in shares.items()} == {
+            "agglo": 0, "departement": 100, "region": 100, "france": 100, "etranger": 0, "inconnu": 0}
+        emissions = {v: rows[("e09_empreinte_carbone_achats_tco2e", perimetre, f"categorie_achat={v}")]
+                     for v in ("travaux", "fournitures", "services")}
+        assert {motif for _, motif, *_ in emissions.values()} == {
+            prefix + "valeur négative (-0,1, categorie_achat=services)"}
+        assert {v: validee for v, (_, _, validee, _) in emissions.items()} == {
+            "travaux": 0, "fournitures": 0, "services": 0.068}
+        assert {avancement for *_, avancement in emissions.values()} == {"controle_en_echec"}
+    # VRA spent nothing in 2024: nothing to withhold, its emissions are 0.
+    assert rows[("e09_empreinte_carbone_achats_tco2e", "200068781", "categorie_achat=services")][:3] == (
+        "calcule", None, None)
+    assert '<table id="indicateurs-retenus">' in finance_nights.quality_page
+    assert "valeur négative (-0,1, categorie_achat=services)" in finance_nights.quality_page
+    # The dashboard keeps showing night 1's 0.068 t for services, flagged.
+    assert "⚠ 0,07<small> (dernière valeur validée)</small>" in finance_nights.engagement_9_page
 
 
 def test_a_register_correction_shows_on_the_charter_count_it_changed(finance_nights):

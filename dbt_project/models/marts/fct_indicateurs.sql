@@ -8,7 +8,21 @@
 --   (ventilation '') when the indicator has one — « 2 communications / an » is the total of the
 --   five audiences, not 2 for each — and on every row only when there is no total, i.e. when the
 --   target is set per class (e10_agec_famille_pct: « 5 % par an sur chaque famille d'achats »).
--- statut: 'calcule' when valeur is not NULL, else 'pas_de_donnees' with the motif.
+-- statut: 'controle_en_echec' when the granular gate withheld the value (macros/controles_valeurs.sql),
+-- else 'calcule' when valeur is not NULL, else 'pas_de_donnees' with the motif.
+-- derniere_valeur_validee: on a withheld row, the value the last publication validated for the same
+-- row (read from the published schema while the candidate is built; NULL on a first publication), so
+-- the dashboard keeps showing it, flagged.
+{#- The published table, found in the catalog: with dbt 1.11, adapter.get_relation returns None for
+    a relation of a schema the project does not build (marts), although it exists. -#}
+{%- set colonnes_publiees = [] -%}
+{%- if execute -%}
+    {%- set colonnes_publiees = run_query(
+        "select column_name from information_schema.columns where table_schema = '"
+        ~ env_var('SPASER_PUBLISHED_SCHEMA') ~ "' and table_name = '" ~ this.identifier ~ "'").columns[0].values() | list -%}
+{%- endif -%}
+{%- set publiees = api.Relation.create(database=this.database, schema=env_var('SPASER_PUBLISHED_SCHEMA'),
+                                      identifier=this.identifier) if colonnes_publiees else none -%}
 {%- set indicator_marts = [
     'ind_chiffres_cles', 'ind_e03_sourcing', 'ind_e05_insertion', 'ind_e06_ess',
     'ind_e07_non_discrimination', 'ind_e08_environnement', 'ind_e12_filieres_locales', 'ind_e13_tpe_pme',
@@ -84,8 +98,21 @@ select
     cibles.valeur::numeric as cible_valeur,
     cibles.sens::text as cible_sens,
     cibles.annee::text as cible_annee,
-    (case when valeurs.valeur is not null then 'calcule' else 'pas_de_donnees' end)::text as statut,
-    valeurs.motif::text as motif
+    (case
+        when valeurs.motif like '{{ motif_controle_en_echec() }}%' then 'controle_en_echec'
+        when valeurs.valeur is not null then 'calcule'
+        else 'pas_de_donnees'
+    end)::text as statut,
+    valeurs.motif::text as motif,
+    (case when valeurs.motif like '{{ motif_controle_en_echec() }}%' then
+        {%- if publiees is not none %}
+        case when publiees.statut = 'calcule' then publiees.valeur
+        {%- if 'derniere_valeur_validee' in colonnes_publiees %}
+             else publiees.derniere_valeur_validee
+        {%- endif %} end
+        {%- else %} null
+        {%- endif %}
+    end)::numeric as derniere_valeur_validee
 from valeurs_et_totaux as valeurs
 inner join {{ ref('indicateurs') }} as indicateurs on indicateurs.id = valeurs.indicateur_id
 left join {{ ref('indicateurs_realisation_2022') }} as realisations
@@ -99,3 +126,10 @@ left join cibles
         or (cibles.ventilation is null and (valeurs.ventilation = '' or not valeurs.a_une_ligne_totale))
     )
     and coalesce(cibles.perimetre, valeurs.perimetre) = valeurs.perimetre
+{%- if publiees is not none %}
+left join {{ publiees }} as publiees
+    on publiees.indicateur_id = valeurs.indicateur_id
+    and publiees.perimetre = valeurs.perimetre
+    and publiees.annee = valeurs.annee
+    and publiees.ventilation = valeurs.ventilation
+{%- endif %}

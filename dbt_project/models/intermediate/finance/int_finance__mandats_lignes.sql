@@ -16,6 +16,11 @@
 -- build (_load_id above the table's highest, a literal served by raw's _load_id index) and replaces the
 -- earlier versions of their keys (delete+insert on mandat_cle), so a re-delivered correction
 -- replaces the line instead of adding to it. See _finance__models.yml for the whole design.
+-- A cancellation (negative montant_ht) counts in the year of its own date_mandat, as the source
+-- contract says (date_mandat drives the year), even when it cancels a mandat of an earlier year: the
+-- line names no mandat it cancels, and restating a closed year would silently rewrite figures already
+-- published. A year whose cancellations exceed its mandats in a class can then be net negative: the
+-- indicators it breaks are withheld for that year (macros/controles_valeurs.sql), never the night.
 with livrees as (
     select *
     from {{ ref('stg_finance__mandats') }}

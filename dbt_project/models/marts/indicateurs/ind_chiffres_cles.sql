@@ -3,6 +3,7 @@
 -- included, located at its most local bidding establishment among its bids of the perimetre and
 -- year; shares by territoire are cumulative (agglo ⊂ departement ⊂ region ⊂ france), etranger
 -- and inconnu their own classes, all in the denominator.
+{% call withhold_failing_values() %}
 with marches as (
     {{ per_perimetre(ref('fct_marches'), 'annee_notification') }}
 ),
@@ -36,3 +37,4 @@ union all
     'count(fait.entreprise_id)',
     ventilation_key='territoire',
     motif_denominateur_vide="dénominateur vide : aucune offre déposée dans l'année") }}
+{% endcall %}

@@ -2,6 +2,7 @@
 -- only, year of date_mandat) by territoire of the paid establishment. Territory shares are
 -- cumulative (agglo ⊂ departement ⊂ region ⊂ france); etranger (foreign identifier) and inconnu
 -- (no identifier, or a SIRET absent from SIRENE) are shares of their own, in every denominator.
+{% call withhold_failing_values() %}
 with depenses as (
     {{ per_perimetre(ref('fct_depenses'), 'annee_mandat') }}
 ),
@@ -32,3 +33,4 @@ select
     replace(ventilation, 'categorie_achat_territoire=', 'categorie_achat=') as ventilation,
     valeur, numerateur, denominateur, motif
 from par_categorie
+{% endcall %}

@@ -1,6 +1,7 @@
 -- Engagement 1 (gouvernance), from the SPASER team's register (registre.activites). The register
 -- belongs to the SPASER's carrier (VRA) and to TOUS; other perimetres get NULL with the reason.
 -- e01_nb_referentiels is cumulative: every REFERENTIEL dated on or before 31/12 of the year.
+{% call withhold_failing_values() %}
 with activites as (
     {{ per_perimetre('(select activite.*, ' ~ siren_porteur_spaser() ~ ' as acheteur_siren from ' ~ ref('fct_activites') ~ ' as activite)', 'annee_activite') }}
 ),
@@ -25,3 +26,4 @@ union all
 {{ carrier_only(indicator_rows(
     'e01_nb_referentiels', ['registre.activites'], 'referentiels_cumules',
     'count(fait.activite_cle)'), motif) }}
+{% endcall %}

@@ -2,6 +2,7 @@
 -- nb_participants) and consultations launched in the year whose fiche opération says sourcing.
 -- A consultation's launch year: its fiche's annee_lancement (the consultation's earliest lot
 -- launch; a fiche whose consultation was never launched counts in no year: int_ged__fiches_courantes).
+{% call withhold_failing_values() %}
 with activites as (
     {{ per_perimetre('(select activite.*, ' ~ siren_porteur_spaser() ~ ' as acheteur_siren from ' ~ ref('fct_activites') ~ ' as activite)', 'annee_activite') }}
 ),
@@ -19,3 +20,4 @@ union all
 {{ indicator_rows(
     'e03_nb_consultations_sourcing', ['ged.fop', 'marches.consultations'], 'fiches',
     'count(fait.consultation_cle) filter (where fait.sourcing_realise)') }}
+{% endcall %}

@@ -3,6 +3,7 @@
 -- SIREN) of the perimetre's marchés notified in the year that were titulaire of no marché of the
 -- same perimetre notified in an earlier year. It is NULL when the perimetre has no marché notified
 -- before the year (its first year of history, or a year before it): every supplier would be "new".
+{% call withhold_failing_values() %}
 with lots_clos as (
     {{ per_perimetre(ref('fct_lots'), 'annee_cloture') }}
     where fait.statut in ('attribue', 'infructueux', 'sans_suite')
@@ -70,3 +71,4 @@ union all
 {{ indicator_rows(
     'e03_nb_mp_variante', ['marches.decp', 'marches.consultations'], 'marches',
     'count(fait.marche_cle) filter (where fait.variantes_autorisees)') }}
+{% endcall %}

@@ -1,5 +1,6 @@
 -- Engagement 4 (communication): COMMUNICATION rows of the register by public_cible, and their
 -- total (ventilation ''), on which the SPASER's « 2 communications / an à minima » is measured.
+{% call withhold_failing_values() %}
 with activites as (
     {{ per_perimetre('(select activite.*, ' ~ siren_porteur_spaser() ~ ' as acheteur_siren from ' ~ ref('fct_activites') ~ ' as activite)', 'annee_activite') }}
 )
@@ -16,3 +17,4 @@ union all
 {{ carrier_only(indicator_rows(
     'e04_nb_actions_communication', ['registre.activites'], 'activites',
     "count(fait.activite_cle) filter (where fait.type_activite = 'COMMUNICATION')"), motif) }}
+{% endcall %}

@@ -3,6 +3,7 @@
 -- year with heures > 0. Distinct people are distinct pseudonyms; distinct companies are SIRENs,
 -- located at their most local employing establishment of the year (cumulative territory classes).
 -- Seniors: tranche_age is the age band on 1 January of the year of the hours (extract/insertion.py).
+{% call withhold_failing_values() %}
 with heures as (
     {{ per_perimetre(ref('fct_heures_insertion'), 'annee_mois') }}
 ),
@@ -75,3 +76,4 @@ union all
     "count(distinct fait.beneficiaire_pseudo) filter (where fait.tranche_age = '50_ans_et_plus')",
     'count(distinct fait.beneficiaire_pseudo)',
     motif_denominateur_vide="dénominateur vide : aucun bénéficiaire avec des heures dans l'année") }}
+{% endcall %}

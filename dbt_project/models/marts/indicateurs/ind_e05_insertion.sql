@@ -1,6 +1,7 @@
 -- Engagement 5 (insertion), DECP side: marchés notifiés dans l'année by dateNotification.
 -- considération sociale = "Clause sociale", "Critère social" or "Marché réservé". Counted over the
 -- contracts that publish their considérations (not the format 2019): NULL with a motif when none does.
+{% call withhold_failing_values() %}
 with marches as (
     {{ per_perimetre(ref('fct_marches'), 'annee_notification') }}
 )
@@ -46,3 +47,4 @@ union all
     'count(fait.marche_cle) filter (where fait.considerations_publiees)',
     publie='fait.considerations_publiees',
     motif_denominateur_vide="dénominateur vide : aucun marché notifié dans l'année") }}
+{% endcall %}

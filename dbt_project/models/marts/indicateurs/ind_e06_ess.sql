@@ -1,6 +1,7 @@
 -- Engagement 6 (ESS, secteur adapté). A marché is en cours in year Y when notified on or before
 -- 31/12/Y and ending (dateNotification + current dureeMois calendar months) on or after 01/01/Y;
 -- a marché without dateNotification or dureeMois cannot be placed in time and is not counted.
+{% call withhold_failing_values() %}
 with annees as (
     select distinct annee from {{ ref('int_indicateurs__annees_sources') }}
 ),
@@ -26,3 +27,4 @@ union all
 {{ indicator_rows(
     'e06_nb_marches_insertion_en_cours', ['marches.decp', 'marches.consultations'], 'en_cours',
     'count(fait.marche_cle) filter (where fait.lot_marche_insertion)') }}
+{% endcall %}

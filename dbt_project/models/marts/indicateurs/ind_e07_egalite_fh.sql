@@ -2,6 +2,7 @@
 -- consultation launched in the year in the market software (launch = earliest date_lancement of
 -- its lots), with or without a fiche: a consultation without a fiche did not question the need.
 -- The count reads the fiches alone, by their consultation's launch year (never their validation year).
+{% call withhold_failing_values() %}
 with consultations as (
     select
         lots.acheteur_siret,
@@ -34,3 +35,4 @@ union all
 {{ indicator_rows(
     'e07_nb_besoin_repense_egalite_fh', ['ged.fop'], 'fiches',
     'count(fait.consultation_cle) filter (where fait.besoin_repense_egalite_fh)') }}
+{% endcall %}

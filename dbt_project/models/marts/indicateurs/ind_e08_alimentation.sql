@@ -5,6 +5,7 @@
 -- Régional: LOCAL defined as REGION, DEPARTEMENT, COMMUNE or PAT; agglo: COMMUNE (commune et/ou
 -- intercommunalité) or PAT (catalogue definitions). A LOCAL purchase defined by KM or AUTRE is
 -- local but neither régional nor agglo: the distance says nothing about the territory.
+{% call withhold_failing_values() %}
 with achats as (
     {{ per_perimetre(ref('fct_achats_alimentaires'), 'annee_achat') }}
 ),
@@ -64,3 +65,4 @@ union all
 {{ indicator_rows('e08_menus_vegetariens_pct', ['cuisine.menus'], 'menus',
     'sum(fait.nb_repas) filter (where fait.vegetarien)', 'sum(fait.nb_repas)',
     motif_denominateur_vide="dénominateur vide : aucun repas servi dans l'année") }}
+{% endcall %}

@@ -2,6 +2,7 @@
 -- cout_global = true (marché -> lot through the consultation link of fct_marches, lot ->
 -- consultation -> fiche on (acheteur_siret, id_consultation)). Marchés without a fiche count in
 -- the denominator only.
+{% call withhold_failing_values() %}
 with marches as (
     {{ per_perimetre('(' ~ marches_with_fiches() ~ ')', 'annee_notification') }}
 )
@@ -11,3 +12,4 @@ with marches as (
     'count(fait.marche_cle) filter (where fait.cout_global)',
     'count(fait.marche_cle)',
     motif_denominateur_vide="dénominateur vide : aucun marché notifié dans l'année") }}
+{% endcall %}

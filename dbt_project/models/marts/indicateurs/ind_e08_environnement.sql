@@ -5,6 +5,7 @@
 -- neither considérations nor marcheInnovant: these indicators count the contracts that carry them
 -- and are NULL with a motif when none does (a 2019 contract with a competitive dialogue is still
 -- counted innovative: what is known is counted).
+{% call withhold_failing_values() %}
 with marches as (
     {{ per_perimetre(ref('fct_marches'), 'annee_notification') }}
 )
@@ -41,3 +42,4 @@ union all
     "count(fait.marche_cle) filter (where fait.marche_innovant or fait.procedure = 'Dialogue compétitif'"
     ~ " or fait.systeme_acquisition_dynamique or fait.lot_mpgp)",
     publie='fait.marche_innovant is not null') }}
+{% endcall %}

@@ -3,6 +3,7 @@
 -- NULL with the reason; a sector missing from a year's inventory is NULL (not measured), never 0.
 -- Marchés with a carbon criterion and consultations under a label / without endocrine disruptors
 -- come from the fiches opération.
+{% call withhold_failing_values() %}
 with inventaire as (
     select ges.annee as annee_inventaire, ges.secteur, ges.emissions_ktco2e, {{ siren_porteur_spaser() }} as acheteur_siren
     from {{ ref('fct_ges_territoire') }} as ges
@@ -62,3 +63,4 @@ union all
 {{ indicator_rows(
     'e09_nb_consultations_sans_pe', ['ged.fop'], 'fiches',
     'count(fait.consultation_cle) filter (where fait.exigence_sans_perturbateurs_endocriniens)') }}
+{% endcall %}

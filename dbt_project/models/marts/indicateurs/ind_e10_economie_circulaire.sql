@@ -6,6 +6,7 @@
 -- life and exemplary works sites (register, VRA and TOUS only). Exemplary sites are counted per
 -- year (mesure=nombre) and cumulated over the register's years up to the year
 -- (mesure=nombre_cumule): « 2 projets phares d'ici 2025 » is measured on the cumulative count.
+{% call withhold_failing_values() %}
 with declarations as (
     select
         agec.acheteur_siren,
@@ -117,3 +118,4 @@ union all
 union all
 
 {{ carrier_only('select * from chantiers_taux', motif) }}
+{% endcall %}

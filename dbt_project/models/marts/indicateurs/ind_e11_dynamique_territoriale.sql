@@ -1,5 +1,6 @@
 -- Engagement 11 (dynamique territoriale), from the register: partnership meetings and the
 -- programme of actions, carried by the collectivité ("collectivite") or by partners (any other porteur).
+{% call withhold_failing_values() %}
 with activites as (
     {{ per_perimetre('(select activite.*, ' ~ siren_porteur_spaser() ~ ' as acheteur_siren from ' ~ ref('fct_activites') ~ ' as activite)', 'annee_activite') }}
 )
@@ -29,3 +30,4 @@ union all
     "count(fait.activite_cle) filter (where fait.type_activite = 'ACTION_PROGRAMME' and lower(fait.porteur) <> 'collectivite')",
     "count(fait.activite_cle) filter (where fait.type_activite = 'ACTION_PROGRAMME')",
     motif_denominateur_vide="dénominateur vide : aucune action programmée dans l'année"), motif) }}
+{% endcall %}

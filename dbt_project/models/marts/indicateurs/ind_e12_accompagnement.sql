@@ -1,5 +1,6 @@
 -- Engagement 12 (filières locales), from the register: technical support to companies
 -- (ACCOMPAGNEMENT rows and their distinct companies) and workshops (ATELIER rows).
+{% call withhold_failing_values() %}
 with activites as (
     {{ per_perimetre('(select activite.*, ' ~ siren_porteur_spaser() ~ ' as acheteur_siren from ' ~ ref('fct_activites') ~ ' as activite)', 'annee_activite') }}
 )
@@ -21,3 +22,4 @@ union all
 {{ carrier_only(as_mesure(indicator_rows(
     'e12_nb_entreprises_accompagnees', ['registre.activites'], 'activites',
     "count(fait.activite_cle) filter (where fait.type_activite = 'ATELIER')"), 'ateliers'), motif) }}
+{% endcall %}

@@ -10,6 +10,7 @@
 --   correction is never silent: when an earlier state of the register (as delivered up to an earlier
 --   file, int_finance__fournisseurs_etats) gave another count for that year, the motif says which
 --   and how many, and the value published before stays readable there.
+{% call withhold_failing_values() %}
 with courant as (
     select max(etat_load_id) as etat_load_id from {{ ref('int_finance__fournisseurs_etats') }}
 ),
@@ -80,3 +81,4 @@ lignes as (
 )
 
 {{ carrier_only('select * from lignes', "registre des fournisseurs tenu par l'équipe SPASER pour tout le service commun, porté par Valence Romans Agglo : pas de valeur par ville") }}
+{% endcall %}

@@ -1,5 +1,6 @@
 -- Engagement 13 (TPE/PME), from the register: companies made aware (quantite, else
 -- nb_participants, of SENSIBILISATION rows) and downloads of the tools (TELECHARGEMENT rows).
+{% call withhold_failing_values() %}
 with activites as (
     {{ per_perimetre('(select activite.*, ' ~ siren_porteur_spaser() ~ ' as acheteur_siren from ' ~ ref('fct_activites') ~ ' as activite)', 'annee_activite') }}
 )
@@ -15,3 +16,4 @@ union all
 {{ carrier_only(indicator_rows(
     'e13_nb_telechargements_outils', ['registre.activites'], 'activites',
     "sum(fait.quantite) filter (where fait.type_activite = 'TELECHARGEMENT')"), motif) }}
+{% endcall %}

@@ -3,6 +3,7 @@
 -- TPE/PME of the first current titulaire; mesure=montant weighs marchés by their current montant.
 -- A consultation (acheteur_siret, id_consultation) is launched at its earliest lot date_lancement,
 -- is formalised when one of its lots has a formalised procedure, and is allotie when nb_lots > 1.
+{% call withhold_failing_values() %}
 with offres as (
     {{ per_perimetre(ref('fct_offres'), 'annee_depot') }}
 ),
@@ -76,3 +77,4 @@ union all
     'count(fait.id_consultation) filter (where fait.allotie)',
     'count(fait.id_consultation)',
     motif_denominateur_vide="dénominateur vide : aucune consultation formalisée lancée dans l'année") }}
+{% endcall %}

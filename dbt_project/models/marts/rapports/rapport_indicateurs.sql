@@ -14,7 +14,8 @@
 --   (percentage points: e10_agec_famille_pct's « progression de 5 % par an sur chaque famille »
 --   reads as 5 points of share a year, the only reading that moves a family starting at 0 %
 --   towards the AGEC decree's thresholds, themselves shares of the family's spend).
--- * avancement: pas_de_donnees when the value (or the reference its objectif needs) is missing;
+-- * avancement: controle_en_echec when the granular gate withheld the value (fct_indicateurs.statut;
+--   derniere_valeur_validee is the last value published for the row); pas_de_donnees when the value (or the reference its objectif needs) is missing;
 --   sans_objectif when the SPASER sets no target; atteint when the value meets the objectif;
 --   otherwise en_retard when the deadline is reached (Y >= echeance, or a yearly target);
 --   otherwise en_bonne_voie when the value is at least on the straight line from the reference
@@ -126,7 +127,9 @@ select
     trajectoires.objectif::numeric as objectif,
     trajectoires.objectif_motif::text as objectif_motif,
     (trajectoires.valeur - trajectoires.objectif)::numeric as ecart_objectif,
+    trajectoires.derniere_valeur_validee::numeric as derniere_valeur_validee,
     (case
+        when trajectoires.statut = 'controle_en_echec' then 'controle_en_echec'
         when trajectoires.valeur is null then 'pas_de_donnees'
         when trajectoires.cible_sens is null then 'sans_objectif'
         when trajectoires.objectif is null then 'pas_de_donnees'
