@@ -398,15 +398,11 @@ EXPECTED_HAND_MADE = {
     ("e08_alim_viandes_poissons_egalim_pct", VRA, 2024, "famille_produits=PRODUITS_DE_LA_MER"): _share(300, 450),
     ("e08_menus_vegetariens_pct", VRA, 2024, ""): _share(320, 870),
     ("e08_menus_vegetariens_pct", "TOUS", 2024, ""): _share(320, 870),
-    # The rows of the 2026 rules files that load (the refused ones count nowhere).
-    ("e08_alim_bio_pct", VRA, 2025, ""): _share(160, 1600.50),
-    ("e08_alim_siqo_pct", VRA, 2025, ""): _share(0, 1600.50),
-    ("e08_alim_egalim_pct", VRA, 2025, ""): _share(460, 1600.50),
-    ("e08_alim_local_pct", VRA, 2025, ""): _share(1200.50, 1600.50),
-    ("e08_alim_circuit_court_pct", VRA, 2025, ""): _share(400.50, 1600.50),
-    ("e08_alim_regional_pct", VRA, 2025, ""): _share(400.50, 1600.50),
-    ("e08_alim_agglo_pct", VRA, 2025, ""): _share(0, 1600.50),
-    ("e08_alim_local_pct", "TOUS", 2025, ""): _share(1200.50, 1600.50),
+    # The rows of the 2026 rules files that load (the refused ones count nowhere); TOUS = VRA.
+    **{(f"e08_alim_{share}_pct", perimetre, 2025, ""): _share(numerator, 1600.50)
+       for perimetre in (VRA, "TOUS")
+       for share, numerator in (("bio", 160), ("siqo", 0), ("egalim", 460), ("local", 1200.50),
+                                ("circuit_court", 400.50), ("regional", 400.50), ("agglo", 0))},
 }
 
 
