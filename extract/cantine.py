@@ -191,7 +191,8 @@ class _Row:
         """A one-code cell; ``other_format``: (a code only the other format allows, that format's name)."""
         value = self.required(column) if mandatory else self.cells[column] or None
         if value is not None and value not in allowed:
-            hint = f" : {value} n'existe que dans {other_format[1]}" if other_format and value == other_format[0] else ""
+            in_other_format = other_format is not None and value == other_format[0]
+            hint = f" : {value} n'existe que dans {other_format[1]}" if in_other_format else ""
             self.fail(column, f"« {value} » n'est pas une valeur autorisée ({', '.join(allowed)}){hint}")
             return None
         return value

@@ -238,7 +238,8 @@ def _case_id(value) -> str:
     # A distance for a local purchase defined by KM.
     (CURRENT_ROW, {"est_local": "x", "definition_local": "KM", "definition_local_km": "80"},
      {"definition_local": "KM", "definition_local_km": 80}),
-    (CURRENT_ROW, {"est_local": "x", "definition_local": "KM"}, {"definition_local": "KM", "definition_local_km": None}),
+    (CURRENT_ROW, {"est_local": "x", "definition_local": "KM"},
+     {"definition_local": "KM", "definition_local_km": None}),
     # One origin; labels comma-separated, blanks around them ignored.
     (CURRENT_ROW, {"categories_egalim": " BIO, COMMERCE_EQUITABLE ", "origine": "EUROPE"},
      {"caracteristiques": "{BIO,COMMERCE_EQUITABLE,EUROPE}"}),
