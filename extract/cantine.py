@@ -1,10 +1,12 @@
 """The central kitchen's deliveries: food purchases in the ma-cantine import format, and menus served.
 
 Purchases (``cuisine/achats``) follow the official import format of the national platform
-« ma cantine » (betagouv/ma-cantine, ``data/schemas/imports/achats_*.json`` and the platform's
-import views), so that the warehouse reads the file the kitchen declares and gets the same numbers.
-They are read by a ``RecordSource`` rather than a ``TabularSource`` because ma-cantine's rules are
-not column-by-column casts the shared tabular loader can express:
+« ma cantine » as its 2026 import rules stand (betagouv/ma-cantine, release 2026.39.1, commit
+04dddca of 2026-06-30: the schemas ``data/schemas/imports/achats_{siret,id}{,_old}.json``, the views
+``api/views/purchase_import*.py`` and the model checks ``data/validators/purchase.py``), so that the
+warehouse reads the file the kitchen declares and gets the same numbers. They are read by a
+``RecordSource`` rather than a ``TabularSource`` because ma-cantine's rules are not
+column-by-column casts the shared tabular loader can express:
 
 - the header must be exactly one of four headers, names and order included (current 12-column
   format or legacy 8-column format, first column ``siret`` or ``cantine_id``); anything else —
@@ -12,21 +14,27 @@ not column-by-column casts the shared tabular loader can express:
   ma-cantine does, with a message naming the first column that differs;
 - which columns exist, and what they mean, depends on which header the file has: the legacy
   ``caracteristiques`` holds labels *and* FRANCE / EUROPE / CIRCUIT_COURT / LOCAL, the current format
-  spreads them over ``categories_egalim``, ``origine``, ``est_circuit_court`` and ``est_local``;
-- multi-valued cells (``BIO,COMMERCE_EQUITABLE``, also ``;``-separated inside a quoted cell of a
-  comma file) are checked item by item;
-- a row is judged as a whole: LOCAL requires ``definition_local``; a row of empty cells is an
-  error, not a blank line to skip.
+  spreads them over ``categories_egalim``, ``origine`` (one value), ``est_circuit_court`` and
+  ``est_local``; ``definition_local`` takes PAT, COMMUNE, DEPARTEMENT, REGION or KM in the current
+  format, AUTOUR_SERVICE, COMMUNE, DEPARTEMENT, REGION, PAT or AUTRE in the legacy one;
+- a row is judged as a whole: ``definition_local`` only for a local purchase (which may leave it
+  empty), ``definition_local_km`` only for a local purchase defined by KM, FRANCE and EUROPE never
+  together; a row of empty cells is an error, not a blank line to skip.
 
 Row rules (ma-cantine's): every bad row is quarantined with every violation, naming the line, the
 column and the value; the good rows load (ma-cantine would refuse the whole file; the warehouse's
-house rule keeps the good rows and lists the bad ones). Identifier, ``description``,
-``fournisseur``, ``date`` (strictly AAAA-MM-JJ, a real calendar date), ``prix_ht`` (digits with a
-``.`` or ``,`` decimal separator, rounded to the cent half-down as ma-cantine does) and
-``famille_produits`` are mandatory. Values are trimmed; codes are case-sensitive, as in the
-official patterns. A ``siret`` failing its check digit is loaded and flagged. Two ma-cantine
-rules do not apply here: "the canteen exists on the platform" and "you manage it" are account
-rules of the platform; the warehouse has no canteen register (see ``cantine_id`` below).
+house rule keeps the good rows and lists the bad ones). Identifier, ``description``, ``date``
+(AAAA-MM-JJ, month and day on one or two digits as ma-cantine's ``%Y-%m-%d`` reads them, a real
+calendar date, not after today in Paris, where the platform counts), ``prix_ht`` (digits with a
+``.`` decimal point: ``90,11`` is refused; rounded to the cent half-down as ma-cantine does) and
+``famille_produits`` are mandatory; ``fournisseur`` is optional. Multi-valued cells
+(``BIO,COMMERCE_EQUITABLE``) are comma-separated, a ``;`` inside one is refused. Booleans take
+ma-cantine's spellings only: ``x``, ``oui``, ``OUI`` for yes; empty, ``non``, ``NON`` for no.
+Values are trimmed; codes are case-sensitive, as in the official patterns. A ``siret`` failing its
+check digit is loaded and flagged. Two ma-cantine rules do not apply here: "the canteen exists on
+the platform" and "you manage it" are account rules of the platform; the warehouse has no canteen
+register (see ``cantine_id`` below). The warehouse keeps its own lower bound on dates (none before
+2000, ``extract/plausible.py``).
 
 Legacy format: ``definition_local`` AUTOUR_SERVICE means KM with 200 km and AUTRE means KM, as
 ma-cantine maps them.
@@ -42,10 +50,11 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_DOWN, Decimal
 from pathlib import Path
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 from extract.base import FileRejected, ParsedRecord, RecordSource, Violation
 from extract.loader import fingerprint
@@ -62,16 +71,22 @@ CATEGORIES_EGALIM = (
     "BIO", "LABEL_ROUGE", "AOCAOP", "IGP", "STG", "HVE", "PECHE_DURABLE", "RUP", "COMMERCE_EQUITABLE", "FERMIER",
     "EXTERNALITES", "PERFORMANCE",
 )
-ORIGINES = ("FRANCE", "EUROPE")
+FRANCE, EUROPE = "FRANCE", "EUROPE"
+ORIGINES = (FRANCE, EUROPE)
 CIRCUIT_COURT, LOCAL = "CIRCUIT_COURT", "LOCAL"
 # The legacy `caracteristiques` column mixes every characteristic.
 CARACTERISTIQUES = (*CATEGORIES_EGALIM, *ORIGINES, CIRCUIT_COURT, LOCAL)
-DEFINITIONS_LOCAL = ("REGION", "DEPARTEMENT", "PAT", "COMMUNE", "KM", "AUTRE")
+# definition_local: the current format's values (the ones stored), then the legacy format's.
+DEFINITIONS_LOCAL = ("PAT", "COMMUNE", "DEPARTEMENT", "REGION", "KM")
+LEGACY_DEFINITIONS_LOCAL = ("AUTOUR_SERVICE", "COMMUNE", "DEPARTEMENT", "REGION", "PAT", "AUTRE")
 # ma-cantine's mapping of the legacy values: definition_local, definition_local_km.
-LEGACY_DEFINITIONS_LOCAL = {"AUTOUR_SERVICE": ("KM", 200), "AUTRE": ("KM", None)}
-# est_circuit_court / est_local: the templates put "x"; "oui"/"non" are common.
-TRUE_VALUES = ("x", "oui", "o", "vrai", "true", "1")
-FALSE_VALUES = ("", "non", "n", "faux", "false", "0")
+LEGACY_DEFINITIONS_MAPPING = {"AUTOUR_SERVICE": ("KM", 200), "AUTRE": ("KM", None)}
+# est_circuit_court / est_local: the schema's trueValues and falseValues, case included.
+TRUE_VALUES = ("x", "oui", "OUI")
+FALSE_VALUES = ("", "non", "NON")
+BOOLEAN_SPELLINGS = "x, oui ou OUI pour oui ; vide, non ou NON pour non"
+# "Not in the future" is judged by the platform's clock, in France.
+PLATFORM_TIMEZONE = ZoneInfo("Europe/Paris")
 
 IDENTIFIERS = ("siret", "cantine_id")
 COMMON_COLUMNS = ("description", "fournisseur", "date", "prix_ht", "famille_produits")
@@ -80,9 +95,10 @@ CURRENT_COLUMNS = (*COMMON_COLUMNS, "categories_egalim", "origine", "est_circuit
 LEGACY_COLUMNS = (*COMMON_COLUMNS, "caracteristiques", "definition_local")
 FORMATS = {"actuel": CURRENT_COLUMNS, "ancien": LEGACY_COLUMNS}
 DELIMITERS = (",", ";", "\t")
-ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
-PRICE = re.compile(r"^[0-9]+([.,][0-9]+)?$")
-LIST_SEPARATORS = re.compile(r"[,;]")
+# Python's strptime("%Y-%m-%d"), which ma-cantine's schema uses, reads 2022-5-2 as 2022-05-02.
+ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+# The schema's `number` with its default decimal character: a point, no thousands separator.
+PRICE = re.compile(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 
 
 def expected_headers() -> dict[tuple[str, ...], str]:
@@ -159,6 +175,10 @@ class _Row:
     def fail(self, column: str, problem: str) -> None:
         self.violations.append(Violation(column, f"ligne {self.line}, colonne {column} : {problem}"))
 
+    def failed(self, *columns: str) -> bool:
+        """Whether a cell of ``columns`` already broke a rule (a rule relating cells then waits for it)."""
+        return any(violation.field in columns for violation in self.violations)
+
     def required(self, column: str) -> str | None:
         value = self.cells[column]
         if not value:
@@ -166,19 +186,27 @@ class _Row:
             return None
         return value
 
-    def code(self, column: str, allowed: tuple[str, ...], mandatory: bool = False) -> str | None:
+    def code(self, column: str, allowed: tuple[str, ...], mandatory: bool = False,
+             other_format: tuple[str, str] | None = None) -> str | None:
+        """A one-code cell; ``other_format``: (a code only the other format allows, that format's name)."""
         value = self.required(column) if mandatory else self.cells[column] or None
         if value is not None and value not in allowed:
-            self.fail(column, f"« {value} » n'est pas une valeur autorisée ({', '.join(allowed)})")
+            in_other_format = other_format is not None and value == other_format[0]
+            hint = f" : {value} n'existe que dans {other_format[1]}" if in_other_format else ""
+            self.fail(column, f"« {value} » n'est pas une valeur autorisée ({', '.join(allowed)}){hint}")
             return None
         return value
 
     def codes(self, column: str, allowed: tuple[str, ...]) -> list[str]:
-        """A multi-valued cell: codes separated by commas (or semicolons), blanks around them ignored."""
+        """A multi-valued cell: codes separated by commas, blanks around them ignored."""
         value = self.cells[column]
         if not value:
             return []
-        items = [item.strip() for item in LIST_SEPARATORS.split(value)]
+        if ";" in value:
+            self.fail(column, f"« {value} » : les valeurs d'une liste se séparent par des virgules, "
+                              "pas par des points-virgules")
+            return []
+        items = [item.strip() for item in value.split(",")]
         unknown = [item for item in items if item not in allowed]
         if unknown:
             listed = ", ".join(f"« {item} »" if item else "(vide)" for item in unknown)
@@ -187,12 +215,12 @@ class _Row:
             return []
         return list(dict.fromkeys(items))
 
-    def flag(self, column: str, problem: str) -> bool:
-        value = self.cells[column].lower()
+    def flag(self, column: str) -> bool:
+        value = self.cells[column]
         if value in TRUE_VALUES:
             return True
         if value not in FALSE_VALUES:
-            self.fail(column, f"« {self.cells[column]} » {problem}")
+            self.fail(column, f"« {value} » n'est pas un booléen accepté par ma-cantine ({BOOLEAN_SPELLINGS})")
         return False
 
 
@@ -262,28 +290,33 @@ class CantineAchatsSource(RecordSource):
             "siret": identifier if identifier_column == "siret" else None,
             "cantine_id": identifier if identifier_column == "cantine_id" else None,
             "description": row.required("description"),
-            "fournisseur": row.required("fournisseur"),
-            "date": _iso_date(row),
+            "fournisseur": row.cells["fournisseur"] or None,  # optional since ma-cantine's 2026 rules
+            "date": _purchase_date(row),
             "prix_ht": _price(row),
             "famille_produits": row.code("famille_produits", FAMILLES_PRODUITS, mandatory=True),
         }
         if file_format == "actuel":
-            caracteristiques = [*row.codes("categories_egalim", CATEGORIES_EGALIM), *row.codes("origine", ORIGINES)]
-            if row.flag("est_circuit_court", "n'est pas un booléen (x, oui ou vide, non)"):
+            caracteristiques = [*row.codes("categories_egalim", CATEGORIES_EGALIM), *_origine(row)]
+            if row.flag("est_circuit_court"):
                 caracteristiques.append(CIRCUIT_COURT)
-            if row.flag("est_local", "n'est pas un booléen (x, oui ou vide, non)"):
+            local = row.flag("est_local")
+            if local:
                 caracteristiques.append(LOCAL)
-            definition_local = row.code("definition_local", DEFINITIONS_LOCAL)
+            definition_local = row.code("definition_local", DEFINITIONS_LOCAL,
+                                        other_format=("AUTRE", "l'ancien format à 8 colonnes"))
             definition_local_km = _kilometres(row)
-            local_column = "est_local"
+            _check_local_definition(row, "est_local", local, definition_local, definition_local_km)
         else:
             caracteristiques = row.codes("caracteristiques", CARACTERISTIQUES)
-            definition_local = row.code("definition_local", (*DEFINITIONS_LOCAL, *LEGACY_DEFINITIONS_LOCAL))
-            definition_local, definition_local_km = LEGACY_DEFINITIONS_LOCAL.get(
+            local = LOCAL in caracteristiques
+            definition_local = row.code("definition_local", LEGACY_DEFINITIONS_LOCAL,
+                                        other_format=("KM", "le format à 12 colonnes"))
+            definition_local, definition_local_km = LEGACY_DEFINITIONS_MAPPING.get(
                 definition_local, (definition_local, None))
-            local_column = "caracteristiques"
-        if LOCAL in caracteristiques and not row.cells["definition_local"]:
-            row.fail("definition_local", f"valeur obligatoire quand l'achat est local ({local_column})")
+            _check_local_definition(row, "caracteristiques", local, definition_local, None)
+            if FRANCE in caracteristiques and EUROPE in caracteristiques:
+                row.fail("caracteristiques", f"« {row.cells['caracteristiques']} » : FRANCE et EUROPE (hors France) "
+                                             "ne peuvent pas être renseignées ensemble, une seule origine")
         values.update(
             caracteristiques="{" + ",".join(caracteristiques) + "}",
             definition_local=definition_local,
@@ -295,7 +328,12 @@ class CantineAchatsSource(RecordSource):
         return record
 
 
-def _iso_date(row: _Row) -> date | None:
+def platform_today() -> date:
+    """Today on ma-cantine's clock (France): a purchase may not be dated after it."""
+    return datetime.now(PLATFORM_TIMEZONE).date()
+
+
+def _purchase_date(row: _Row) -> date | None:
     value = row.required("date")
     if value is None:
         return None
@@ -308,6 +346,9 @@ def _iso_date(row: _Row) -> date | None:
     except ValueError:
         row.fail("date", f"« {value} » n'est pas une date du calendrier")
         return None
+    if day > platform_today():
+        row.fail("date", f"« {value} » est une date future : ma-cantine refuse un achat daté après aujourd'hui")
+        return None
     if plausible(day) is None:
         row.fail("date", f"« {value} » n'est pas une date d'achat plausible ({PLAUSIBLE_RANGE_TEXT})")
     return plausible(day)
@@ -317,11 +358,24 @@ def _price(row: _Row) -> Decimal | None:
     value = row.required("prix_ht")
     if value is None:
         return None
-    compact = value.replace(" ", "").replace("\u00a0", "")
-    if not PRICE.match(compact):
-        row.fail("prix_ht", f"« {value} » n'est pas un prix (chiffres, point ou virgule décimale)")
+    if not PRICE.match(value):
+        row.fail("prix_ht", f"« {value} » n'est pas un prix : des chiffres, avec le point comme séparateur "
+                            "décimal (1234.99)")
         return None
-    return Decimal(compact.replace(",", ".")).quantize(Decimal("0.01"), rounding=ROUND_HALF_DOWN)
+    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_DOWN)
+
+
+def _origine(row: _Row) -> list[str]:
+    """The current format's ``origine``: one value, FRANCE or EUROPE (outside France)."""
+    value = row.cells["origine"]
+    if not value or value in ORIGINES:
+        return [value] if value else []
+    if {FRANCE, EUROPE} <= {item.strip() for item in re.split(r"[,;]", value)}:
+        row.fail("origine", f"« {value} » : FRANCE et EUROPE (hors France) ne peuvent pas être renseignées "
+                            "ensemble, une seule origine")
+    else:
+        row.fail("origine", f"« {value} » n'est pas une valeur autorisée (une seule origine : FRANCE ou EUROPE)")
+    return []
 
 
 def _kilometres(row: _Row) -> int | None:
@@ -333,6 +387,30 @@ def _kilometres(row: _Row) -> int | None:
         row.fail("definition_local_km", f"« {value} » n'est pas un nombre entier de kilomètres")
         return None
     return int(value)
+
+
+def _check_local_definition(row: _Row, local_column: str, local: bool, definition_local: str | None,
+                            definition_local_km: int | None) -> None:
+    """ma-cantine's rule relating the local cells (data/validators/purchase.py): ``definition_local``
+    only for a local purchase, which may leave it empty; a distance (current format only: the legacy
+    one has no distance column) only for a local purchase defined by KM. Checked once the cells it
+    relates are valid, so that one typo gives one message."""
+    if row.failed(local_column, "definition_local"):
+        return
+    not_local = ("l'achat n'est pas local (est_local vide ou non)" if local_column == "est_local"
+                 else "l'achat n'est pas local (LOCAL absent de caracteristiques)")
+    if definition_local and not local:
+        row.fail("definition_local", f"« {row.cells['definition_local']} » renseigné alors que {not_local} : "
+                                     "laisser vide, ou déclarer l'achat local")
+    if definition_local_km is None:
+        return
+    if not local:
+        row.fail("definition_local_km", f"« {row.cells['definition_local_km']} » renseigné alors que {not_local} : "
+                                        "laisser vide")
+    elif definition_local != "KM":
+        row.fail("definition_local_km", f"« {row.cells['definition_local_km']} » renseigné alors que "
+                                        "definition_local ne vaut pas KM : la distance ne s'indique que pour un "
+                                        "local défini en kilomètres")
 
 
 class CantineMenusSource(TabularSource):

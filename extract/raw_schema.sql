@@ -216,7 +216,7 @@ create table if not exists raw_stockage.cuisine_achats (
     siret           text,                       -- the kitchen's SIRET (files whose first column is siret)
     cantine_id      text,                       -- ma-cantine's canteen id (files whose first column is cantine_id)
     description     text not null,
-    fournisseur     text not null,
+    fournisseur     text,                       -- optional since ma-cantine's 2026 import rules
     date            date not null,
     prix_ht         numeric not null,
     famille_produits text not null,
@@ -225,6 +225,8 @@ create table if not exists raw_stockage.cuisine_achats (
     definition_local_km integer,
     check ((siret is null) <> (cantine_id is null))
 );
+-- Databases created under the earlier rules, when the supplier was mandatory.
+alter table raw_stockage.cuisine_achats alter column fournisseur drop not null;
 
 -- cuisine/menus: one row per menu served (date, site, service).
 create table if not exists raw_stockage.cuisine_menus (

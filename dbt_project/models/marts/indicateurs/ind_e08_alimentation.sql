@@ -3,8 +3,9 @@
 -- purchase, bio first), LOCAL / CIRCUIT_COURT shares counted independently, and the share of
 -- vegetarian meals (menus weighted by nb_repas).
 -- Régional: LOCAL defined as REGION, DEPARTEMENT, COMMUNE or PAT; agglo: COMMUNE (commune et/ou
--- intercommunalité) or PAT (catalogue definitions). A LOCAL purchase defined by KM or AUTRE is
--- local but neither régional nor agglo: the distance says nothing about the territory.
+-- intercommunalité) or PAT (catalogue definitions). A LOCAL purchase defined by KM, left undefined
+-- (ma-cantine allows it since 2026) or, loaded earlier, AUTRE is local but neither régional nor
+-- agglo: the distance says nothing about the territory.
 {% call withhold_failing_values() %}
 with achats as (
     {{ per_perimetre(ref('fct_achats_alimentaires'), 'annee_achat') }}
