@@ -204,13 +204,17 @@ def test_a_valid_candidate_passes_the_gate_and_replaces_the_published_marts(ware
 
 
 def test_a_failing_candidate_is_reported_and_the_published_marts_stay_untouched(warehouse):
+    """What the marts gate checks beyond dbt's tests (docs/TESTS.md): formats, consistency between
+    columns and the completeness of the indicators against the loaded sources."""
     before = _published_content(warehouse)
+    bad_ventilation = "categorie_achat:travaux"
     warehouse.execute(
-        "update marts_candidat.fct_indicateurs set valeur = 140 where indicateur_id = 'e05_mp_clause_sociale_pct'"
-        " and perimetre = 'TOUS'"
+        "update marts_candidat.fct_indicateurs set ventilation = %s,"
+        " indicateur_cle = indicateur_id || '|' || perimetre || '|' || annee || '|' || %s"
+        " where indicateur_id = 'e05_mp_clause_sociale_pct' and perimetre = 'TOUS'", (bad_ventilation, bad_ventilation)
     )
     warehouse.execute("delete from marts_candidat.fct_indicateurs where indicateur_id = 'k_nb_marches' and perimetre = %s", (VRA,))
-    warehouse.execute("insert into marts_candidat.dim_acheteurs select * from marts_candidat.dim_acheteurs")
+    warehouse.execute("update marts_candidat.dim_acheteurs set acheteur_siren = '123456789'")
     warehouse.commit()
 
     report = validate_marts("nuit-2")
@@ -218,15 +222,14 @@ def test_a_failing_candidate_is_reported_and_the_published_marts_stay_untouched(
 
     assert not report.success
     indicator_failures = {(f["expectation"], f["column"]): f for f in _failures(report, "marts.fct_indicateurs")}
-    percentage = indicator_failures[("expect_column_values_to_be_between", "valeur")]
-    assert percentage["sample"] == [140]
-    assert percentage["summary"].startswith("valeur : valeurs ≥ 0 et ≤ 100 (lignes où unite == 'pourcentage')")
+    ventilation = indicator_failures[("expect_column_values_to_match_regex", "ventilation")]
+    assert ventilation["sample"] == [bad_ventilation]
+    assert ventilation["summary"].startswith("ventilation : ")
     missing = indicator_failures[("unexpected_rows_expectation", None)]
     assert missing["sample"] == [{"indicateur_id": "k_nb_marches", "perimetre": VRA, "annee": YEAR}]
-    assert [(f["expectation"], f["column"]) for f in _failures(report, "marts.dim_acheteurs")] == [
-        ("expect_column_values_to_be_unique", "acheteur_siret")
-    ]
-    assert "140" in report.explain() and "ÉCHEC" in report.explain()
+    [buyer] = _failures(report, "marts.dim_acheteurs")
+    assert buyer["summary"].startswith("acheteur_siren est le début de acheteur_siret")
+    assert bad_ventilation in report.explain() and "ÉCHEC" in report.explain()
     assert warehouse.execute(
         "select suite, nb_echecs from qualite.validations where run_id = 'nuit-2' and not succes order by suite"
     ).fetchall() == [("marts.dim_acheteurs", 1), ("marts.fct_indicateurs", 2)]
