@@ -444,12 +444,18 @@ def _number(value: Any) -> Any:
 
 def _loads_to_validate() -> tuple[int, int]:
     """(first, last) load ids no successful raw validation has covered: from the one after the
-    last load covered by a night whose raw suites all passed, to the last load now."""
+    last load covered by a night whose raw suites all passed, to the last load now. A load restored
+    (spaser chargement retablir) since the last passed night comes back into scope: it was out of
+    the raw views while the nights after it were validated."""
     with connect() as conn:
         conn.execute(QUALITE_DDL)
         return conn.execute(
-            "select coalesce((select max(covered) + 1 from (select max(dernier_load_id) as covered"
-            "   from qualite.validations where couche = 'raw' group by run_id having bool_and(succes)) as nights), 0),"
+            "with nuits_reussies as (select max(dernier_load_id) as couvert, max(valide_le) as le"
+            "   from qualite.validations where couche = 'raw' group by run_id having bool_and(succes))"
+            " select least("
+            "   coalesce((select max(couvert) + 1 from nuits_reussies), 0),"
+            "   (select min(load_id) from qualite.journal_chargements_ecartes where action = 'retabli'"
+            "    and le > coalesce((select max(le) from nuits_reussies), '-infinity'))),"
             " coalesce((select max(load_id) from raw.fichiers), 0)"
         ).fetchone()
 

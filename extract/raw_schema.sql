@@ -374,9 +374,31 @@ create table if not exists raw_stockage.registre_fournisseurs (
     circuit_court   boolean not null
 );
 
--- raw.<name>: the stored rows with the lineage of their file (see the top of this file). Created
--- when missing or when the stored table gained a column (appended at the end of the view, which
--- `create or replace view` allows); otherwise left alone, so a night takes no lock here.
+-- Loads set aside by an operator (`spaser chargement ecarter`, spaser/ecarts.py): the raw views
+-- below leave their rows out, so they leave everything downstream; the journal keeps every setting
+-- aside and restoring, with its reason, for the auditors. A journal row not yet taken into account
+-- by a build makes the next night rebuild the incremental models from scratch.
+create schema if not exists qualite;
+create table if not exists qualite.chargements_ecartes (
+    load_id     bigint primary key references raw.fichiers (load_id),
+    motif       text not null check (btrim(motif) <> ''),
+    ecarte_par  text not null,
+    ecarte_le   timestamptz not null default now()
+);
+create table if not exists qualite.journal_chargements_ecartes (
+    id          bigserial primary key,
+    load_id     bigint not null references raw.fichiers (load_id),
+    action      text not null check (action in ('ecarte', 'retabli')),
+    motif       text not null check (btrim(motif) <> ''),
+    par         text not null,
+    le          timestamptz not null default now(),
+    reconstruit boolean not null default false
+);
+
+-- raw.<name>: the stored rows with the lineage of their file (see the top of this file), but for the
+-- loads set aside. Created when missing, when the stored table gained a column (appended at the end
+-- of the view, which `create or replace view` allows) or when the view predates the loads set
+-- aside; otherwise left alone, so a night takes no lock here.
 do $$
 declare
     stored record;
@@ -392,11 +414,14 @@ begin
         group by t.table_name
     loop
         if (select count(*) from information_schema.columns
-            where table_schema = 'raw' and table_name = stored.table_name) <> stored.view_width then
+            where table_schema = 'raw' and table_name = stored.table_name) <> stored.view_width
+           or not exists (select 1 from pg_views where schemaname = 'raw' and viewname = stored.table_name
+                          and definition like '%chargements_ecartes%') then
             execute format(
                 'create or replace view raw.%1$I as select stored._load_id, fichier.fichier as _source_file,'
                 ' fichier.sha256 as _file_sha256, stored._record_number, fichier.charge_le as _loaded_at, %2$s'
-                ' from raw_stockage.%1$I as stored left join raw.fichiers as fichier on fichier.load_id = stored._load_id',
+                ' from raw_stockage.%1$I as stored left join raw.fichiers as fichier on fichier.load_id = stored._load_id'
+                ' where not exists (select from qualite.chargements_ecartes as ecarte where ecarte.load_id = stored._load_id)',
                 stored.table_name, stored.data_columns);
         end if;
     end loop;

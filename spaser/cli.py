@@ -98,6 +98,25 @@ def _parser() -> argparse.ArgumentParser:
     renouveler.add_argument("--motif", required=True, help="raison du changement, conservée dans l'entrepôt")
     renouveler.set_defaults(handler=_renew_key)
 
+    chargement = commands.add_parser(
+        "chargement", help="écarte un chargement de tout ce qui en dérive, ou l'y remet (tracé pour les auditeurs)")
+    chargements = chargement.add_subparsers(title="actions")
+    for action, handler, help_text in (
+        ("ecarter", _set_load_aside, "retire un fichier chargé (numéro de raw.fichiers.load_id) des indicateurs "
+                                     "et des contrôles, dès la prochaine nuit"),
+        ("retablir", _restore_load, "annule l'écart d'un chargement : il compte de nouveau dès la prochaine nuit"),
+    ):
+        parser_of_action = chargements.add_parser(action, help=help_text)
+        parser_of_action.add_argument("load_id", type=int, help="numéro du chargement (spaser chargement journal, raw.fichiers)")
+        parser_of_action.add_argument("--motif", required=True, help="raison, conservée et montrée aux auditeurs")
+        parser_of_action.set_defaults(handler=handler)
+    chargements.add_parser("journal", help="les chargements écartés et rétablis, avec leurs motifs").set_defaults(
+        handler=_load_journal)
+    liste = chargements.add_parser("liste", help="les derniers fichiers chargés et leur numéro de chargement")
+    liste.add_argument("--source", help="par exemple finance/mandats")
+    liste.add_argument("--limite", type=int, default=50, help="nombre maximal de lignes affichées")
+    liste.set_defaults(handler=_list_loads)
+
     demo = commands.add_parser("demo", help="écrit le dossier de dépôt de démonstration")
     demo.add_argument("--output", type=Path, help="dossier cible (défaut : $SPASER_HOME/demo_inbox)")
     demo.set_defaults(handler=_demo)
@@ -297,6 +316,76 @@ def _renew_key(args: argparse.Namespace) -> int:
             return 1
     print(f"Nouvelle clé de pseudonymisation adoptée (empreinte {fingerprint[:12]}…). Les pseudonymes déjà "
           "chargés restent ceux de l'ancienne clé : ils ne sont pas reliés aux nouveaux.")
+    return 0
+
+
+def _set_load_aside(args: argparse.Namespace) -> int:
+    from spaser.ecarts import set_aside
+
+    return _change_load(set_aside, args, "écarté : il ne compte plus dans les contrôles bruts dès maintenant, "
+                                         "ni dans les indicateurs dès la prochaine nuit")
+
+
+def _restore_load(args: argparse.Namespace) -> int:
+    from spaser.ecarts import restore
+
+    return _change_load(restore, args, "rétabli : il compte de nouveau dès la prochaine nuit")
+
+
+def _change_load(action, args: argparse.Namespace, outcome: str) -> int:
+    from extract.loader import ensure_raw_schema
+    from spaser.ecarts import EcartRefused
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        ensure_raw_schema(conn)
+        try:
+            load = action(conn, args.load_id, args.motif)
+        except EcartRefused as refusal:
+            print(f"Refusé : {refusal}.", file=sys.stderr)
+            return EXIT_USAGE
+    print(f"Chargement {load.load_id} ({load.source}, {load.fichier}, nuit {load.run_id}, "
+          f"{load.nb_charges or 0} ligne(s)) {outcome}. Motif : {args.motif.strip()}")
+    return 0
+
+
+def _list_loads(args: argparse.Namespace) -> int:
+    from extract.loader import ensure_raw_schema
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        ensure_raw_schema(conn)
+        rows = conn.execute(
+            "select f.load_id, f.run_id, f.source, f.fichier, f.nb_charges,"
+            " exists (select from qualite.chargements_ecartes e where e.load_id = f.load_id)"
+            " from raw.fichiers as f where f.statut = 'charge' and (%(source)s::text is null or f.source = %(source)s)"
+            " order by f.load_id desc limit %(limite)s", {"source": args.source, "limite": args.limite},
+        ).fetchall()
+    if not rows:
+        print("Aucun fichier chargé.")
+    for load_id, run_id, source, fichier, nb_charges, set_aside in rows:
+        print(f"{load_id:>8}  {run_id}  {source}  {fichier}  {nb_charges or 0} ligne(s)" + ("  [écarté]" if set_aside else ""))
+    return 0
+
+
+def _load_journal(args: argparse.Namespace) -> int:
+    from extract.loader import ensure_raw_schema
+    from zoneinfo import ZoneInfo
+
+    from spaser.ecarts import journal
+    from spaser.warehouse import connect
+
+    PARIS = ZoneInfo("Europe/Paris")
+
+    with connect() as conn:
+        ensure_raw_schema(conn)
+        entries = journal(conn)
+    if not entries:
+        print("Aucun chargement écarté.")
+    for entry in entries:
+        print(f"{entry['le'].astimezone(PARIS):%d/%m/%Y %H:%M} {entry['action']:8} chargement {entry['load_id']} "
+              f"({entry['source']}, {entry['fichier']}, nuit {entry['run_id']}) par {entry['par']} : {entry['motif']}"
+              + (" (écarté à ce jour)" if entry["ecarte"] else ""))
     return 0
 
 

@@ -16,8 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from spaser import ecarts
 from spaser.config import DBT_PROJECT_DIR, spaser_home
-from spaser.warehouse import connection_params
+from spaser.warehouse import connect, connection_params
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,19 @@ def run_dbt(arguments: list[str]) -> DbtInvocation:
 
 
 def build_layer(layer: str) -> DbtLayerReport:
-    """Build one layer (models and their tests); raise DbtFailed with the failing nodes named."""
-    invocation = run_dbt(LAYERS[layer])
+    """Build one layer (models and their tests); raise DbtFailed with the failing nodes named.
+
+    The intermediate layer is rebuilt from scratch (--full-refresh) after a load was set aside or
+    restored (spaser/ecarts.py): its incremental models read only new loads, so they would keep
+    the rows of a load set aside, or miss those of a load restored."""
+    arguments = LAYERS[layer]
+    pending: list[int] = []
+    if layer == "intermediate":
+        with connect() as conn:
+            pending = ecarts.rebuild_pending(conn)
+        if pending:
+            arguments = [*arguments, "--full-refresh"]
+    invocation = run_dbt(arguments)
     report = DbtLayerReport(layer=layer, success=invocation.success, nodes=_read_run_results())
     if not report.success:
         failing = "; ".join(f"{n['name']} ({n['status']}) : {n['message']}" for n in report.failures)
@@ -133,6 +145,9 @@ def build_layer(layer: str) -> DbtLayerReport:
             f"dbt a échoué sur la couche {layer} : "
             + (failing or invocation.output[-2000:])
         )
+    if pending:
+        with connect() as conn:
+            ecarts.mark_rebuilt(conn, pending)
     return report
 
 

@@ -464,6 +464,8 @@ def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
     if _table_exists(conn, "raw", "fichiers"):
         parts.append(_rejected_files(conn))
     parts.append(_withheld_indicators(conn))
+    if _table_exists(conn, "qualite", "chargements_ecartes"):
+        parts.append(_loads_set_aside(conn))
     failed = [s for s in quality.suites if not s["succes"]]
     lines = "".join(
         f"<tr><td>{html.escape(s['couche'])}</td><td>{html.escape(s['suite'])}</td>"
@@ -481,6 +483,16 @@ def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
     return _page("Qualité des données", "".join(parts), with_switch=False)
 
 
+def _listing(title: str, intro: str, table_id: str, headers: list[str], rows: list[list[str]]) -> str:
+    """A section of the quality page: its title, what it lists, then the table or « Aucun. ».
+    Cells are given as text and escaped here."""
+    head = "".join(f"<th>{html.escape(header)}</th>" for header in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    table = (f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>' if rows
+             else "<p>Aucun.</p>")
+    return f"<h2>{html.escape(title)}</h2><p>{intro}</p>{table}"
+
+
 def _withheld_indicators(conn: psycopg.Connection) -> str:
     """The indicators the granular gate withheld in the published night (macros/controles_valeurs.sql)."""
     rows = _fetch(conn, """
@@ -489,18 +501,30 @@ def _withheld_indicators(conn: psycopg.Connection) -> str:
         from marts.fct_indicateurs where statut = 'controle_en_echec'
         group by indicateur_id, perimetre, annee order by indicateur_id, perimetre, annee
     """)
-    lines = "".join(
-        f"<tr><td>{html.escape(r['indicateur_id'])}</td><td>{html.escape(r['perimetre'])}</td><td>{r['annee']}</td>"
-        f"<td>{html.escape(r['motif'])}</td><td>{html.escape(r['validees'])}</td></tr>" for r in rows
-    )
-    return (
-        "<h2>Indicateurs retenus par le contrôle qualité</h2>"
-        "<p>Une valeur calculée enfreint un contrôle : l'indicateur est publié vide pour ce périmètre et cette année, "
+    return _listing(
+        "Indicateurs retenus par le contrôle qualité",
+        "Une valeur calculée enfreint un contrôle : l'indicateur est publié vide pour ce périmètre et cette année, "
         "avec son motif ; les autres indicateurs sont publiés ; le tableau de bord affiche la dernière valeur "
-        "validée, marquée ⚠.</p>"
-        + (f'<table id="indicateurs-retenus"><thead><tr><th>Indicateur</th><th>Périmètre</th><th>Année</th>'
-           f"<th>Motif</th><th>Dernière(s) valeur(s) validée(s)</th></tr></thead><tbody>{lines}</tbody></table>"
-           if rows else "<p>Aucun.</p>")
+        "validée, marquée ⚠.",
+        "indicateurs-retenus", ["Indicateur", "Périmètre", "Année", "Motif", "Dernière(s) valeur(s) validée(s)"],
+        [[r["indicateur_id"], r["perimetre"], str(r["annee"]), r["motif"], r["validees"]] for r in rows],
+    )
+
+
+def _loads_set_aside(conn: psycopg.Connection) -> str:
+    """The loads an operator set aside (spaser/ecarts.py): out of every indicator and check."""
+    rows = _fetch(conn, """
+        select e.load_id, f.source, f.fichier, f.run_id, e.motif, e.ecarte_par, e.ecarte_le
+        from qualite.chargements_ecartes as e inner join raw.fichiers as f using (load_id) order by e.load_id
+    """)
+    return _listing(
+        "Chargements écartés",
+        "Fichiers chargés puis écartés par l'équipe (<code>spaser chargement ecarter</code>) : ils restent dans "
+        "l'entrepôt mais ne comptent ni dans les contrôles ni dans les indicateurs ; l'historique : "
+        "<code>spaser chargement journal</code>.",
+        "chargements-ecartes", ["Chargement", "Source", "Fichier", "Nuit", "Motif", "Par", "Le"],
+        [[str(r["load_id"]), r["source"], r["fichier"], r["run_id"], r["motif"], r["ecarte_par"],
+          f"{r['ecarte_le'].astimezone(ZoneInfo('Europe/Paris')):%d/%m/%Y %H:%M}"] for r in rows],
     )
 
 

@@ -19,7 +19,8 @@ import psycopg
 import pytest
 
 from spaser.cli import main
-from spaser.dbt import run_dbt
+from spaser.dbt import build_layer, run_dbt
+from spaser.ecarts import set_aside
 from tests.conftest import fresh_warehouse
 from tests.indicator_values import RowKey, differences, read_values
 
@@ -42,6 +43,8 @@ class FinanceNights:
     spend_rows_2024: dict[tuple[str, str, str], tuple[str, str | None, float | None, str]]
     # (indicateur_id, perimetre, ventilation) -> statut, motif, derniere_valeur_validee, avancement
     quality_page: str
+    spend_groups_cancellation_set_aside: dict[str, tuple[float, int]]  # after `spaser chargement ecarter`
+    rebuilds_pending_after: list[bool]  # qualite.journal_chargements_ecartes.reconstruit after the build
     engagement_9_page: str  # the dashboard page of e09
 
 
@@ -85,11 +88,19 @@ def finance_nights(admin_url, tmp_path_factory) -> FinanceNights:
         assert rebuild.success, rebuild.output[-3000:]
         with psycopg.connect(url) as conn:
             rebuilt_groups = _spend_groups(conn)
+            cancellation = conn.execute("select load_id from raw.fichiers"
+                                        " where fichier like '%mandats_valence_2024_annulation.csv'").fetchone()[0]
+            set_aside(conn, cancellation, "annulation saisie sur le mauvais exercice", par="test")
+        build_layer("intermediate")  # the night's step: rebuilds the incremental models from scratch
+        with psycopg.connect(url) as conn:
+            groups_set_aside = _spend_groups(conn)
+            rebuilt_flags = [row[0] for row in conn.execute("select reconstruit from qualite.journal_chargements_ecartes")]
         site = workspace / "spaser_home" / "site"
         quality_page = (site / "qualite-des-donnees.html").read_text(encoding="utf-8")
         engagement_9_page = (site / "engagement-09.html").read_text(encoding="utf-8")
     return FinanceNights(statuses, read_values(export), quarantine, files, groups, rebuilt_groups, charter,
-                         group_bid_objectives, spend_rows_2024, quality_page, engagement_9_page)
+                         group_bid_objectives, spend_rows_2024, quality_page, groups_set_aside, rebuilt_flags,
+                         engagement_9_page)
 
 
 def _spend_groups(conn: psycopg.Connection) -> dict[str, tuple[float, int]]:
@@ -176,6 +187,15 @@ def test_a_cancellation_beyond_the_years_spend_withholds_only_its_indicators(fin
     assert "valeur négative (-0,1, categorie_achat=services)" in finance_nights.quality_page
     # The dashboard keeps showing night 1's 0.068 t for services, flagged.
     assert "⚠ 0,07<small> (dernière valeur validée)</small>" in finance_nights.engagement_9_page
+
+
+def test_a_load_set_aside_leaves_the_incremental_spend_at_the_next_build(finance_nights):
+    """`spaser chargement ecarter` on night 2's cancellation: the intermediate layer, built as a night
+    builds it, drops its line although the incremental models read only new loads."""
+    before = finance_nights.spend_groups["212603625|2024|70200000200015|611|"]
+    after = finance_nights.spend_groups_cancellation_set_aside["212603625|2024|70200000200015|611|"]
+    assert (before, after) == ((-600.0, 2), (400.0, 1))
+    assert finance_nights.rebuilds_pending_after == [True]
 
 
 def test_a_register_correction_shows_on_the_charter_count_it_changed(finance_nights):
