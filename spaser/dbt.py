@@ -201,6 +201,7 @@ def write_docs_site(target_site: Path) -> Path:
 
     The page embeds manifest and catalog the way ``dbt docs generate --static`` does: the plain
     index.html fetches them, which browsers refuse for pages opened from disk (file://).
+    ``build_site`` points ``target_site`` into its staging folder, moved into the site once whole.
     """
     target_dir, _ = _artifact_dirs()
     manifest = json.loads((target_dir / "manifest.json").read_text(encoding="utf-8"))
