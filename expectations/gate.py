@@ -3,8 +3,8 @@
 ``validate_raw`` runs after the extractors (a failure stops the night before dbt), ``validate_marts``
 on the candidate marts before publication. Both run an ephemeral GX context (one checkpoint per
 layer, whose suites are built from ``expectations.suites`` at every run: nothing of GX's project is
-written to disk, only the Data Docs pages, each written aside then renamed into place), record every validation in ``qualite.validations`` and publish the reports under
-``$SPASER_HOME/site/qualite/``.
+written to disk, only the Data Docs pages, each written aside then renamed into place), record
+every validation in ``qualite.validations`` and publish the reports under ``$SPASER_HOME/site/qualite/``.
 
 GX's own Data Docs index is an empty table filled in the browser by JavaScript fetched from CDNs,
 so it shows nothing offline. The entry page ``site/qualite/index.html`` is therefore written here, as
