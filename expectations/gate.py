@@ -3,8 +3,8 @@
 ``validate_raw`` runs after the extractors (a failure stops the night before dbt), ``validate_marts``
 on the candidate marts before publication. Both run an ephemeral GX context (one checkpoint per
 layer, whose suites are built from ``expectations.suites`` at every run: nothing of GX's project is
-written to disk), record every validation in ``qualite.validations`` and publish the reports under
-``$SPASER_HOME/site/qualite/``.
+written to disk, only the Data Docs pages, each written aside then renamed into place), record
+every validation in ``qualite.validations`` and publish the reports under ``$SPASER_HOME/site/qualite/``.
 
 GX's own Data Docs index is an empty table filled in the browser by JavaScript fetched from CDNs,
 so it shows nothing offline. The entry page ``site/qualite/index.html`` is therefore written here, as
@@ -31,11 +31,13 @@ from urllib.parse import quote, urlparse
 from urllib.request import url2pathname
 
 import great_expectations as gx
+from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
 from expectations import suites
 from spaser.config import site_dir
+from spaser.outputs import replaced, write_text
 from spaser.warehouse import connect, connection_params
 
 DATASOURCE_NAME = "entrepot"
@@ -290,12 +292,26 @@ def _context():
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
         "store_backend": {
-            "class_name": "TupleFilesystemStoreBackend",
+            "class_name": "AtomicFilesystemStoreBackend",
+            "module_name": __name__,
             "base_directory": str(_docs_root() / "gx"),
         },
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     })
     return context
+
+
+class AtomicFilesystemStoreBackend(TupleFilesystemStoreBackend):
+    """GX's file store for the Data Docs, each page written aside then renamed into place
+    (spaser/outputs.py): GX's own writes in place, and rewrites each suite's page every night."""
+
+    def _set(self, key, value, **kwargs):
+        if not isinstance(key, tuple):
+            key = key.to_tuple()
+        path = Path(self.full_base_directory) / self._convert_key_to_filepath(key)
+        with replaced(path) as temporary:
+            temporary.write_bytes(value.encode("utf-8") if isinstance(value, str) else value)
+        return str(path)
 
 
 def _datasource(context):
@@ -543,6 +559,5 @@ def _write_index_page() -> Path:
         f"</tr></thead><tbody>{''.join(body)}</tbody></table></body></html>"
     )
     index = _docs_root() / "index.html"
-    index.parent.mkdir(parents=True, exist_ok=True)
-    index.write_text(page, encoding="utf-8")
+    write_text(index, page)
     return index

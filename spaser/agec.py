@@ -6,18 +6,30 @@ project declares in ``extract/agec_declaration.py``.
 One CSV file per buyer (SIRET): one row per product category declared for the year, the amounts
 summed over the suppliers' statements of the published ``fct_declarations_agec``;
 ``raison_sociale`` is the one of the buyer's latest statement, ``commentaires`` joins the
-distinct comments. Every file is validated against the schema before it is kept: an invalid
-file is removed and reported, never delivered.
+distinct comments. Every file is written aside and validated against the schema before it is
+renamed into place: an invalid file is reported and never delivered (a previous file of that
+buyer and year is removed too: it no longer says what the warehouse holds).
+
+Spreadsheet formulas (CSV injection, spaser/outputs.py). ``raison_sociale`` and ``commentaires``
+are the suppliers' free text. Every other CSV of the project neutralises a text cell that starts
+like a formula (``=``, ``+``, ``-``, ``@``, tab, CR) with a leading apostrophe; this legal file does
+not: it must say exactly what was declared, in the national format that the national platform
+reads as data, and an apostrophe would change a company's name (« +Habitat » is one). The cells
+are therefore kept verbatim and *flagged*: each is reported with its file, line and field
+(``Declaration.formula_cells``, printed by ``spaser export agec``), and the README tells users to
+import the file as text rather than open it in a spreadsheet with a double-click.
 """
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 
 from extract.agec_declaration import DECLARATION_SCHEMA
+from spaser.outputs import replaced, starts_like_formula
 from spaser.table_schema import SchemaError, validate_csv
 
 QUERY = """
@@ -39,6 +51,15 @@ QUERY = """
 """
 
 
+@dataclass
+class Declaration:
+    """One buyer's file: its schema violations (not delivered when any) and its text cells a
+    spreadsheet would run as formulas (delivered verbatim, flagged)."""
+
+    errors: list[SchemaError] = field(default_factory=list)
+    formula_cells: list[SchemaError] = field(default_factory=list)
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -47,27 +68,48 @@ def _cell(value) -> str:
     return str(value)
 
 
-def export_declarations(conn: psycopg.Connection, annee: int, output_dir: Path) -> dict[Path, list[SchemaError]]:
-    """Write one declaration file per buyer; returns every written file with its schema errors."""
-    columns = [field["name"] for field in DECLARATION_SCHEMA["fields"]]
+def _formula_cells(lines: list[list[str]]) -> list[SchemaError]:
+    text_fields = [f["name"] for f in DECLARATION_SCHEMA["fields"] if f.get("type", "string") == "string"]
+    columns = [f["name"] for f in DECLARATION_SCHEMA["fields"]]
+    return [
+        SchemaError(line, name, f"« {cells[columns.index(name)][:40]} » commence comme une formule de tableur "
+                                "(=, +, -, @, tabulation ou retour chariot) : laissé tel quel, format national")
+        for line, cells in enumerate(lines, start=2)
+        for name in text_fields
+        if starts_like_formula(cells[columns.index(name)])
+    ]
+
+
+class _NotDelivered(Exception):
+    """A file that breaks the national schema: its temporary copy is discarded, never renamed in."""
+
+
+def export_declarations(conn: psycopg.Connection, annee: int, output_dir: Path) -> dict[Path, Declaration]:
+    """Write one declaration file per buyer; returns every file with its schema errors and flags."""
+    columns = [spec["name"] for spec in DECLARATION_SCHEMA["fields"]]
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
         rows = cursor.execute(QUERY, {"annee": annee}).fetchall()
     by_buyer: dict[str, list[dict]] = {}
     for row in rows:
         by_buyer.setdefault(row["siret"], []).append(row)
-    output_dir.mkdir(parents=True, exist_ok=True)
     results = {}
     for siret, buyer_rows in by_buyer.items():
         # One raison_sociale per file: the first category's (each is the latest of its statements).
         name = next((row["raison_sociale"] for row in buyer_rows if row["raison_sociale"]), "")
         path = output_dir / f"declaration_agec_{annee}_{siret}.csv"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(columns)
-            for row in buyer_rows:
-                writer.writerow([_cell(name if column == "raison_sociale" else row[column]) for column in columns])
-        errors = validate_csv(path, DECLARATION_SCHEMA)
-        if errors:
-            path.unlink()
-        results[path] = errors
+        lines = [[_cell(name if column == "raison_sociale" else row[column]) for column in columns]
+                 for row in buyer_rows]
+        declaration = Declaration(formula_cells=_formula_cells(lines))
+        try:
+            with replaced(path) as temporary:
+                with temporary.open("w", encoding="utf-8", newline="") as handle:
+                    writer = csv.writer(handle)
+                    writer.writerow(columns)
+                    writer.writerows(lines)
+                declaration.errors = validate_csv(temporary, DECLARATION_SCHEMA)
+                if declaration.errors:
+                    raise _NotDelivered
+        except _NotDelivered:
+            path.unlink(missing_ok=True)
+        results[path] = declaration
     return results

@@ -271,14 +271,19 @@ def _export_agec(args: argparse.Namespace) -> int:
         print(f"Aucune déclaration AGEC publiée pour {args.annee}.", file=sys.stderr)
         return 1
     status = 0
-    for path, errors in results.items():
-        if errors:
+    for path, declaration in results.items():
+        if declaration.errors:
             status = 1
             print(f"{path.name} : non conforme au schéma national, fichier non livré :", file=sys.stderr)
-            for error in errors:
+            for error in declaration.errors:
                 print(f"  {error}", file=sys.stderr)
         else:
             print(f"{path} : conforme au schéma national de déclaration AGEC v0.1.0", file=sys.stderr)
+        if declaration.formula_cells:
+            print(f"{path.name} : attention, cellule(s) qu'un tableur exécuterait comme une formule ; "
+                  "importer le fichier en colonnes Texte, ne pas l'ouvrir par double-clic :", file=sys.stderr)
+            for cell in declaration.formula_cells:
+                print(f"  {cell}", file=sys.stderr)
     return status
 
 

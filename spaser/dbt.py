@@ -3,7 +3,7 @@
 dbt runs in the step's own process through its programmatic entry point (``dbtRunner``): a
 subprocess per layer paid dbt's import and start-up, a few seconds each, five times a night. The
 connection reaches ``dbt_project/profiles.yml`` through environment variables set for the
-invocation only; dbt's messages go to this module's logger (the task's log, the night's log).
+invocation only (with every libpq parameter of the URL: see ``dbt_environment``); dbt's messages go to this module's logger (the task's log, the night's log).
 Its artifacts and logs go under ``$SPASER_HOME/dbt`` so concurrent checkouts never share them.
 """
 from __future__ import annotations
@@ -59,10 +59,49 @@ class DbtInvocation:
     output: str  # dbt's messages, as its console would have shown them
 
 
+# The URL's libpq parameters that dbt-postgres's profile takes, with the variable profiles.yml
+# reads each from: dbt passes connect_timeout and application_name itself (libpq's variables
+# could not set them) and keepalives_idle has no libpq variable.
+PROFILE_PARAMETERS = {
+    "sslmode": "SPASER_PG_SSLMODE",
+    "connect_timeout": "SPASER_PG_CONNECT_TIMEOUT",
+    "keepalives_idle": "SPASER_PG_KEEPALIVES_IDLE",
+    "application_name": "SPASER_PG_APPLICATION_NAME",
+}
+# The others reach dbt's psycopg2 through libpq's environment variables, which libpq reads for any
+# parameter the connection call does not name (https://www.postgresql.org/docs/current/libpq-envars.html).
+# The certificate paths go this way too although the profile has fields for them: an unset field
+# would have to be an empty string, which dbt passes on and which hides libpq's own PGSSLROOTCERT.
+LIBPQ_VARIABLES = {
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "sslrootcert": "PGSSLROOTCERT",
+    "options": "PGOPTIONS",
+    "target_session_attrs": "PGTARGETSESSIONATTRS",
+    "sslcrl": "PGSSLCRL",
+    "sslcrldir": "PGSSLCRLDIR",
+    "sslcertmode": "PGSSLCERTMODE",
+    "ssl_min_protocol_version": "PGSSLMINPROTOCOLVERSION",
+    "ssl_max_protocol_version": "PGSSLMAXPROTOCOLVERSION",
+    "gssencmode": "PGGSSENCMODE",
+    "channel_binding": "PGCHANNELBINDING",
+    "require_auth": "PGREQUIREAUTH",
+    "requirepeer": "PGREQUIREPEER",
+    "krbsrvname": "PGKRBSRVNAME",
+    "passfile": "PGPASSFILE",
+    "client_encoding": "PGCLIENTENCODING",
+}
+
+
 def dbt_environment() -> dict[str, str]:
-    """The variables profiles.yml and dbt_project.yml read, for the configured warehouse."""
+    """The variables profiles.yml and dbt_project.yml read, for the configured warehouse.
+
+    Every parameter of the URL's query reaches dbt, through the profile or libpq's variables; one
+    that can reach it neither way (``keepalives_interval``…) stops the step with its name rather
+    than letting dbt connect without it.
+    """
     params = connection_params()
-    return {
+    variables = {
         "SPASER_PG_HOST": params.host,
         "SPASER_PG_PORT": str(params.port),
         "SPASER_PG_USER": params.user,
@@ -73,6 +112,15 @@ def dbt_environment() -> dict[str, str]:
         "SPASER_PUBLISHED_SCHEMA": PUBLISHED_MARTS_SCHEMA,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    for name, value in params.parameters:
+        variable = PROFILE_PARAMETERS.get(name) or LIBPQ_VARIABLES.get(name)
+        if variable is None:
+            raise DbtFailed(
+                f"Paramètre « {name} » de SPASER_WAREHOUSE_URL : ni le profil dbt-postgres ni une variable "
+                "d'environnement de libpq ne le transmettent à dbt ; le retirer de l'URL ou l'ajouter au profil."
+            )
+        variables[variable] = value
+    return variables
 
 
 @contextmanager
@@ -170,6 +218,7 @@ def write_docs_site(target_site: Path) -> Path:
 
     The page embeds manifest and catalog the way ``dbt docs generate --static`` does: the plain
     index.html fetches them, which browsers refuse for pages opened from disk (file://).
+    ``build_site`` points ``target_site`` into its staging folder, moved into the site once whole.
     """
     target_dir, _ = _artifact_dirs()
     manifest = json.loads((target_dir / "manifest.json").read_text(encoding="utf-8"))

@@ -8,7 +8,10 @@ view with a BI tool (role spaser_lecteur).
 xlsx: sheet « Indicateurs » (every row, by axe and engagement), « Donut » (the indicators the
 SPASER feeds to the Donut, ``dim_indicateurs.est_donut``; a line says so when one has no value
 yet), « Lisez-moi » (columns and rule). csv: the « Indicateurs » rows, ``;``-separated with a
-decimal comma, UTF-8 with BOM, as French spreadsheet software opens it directly.
+decimal comma, UTF-8 with BOM, as French spreadsheet software opens it directly. Both are written
+aside then renamed into place, and no cell is ever a formula: text cells of the workbook have the
+text type, a CSV text cell starting like a formula gets a leading apostrophe, numbers (a negative
+gap to the objective) are never altered (spaser/outputs.py).
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from pathlib import Path
 
 import psycopg
 from psycopg.rows import dict_row
+
+from spaser.outputs import replaced, spreadsheet_text, text_cells
 
 COLUMNS = (
     ("axe", "Axe"), ("engagement", "Engagement"), ("engagement_libelle", "Intitulé de l'engagement"),
@@ -74,7 +79,7 @@ def write_donut(conn: psycopg.Connection, annee: int, fmt: str, output: Path) ->
 
 
 def _write_csv(rows: list[dict], output: Path) -> None:
-    with open(output, "w", encoding="utf-8-sig", newline="") as handle:
+    with replaced(output) as temporary, open(temporary, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", lineterminator="\n")
         writer.writerow(label for _, label in COLUMNS)
         for row in rows:
@@ -87,7 +92,7 @@ def _csv_cell(value) -> str:
     if isinstance(value, Decimal):
         text = format(value, "f")
         return (text.rstrip("0").rstrip(".") if "." in text else text).replace(".", ",")
-    return str(value)
+    return str(spreadsheet_text(value))
 
 
 def _write_xlsx(rows: list[dict], donut: list[dict], annee: int, output: Path) -> None:
@@ -120,7 +125,11 @@ def _write_xlsx(rows: list[dict], donut: list[dict], annee: int, output: Path) -
     for column, label in COLUMNS:
         readme.append([label, column])
     readme.column_dimensions["A"].width = 110
-    workbook.save(output)
+    for worksheet in workbook.worksheets:
+        for row in worksheet.iter_rows():
+            text_cells(row)
+    with replaced(output) as temporary:
+        workbook.save(temporary)
 
 
 def _fill(sheet, rows: list[dict], font, column_letter) -> None:

@@ -23,6 +23,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from spaser.config import COLLECTIVITES, PERIMETRE_TOUS
+from spaser.outputs import staged_directory
 
 ASSETS_DIR = Path(__file__).parent / "site_assets"
 # The perimeter switch: the service commun first (the SPASER's own scope), then the collectivités.
@@ -558,14 +559,16 @@ def _indicator_page(indicator: Indicator) -> str:
 # ---------------------------------------------------------------------------- build
 
 def build_site(conn: psycopg.Connection, target: Path, with_dbt_docs: bool = True) -> dict:
-    """Write the dashboard into ``target`` (the GX reports under target/qualite are left in place)."""
+    """Write the dashboard into ``target`` (the GX reports under target/qualite are left in place).
+
+    Every page is written in a staging folder first and moved in only once all of them (and the
+    dbt docs) are written (spaser/outputs.py): a failure leaves yesterday's site whole, a reader
+    never finds it empty or half-written, and a page that disappeared is removed after the others
+    are in place.
+    """
     indicators = _indicators(conn)
     engagements = _fetch(conn, "select * from marts.dim_engagements order by engagement")
     quality = _quality(conn)
-    target.mkdir(parents=True, exist_ok=True)
-    for stale in target.glob("*.html"):
-        stale.unlink()  # an indicator or engagement that disappeared must not keep its old page
-    shutil.copytree(ASSETS_DIR, target / "assets", dirs_exist_ok=True)
     pages = {"index.html": _home(engagements, indicators)}
     for engagement in engagements:
         members = [i for i in indicators.values() if engagement["engagement"] in i.engagements]
@@ -578,10 +581,18 @@ def build_site(conn: psycopg.Connection, target: Path, with_dbt_docs: bool = Tru
         if identifier in indicators:
             pages[f"detail-{identifier}.html"] = _drill_down_page(conn, indicators[identifier])
     pages["qualite-des-donnees.html"] = _quality_page(conn, quality)
-    for name, text in pages.items():
-        (target / name).write_text(text, encoding="utf-8")
-    if with_dbt_docs:
-        from spaser.dbt import write_docs_site
+    with staged_directory(target, _written_here) as staging:
+        shutil.copytree(ASSETS_DIR, staging / "assets")
+        for name, text in pages.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        if with_dbt_docs:
+            from spaser.dbt import write_docs_site
 
-        write_docs_site(target / "dbt")
+            write_docs_site(staging / "dbt")
     return {"accueil": str(target / "index.html"), "nb_pages": len(pages), "nb_indicateurs": len(indicators)}
+
+
+def _written_here(relative: Path) -> bool:
+    """The files of the site this build owns: its pages, assets and dbt docs, not the gate's qualite/."""
+    top = relative.parts[0]
+    return (len(relative.parts) == 1 and relative.suffix == ".html") or top in ("assets", "dbt")

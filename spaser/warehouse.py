@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
 
 import psutil
 import psycopg
@@ -86,37 +86,46 @@ def stop_embedded_server(timeout: float = 60) -> bool:
 
 @dataclass(frozen=True)
 class ConnectionParams:
-    """The URL split into the fields dbt's profile and GX need."""
+    """The URL split into the fields dbt's profile and GX need.
+
+    ``parameters``: every other libpq parameter of the URL's query (``sslmode``, ``sslrootcert``,
+    ``connect_timeout``, ``options``…), in the URL's order: each client must receive them all, or
+    it would connect with libpq's defaults (no TLS verification, no timeout).
+    """
 
     host: str
     port: int
     user: str
     password: str
     dbname: str
+    parameters: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_url(cls, url: str) -> "ConnectionParams":
         parsed = urlparse(url)
-        query = parse_qs(parsed.query)
+        query = parse_qsl(parsed.query, keep_blank_values=True)
+        located = dict(query)
         # pgserver URLs carry the socket directory as ?host=...
-        host = query.get("host", [parsed.hostname or "localhost"])[0]
         return cls(
-            host=host,
-            port=parsed.port or int(query.get("port", ["5432"])[0]),
+            host=located.get("host", parsed.hostname or "localhost"),
+            port=parsed.port or int(located.get("port", "5432")),
             user=unquote(parsed.username or "postgres"),
             password=unquote(parsed.password or ""),
             dbname=(parsed.path or "/postgres").lstrip("/") or "postgres",
+            parameters=tuple((name, value) for name, value in query if name not in ("host", "port")),
         )
 
     def sqlalchemy_url(self) -> str:
-        from urllib.parse import quote
-
+        """The URL for SQLAlchemy's psycopg dialect, which hands every query parameter to libpq."""
         auth = quote(self.user, safe="")
         if self.password:
             auth += ":" + quote(self.password, safe="")
         if self.host.startswith("/"):
-            return f"postgresql+psycopg://{auth}@/{self.dbname}?host={self.host}&port={self.port}"
-        return f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{self.dbname}"
+            location, query = f"@/{self.dbname}", [("host", self.host), ("port", str(self.port))]
+        else:
+            location, query = f"@{self.host}:{self.port}/{self.dbname}", []
+        query += self.parameters
+        return f"postgresql+psycopg://{auth}{location}" + (f"?{urlencode(query)}" if query else "")
 
 
 def connection_params() -> ConnectionParams:

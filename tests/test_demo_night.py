@@ -169,7 +169,8 @@ STEP_LINES = [
     "dbt marts", "Porte qualité des marts", "Publication des marts", "Droits de lecture", "Exports des indicateurs",
     "Tableau de bord et rapports",
 ]
-STEP_LINE = re.compile(r"^\d\d:\d\d ✓ (?P<label>.+?) {2,}(?P<details>.*)  \((\d+,\d s|\d+ min \d\d s)\)$")
+# A step's duration: "(2,7 s)", or "(1 min 04 s)" past a minute (a loaded machine).
+STEP_LINE = re.compile(r"^\d\d:\d\d ✓ (?P<label>.+?) {2,}(?P<details>.*)  \((?:\d+ min \d\d|\d+,\d) s\)$")
 NUMBER = r"(\d[\d ]*)"
 
 

@@ -1,16 +1,60 @@
-"""docker-compose.yml (no Docker engine here) stays consistent with what the code reads."""
+"""docker-compose.yml, the Dockerfile and .dockerignore (no Docker engine here) stay consistent
+with what the code reads and safe by default: no secret has a default, PostgreSQL is not
+published, nothing local goes into the image, which installs the verified dependency set and
+runs as a user other than root."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _compose_text() -> str:
+    return (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+
+
 def _compose() -> dict:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    return yaml.safe_load(_compose_text())
+
+
+# Compose's interpolation forms (https://docs.docker.com/compose/how-tos/environment-variables/variable-interpolation/):
+# ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+alt}.
+INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<operator>:?[-?+])(?P<argument>[^}]*))?\}")
+
+
+def _interpolations() -> list[re.Match]:
+    return list(INTERPOLATION.finditer(_compose_text()))
+
+
+def _interpolate(text: str, environment: dict[str, str]) -> str:
+    """Compose's substitution of the forms this file uses, refusing as compose does."""
+    def substitute(match: re.Match) -> str:
+        name, operator, argument = match["name"], match["operator"], match["argument"]
+        value = environment.get(name)
+        if operator == ":?" and not value:
+            raise LookupError(f"{name}: {argument}")
+        if operator is None and value is None:
+            raise LookupError(f"{name}: no value")
+        return value or ""
+
+    return INTERPOLATION.sub(substitute, text)
+
+
+def _env_example() -> dict[str, str]:
+    entries = {}
+    for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            entries[name.strip()] = value.strip()
+    return entries
+
+
+SECRETS = {"POSTGRES_PASSWORD", "AIRFLOW_DB_PASSWORD", "SPASER_DB_PASSWORD", "AIRFLOW_JWT_SECRET",
+           "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY", "SPASER_PSEUDONYMISATION_KEY"}
 
 
 def test_services_of_the_production_shape():
@@ -32,9 +76,10 @@ def test_airflow_image_is_the_pinned_version():
 
 
 def test_environment_variables_are_those_the_code_reads():
-    code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "spaser").glob("*.py"))
+    code = "\n".join(p.read_text(encoding="utf-8") for folder in ("spaser", "extract") for p in (ROOT / folder).glob("*.py"))
     read_by_code = set(re.findall(r"environ(?:\.get)?\(\s*\"(SPASER_[A-Z_]+)\"", code))
     read_by_code |= set(re.findall(r"environ\[\"(SPASER_[A-Z_]+)\"\]", code))
+    read_by_code |= set(re.findall(r"_VARIABLE = \"(SPASER_[A-Z_]+)\"", code))
     services = _compose()["services"]
     for name, service in services.items():
         if not name.startswith("airflow"):
@@ -47,3 +92,111 @@ def test_environment_variables_are_those_the_code_reads():
         assert "@postgres:5432/" in env["SPASER_WAREHOUSE_URL"]
         assert "@postgres:5432/" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
         assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/spaser/dags"
+
+
+def test_compose_refuses_to_start_without_each_secret():
+    """Every secret is ${NAME:?message}: no default, refused when unset or empty, the message
+    pointing at .env.example; with all of them given, each reaches the services that need it."""
+    forms = {}
+    for match in _interpolations():
+        forms.setdefault(match["name"], set()).add(match["operator"])
+    assert set(forms) == SECRETS
+    assert all(operators == {":?"} for operators in forms.values()), forms
+    assert all(".env.example" in match["argument"] for match in _interpolations())
+    given = {name: f"valeur-de-{name.lower()}" for name in SECRETS}
+    for missing in sorted(SECRETS):
+        for absent in ({k: v for k, v in given.items() if k != missing}, {**given, missing: ""}):
+            with pytest.raises(LookupError, match=missing):
+                _interpolate(_compose_text(), absent)
+    services = yaml.safe_load(_interpolate(_compose_text(), given))["services"]
+    airflow = services["airflow-scheduler"]["environment"]
+    assert airflow["AIRFLOW__API_AUTH__JWT_SECRET"] == "valeur-de-airflow_jwt_secret"
+    assert airflow["AIRFLOW__API__SECRET_KEY"] == "valeur-de-airflow_api_secret_key"
+    assert airflow["AIRFLOW__CORE__FERNET_KEY"] == "valeur-de-airflow_fernet_key"
+    assert airflow["SPASER_PSEUDONYMISATION_KEY"] == "valeur-de-spaser_pseudonymisation_key"
+    assert airflow["SPASER_WAREHOUSE_URL"] == "postgresql://spaser:valeur-de-spaser_db_password@postgres:5432/spaser"
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == "valeur-de-postgres_password"
+
+
+def test_no_password_or_key_is_written_in_the_files():
+    text = _compose_text()
+    for weak in ("change-me", "postgres:postgres", ":-postgres", ":-airflow", ":-spaser", "FERNET_KEY:-"):
+        assert weak not in text
+    init = (ROOT / "docker" / "postgres-init.sh").read_text(encoding="utf-8")
+    # The init script passes the passwords to psql as variables (quoted by psql), never inside the SQL text.
+    assert "password :'airflow_password'" in init and "password :'spaser_password'" in init
+    assert "${AIRFLOW_DB_PASSWORD}'" not in init and "${SPASER_DB_PASSWORD}'" not in init
+
+
+def test_env_example_documents_every_secret_and_holds_none():
+    example = _env_example()
+    assert set(example) == SECRETS
+    assert set(example.values()) == {""}
+    lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    for position, line in enumerate(lines):
+        if "=" in line and not line.startswith("#"):
+            assert lines[position - 1].startswith("#"), f"{line} sans explication"
+    assert ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+def test_postgres_is_reachable_from_the_services_only():
+    services = _compose()["services"]
+    assert "ports" not in services["postgres"]
+    assert "network_mode" not in services["postgres"]
+    for name, service in services.items():
+        for published in service.get("ports", []):
+            assert str(published).startswith("127.0.0.1:"), f"{name} publie {published} hors de la boucle locale"
+
+
+def _dockerignore() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    """Docker's rule: the last matching pattern wins, ``!`` re-includes; a folder pattern covers
+    everything under it (patterns of this file are root-relative, ``**`` any depth)."""
+    ignored = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        body = pattern.lstrip("!").rstrip("/")
+        regex = re.escape(body).replace(r"\*\*/", "(.*/)?").replace(r"\*", "[^/]*")
+        if re.fullmatch(f"{regex}(/.*)?", path):
+            ignored = not negated
+    return ignored
+
+
+def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
+    patterns = _dockerignore()
+    for local in (".spaser/pgdata/PG_VERSION", ".spaser/secrets/pseudonymisation.key", ".env", ".env.production",
+                  ".venv/bin/python", ".git/HEAD", "runs/2026-01-01/resume.json", "exports/indicateurs.csv",
+                  "site/index.html", "secrets/pseudonymisation.key", "cles/client.key", "ca.pem",
+                  "dbt_project/target/manifest.json", "dbt_project/logs/dbt.log", ".pytest_cache/v/cache",
+                  "spaser/__pycache__/cli.cpython-311.pyc", "spaser_warehouse.egg-info/PKG-INFO", "tests/conftest.py"):
+        assert _ignored(local, patterns), f"{local} entrerait dans l'image"
+    for needed in ("pyproject.toml", "constraints.txt", "spaser/cli.py", "spaser/site.py", "spaser/site_assets/spaser.js",
+                   "extract/loader.py", "expectations/gate.py", "dags/spaser_nightly.py", "dbt_project/dbt_project.yml",
+                   "dbt_project/profiles.yml", "docker/postgres-init.sh", ".env.example"):
+        assert (ROOT / needed).exists(), needed
+        assert not _ignored(needed, patterns), f"{needed} manquerait à l'image"
+
+
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_the_image_installs_the_verified_set_and_runs_as_a_non_root_user():
+    instructions = _dockerfile_instructions()
+    installs = [argument for keyword, argument in instructions if keyword == "RUN" and "pip install" in argument]
+    assert len(installs) == 1
+    assert re.search(r"(--constraint|-c) /opt/spaser/constraints\.txt", installs[0])
+    # Editable: spaser/config.py finds dbt_project/ beside the package, not in site-packages.
+    assert re.search(r"(--editable|-e) /opt/spaser\b", installs[0])
+    users = [argument.strip() for keyword, argument in instructions if keyword == "USER"]
+    assert users[-1] not in ("root", "0", "0:0")
+    position_of_install = next(i for i, (k, a) in enumerate(instructions) if a == installs[0])
+    user_at_install = [a for k, a in instructions[:position_of_install] if k == "USER"][-1]
+    assert user_at_install.strip() == "airflow"
+    assert any(keyword == "RUN" and "chown -R root:root /opt/spaser" in argument for keyword, argument in instructions)

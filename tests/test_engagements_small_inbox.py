@@ -4,9 +4,11 @@ sources (``tests/fixtures/inbox_engagements``), checked against values computed 
 AGEC declaration export validated against the national format's rules."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import hmac
+import io
 import json
 import math
 import shutil
@@ -93,7 +95,9 @@ def night(admin_url, tmp_path_factory) -> Night:
         with fresh_warehouse(admin_url, home) as url:
             run_status = main(["run", "--inbox", str(inbox)])
             main(["export", "indicateurs", "--format", "csv", "--output", str(export)])
-            agec_status = main(["export", "agec", "--annee", "2023", "--output", str(agec_dir)])
+            agec_messages = io.StringIO()
+            with contextlib.redirect_stderr(agec_messages):
+                agec_status = main(["export", "agec", "--annee", "2023", "--output", str(agec_dir)])
             with psycopg.connect(url) as conn:
                 hits = _personal_data_hits(conn)
                 quarantine = conn.execute(
@@ -117,6 +121,7 @@ def night(admin_url, tmp_path_factory) -> Night:
     night.pseudonyms = pseudonyms
     night.targets = targets
     night.agec_objectives = agec_objectives
+    night.agec_messages = agec_messages.getvalue()
     return night
 
 
@@ -248,6 +253,26 @@ def test_agec_declarations_follow_the_national_format(night):
     assert [(row["type_produit_acquis"], row["montant_total"], row["montant_reemploi_et_reutilisation"],
              row["montant_produits_recycles"]) for row in rows] == [
         ("Matériel informatique et téléphonie", "8000", "2000", "0"), ("Papier", "1000", "0", "500")]
+
+
+def test_the_agec_declaration_keeps_formula_like_text_verbatim_and_flags_it(night):
+    """The legal file says exactly what was declared (national format, read as data): a supplier's
+    text that a spreadsheet would run as a formula is neither altered nor prefixed, but each such
+    cell is reported with its file, line and field (spaser/agec.py)."""
+    files = {path.name: path for path in night.agec_dir.iterdir()}
+    with files["declaration_agec_2023_20006878100018.csv"].open(encoding="utf-8", newline="") as handle:
+        vra = list(csv.DictReader(handle))
+    assert [(row["raison_sociale"], row["commentaires"], row["montant_total"]) for row in vra] == [
+        ("@SUM(1+1)*cmd|' /C calc'!A0", '=HYPERLINK("http://exemple.invalid/x","justificatif")', "4000")]
+    with files["declaration_agec_2023_21260362500014.csv"].open(encoding="utf-8", newline="") as handle:
+        valence = list(csv.DictReader(handle))
+    assert [row["commentaires"] for row in valence] == ["-2 écrans neufs, +1 reconditionné", "Papier recyclé, ramettes"]
+    flagged = [line.strip() for line in night.agec_messages.splitlines() if line.startswith("  ligne")]
+    assert [line.split(" : ")[0] for line in flagged] == [
+        "ligne 2, champ raison_sociale", "ligne 2, champ commentaires", "ligne 2, champ commentaires"]
+    assert "declaration_agec_2023_20006878100018.csv : attention" in night.agec_messages
+    assert "declaration_agec_2023_21260362500014.csv : attention" in night.agec_messages
+    assert night.agec_status == 0
 
 
 AGEC_REFERENCE = REFERENCE_DIR / "agec"

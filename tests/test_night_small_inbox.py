@@ -7,8 +7,9 @@ rules require for the slice's indicators, computed by hand; ``CALCULS.md`` expla
 Nothing here re-implements the SQL: the expected values are data.
 
 The same night then serves what users open: the dashboard (checked in a real headless chromium),
-the drill-down records, the Donut export and the BI roles' privileges. One module, so that the
-night runs once whichever test worker takes it.
+the drill-down records, the Donut export, how every output is written (aside then renamed, never
+a spreadsheet formula) and the BI roles' privileges. One module, so that the night runs once
+whichever test worker takes it.
 """
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ import csv
 import json
 import re
 import shutil
+import socket
+import subprocess
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +28,7 @@ import psycopg
 import pytest
 from openpyxl import load_workbook
 
+from spaser import night as night_steps
 from spaser.cli import main
 from tests.browser import Browser
 from tests.conftest import NightWorkspace, fresh_warehouse, new_database, warehouse_environment
@@ -255,6 +260,142 @@ def test_the_donut_csv_opens_in_a_french_spreadsheet(night):
     assert {row["Année"] for row in rows} == {"2022", "2023"}
     sample = next(r for r in rows if r["Indicateur"] == "k_nb_marches" and r["Périmètre (SIREN)"] == "TOUS")
     assert Decimal(sample["Valeur"].replace(",", ".")) >= 0
+
+
+# ---------------------------------------------------------------------------- outputs written aside
+
+def _snapshot(directory: Path) -> dict[str, bytes]:
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+
+
+def _temporaries(home: Path) -> list[str]:
+    """Files and folders under their temporary names (spaser/outputs.py), anywhere under SPASER_HOME."""
+    return sorted(p.relative_to(home).as_posix() for p in home.rglob(".*~*.tmp"))
+
+
+def _dead_pid() -> int:
+    process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(process.stdout)
+
+
+def _fail(*args, **kwargs):
+    raise RuntimeError("panne simulée pendant l'écriture")
+
+
+@pytest.mark.parametrize("failing", ["spaser.site._quality_page", "spaser.dbt.write_docs_site"])
+def test_a_site_build_that_fails_midway_leaves_the_previous_site_whole(night, monkeypatch, failing):
+    """The quality page fails after the others are rendered, the dbt docs after every page is
+    written: either way yesterday's site stays, byte for byte; the next build removes what a
+    killed build left and the pages that no longer exist, and writes the same site."""
+    site, home = night["site"], night["home"]
+    before = _snapshot(site)
+    with monkeypatch.context() as patch:
+        patch.setattr(failing, _fail)
+        with pytest.raises(RuntimeError, match="panne simulée"):
+            night_steps.build_site()
+    assert _snapshot(site) == before
+    assert _temporaries(home) == []
+    killed = home / f".site~{socket.gethostname()}~{_dead_pid()}~abcd1234.tmp"
+    (killed / "dbt").mkdir(parents=True)
+    (killed / "dbt" / "index.html").write_text("moitié de page", encoding="utf-8")
+    (site / "engagement-99.html").write_text("engagement disparu", encoding="utf-8")
+    night_steps.build_site()
+    assert _snapshot(site) == before
+    assert _temporaries(home) == []
+
+
+def test_an_export_that_fails_midway_leaves_the_previous_files(night, monkeypatch):
+    exports = night["home"] / "exports"
+    night_steps.export_indicateurs()
+    before = {name: (exports / name).read_bytes() for name in ("indicateurs.csv", "indicateurs.json")}
+    from spaser import export
+
+    written = []
+
+    def fails_at_the_third_value(value):
+        written.append(value)
+        if len(written) == 3:
+            raise RuntimeError("panne simulée pendant l'écriture")
+        return str(value)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(export, "format_valeur", fails_at_the_third_value)
+        with pytest.raises(RuntimeError, match="panne simulée"):
+            night_steps.export_indicateurs()
+    assert {name: (exports / name).read_bytes() for name in before} == before
+    assert _temporaries(night["home"]) == []
+    night_steps.export_indicateurs()
+    assert {name: (exports / name).read_bytes() for name in before} == before
+
+
+def test_great_expectations_keeps_no_project_under_spaser_home(night):
+    """The gate's context is ephemeral: of GX, only the Data Docs pages are on disk, under
+    site/qualite/gx, and GX's own writer is replaced by one that writes aside then renames."""
+    from expectations import gate
+
+    home = night["home"]
+    gx_project = [p.relative_to(home).as_posix() for p in home.rglob("*")
+                  if p.name in ("great_expectations.yml", "gx", "checkpoints", "expectations", "uncommitted")
+                  and not p.is_relative_to(home / "site" / "qualite" / "gx")]
+    assert gx_project == []
+    assert any((home / "site" / "qualite" / "gx" / "validations").rglob("*.html"))
+    context = gate._context()
+    builder = context._load_site_builder_from_site_config(context.variables.data_docs_sites[gate.DOCS_SITE_NAME])
+    assert {type(backend) for backend in builder.target_store.store_backends.values()} == {
+        gate.AtomicFilesystemStoreBackend}
+
+
+HOSTILE = {
+    "k_nb_marches": '=HYPERLINK("http://exemple.invalid/x","cliquer")',
+    "e05_mp_clause_sociale_pct": "+1",
+    "e08_mp_clause_environnementale_pct": "-2",
+    "e13_allotissement_pct": "@SUM(A1)",
+}
+
+
+def test_no_cell_of_the_donut_exports_is_a_formula_and_numbers_stay_numbers(night):
+    """Hostile libellés in the published view (changed inside a transaction rolled back after the
+    export): the CSV prefixes them with an apostrophe, the workbook holds them as text; a negative
+    value and gap, written by hand, are not altered."""
+    from spaser.donut import write_donut
+
+    workspace = night["workspace"]
+    with psycopg.connect(night["url"]) as conn:
+        try:
+            conn.execute("alter view marts.rapport_indicateurs rename to rapport_publie")
+            conn.execute("create table marts.rapport_indicateurs as select * from marts.rapport_publie")
+            for indicateur_id, libelle in HOSTILE.items():
+                assert conn.execute("update marts.rapport_indicateurs set libelle = %s where indicateur_id = %s",
+                                    (libelle, indicateur_id)).rowcount > 0
+            assert conn.execute(
+                "update marts.rapport_indicateurs set valeur = -2, ecart_objectif = -2.5 where indicateur_id = "
+                "'k_nb_marches' and perimetre = 'TOUS' and annee = 2022 and ventilation = ''").rowcount == 1
+            write_donut(conn, 2022, "csv", workspace / "hostile.csv")
+            write_donut(conn, 2022, "xlsx", workspace / "hostile.xlsx")
+        finally:
+            conn.rollback()
+    with (workspace / "hostile.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    for indicateur_id, libelle in HOSTILE.items():
+        assert {row["Libellé"] for row in rows if row["Indicateur"] == indicateur_id} == {"'" + libelle}
+    total = next(row for row in rows if row["Indicateur"] == "k_nb_marches" and row["Périmètre (SIREN)"] == "TOUS"
+                 and row["Ventilation"] == "")
+    assert (total["Valeur"], total["Écart à l'objectif"]) == ("-2", "-2,5")
+    workbook = load_workbook(workspace / "hostile.xlsx")
+    cells = [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    sheet = workbook["Indicateurs"]
+    header = [cell.value for cell in sheet[1]]
+    column = {name: header.index(name) for name in ("Indicateur", "Libellé", "Périmètre (SIREN)", "Ventilation",
+                                                     "Valeur", "Écart à l'objectif")}
+    lines = [[cell for cell in row] for row in sheet.iter_rows(min_row=2)]
+    for indicateur_id, libelle in HOSTILE.items():
+        libelles = [line[column["Libellé"]] for line in lines if line[column["Indicateur"]].value == indicateur_id]
+        assert {(cell.value, cell.data_type) for cell in libelles} == {(libelle, "s")}
+    total = next(line for line in lines if line[column["Indicateur"]].value == "k_nb_marches"
+                 and line[column["Périmètre (SIREN)"]].value == "TOUS" and not line[column["Ventilation"]].value)
+    assert [(total[column[name]].value, total[column[name]].data_type) for name in ("Valeur", "Écart à l'objectif")] == [
+        (-2, "n"), (-2.5, "n")]
 
 
 # ---------------------------------------------------------------------------- BI roles
