@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from spaser.demo.calibration import BUYERS, ROMANS, VALENCE, VRA
+from spaser.demo.fiabilisation import PLANT_YEAR, plant_insertion_defect
 from spaser.demo.markets import BUYER_SIRETS, MarketData
 
 INSERTION_DIR = "insertion/heures"
@@ -286,6 +287,8 @@ def write_engagement_deliveries(target: Path, data: MarketData, seed: int) -> di
         for territory, count in COMPANIES_2022.items() for index in range(count)
     ]
     for year, rows in insertion_rows(data, rng, list(employers)).items():
+        if year == PLANT_YEAR:
+            plant_insertion_defect(rows)
         relative = f"{INSERTION_DIR}/heures_insertion_{year}.csv"
         files[relative] = _write_csv(target / relative, INSERTION_HEADER, rows)
     relative = f"{ACTIVITES_DIR}/registre_spaser.csv"
