@@ -253,7 +253,11 @@ def fop_records(data: MarketData, rng: random.Random) -> dict[int, list[dict]]:
             "segment": consultation.family.segment,
             "sourcing_realise": rng.random() < 0.3 + progress,
             "clause_insertion_etudiee": rng.random() < 0.6,
-            "clause_insertion_retenue": rng.random() < 0.3,
+            # As the contracts say, but for about 2 % of fiches that claim a clause the contract
+            # lacks: a reliability defect (spaser/demo/fiabilisation.py).
+            "clause_insertion_retenue": rng.random() < 0.02 or any(
+                lot.contract is not None and "Clause sociale" in lot.contract.considerations_sociales
+                for lot in consultation.lots),
             "egalite_fh_questionnee": rng.random() < 0.4 + progress,
             "besoin_repense_egalite_fh": rng.random() < 0.05 + progress / 2,
             "clause_environnementale": rng.random() < 0.3 + progress,

@@ -12,8 +12,10 @@ are planted here, in the last demo year (2025: no calibrated figure of 2022 move
 - one mandat on each of two published contracts paid to another supplier than the titulaire;
 - one insertion beneficiary's hours declared on a contract reference with a typo.
 
-The others (consultations without fiche, fiches whose insertion clause DECP does not show,
-contracts without payment, companies unknown to SIRENE) occur in the generated data as they are.
+The others occur in the generated data as they are: consultations without fiche (the fiches
+are being rolled out, spaser/demo/engagements.py), about 2 % of fiches claiming an insertion
+clause their contract lacks (ibid.), contracts without payment (finance links only part of its
+lines to contracts, spaser/demo/finance.py), companies unknown to SIRENE (spaser/demo/companies.py).
 """
 from __future__ import annotations
 
