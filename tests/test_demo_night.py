@@ -167,7 +167,11 @@ def test_the_demo_night_gives_a_reliability_report_with_every_rule(demo_night):
     from openpyxl import load_workbook
 
     anomalies_by_rule, status, report, history_before, history_after = demo_night["fiabilisation"]
-    print(anomalies_by_rule)
+    # The planted ones, exactly (spaser/demo/fiabilisation.py): the hours' typo spans April to July 2025.
+    assert {rule: anomalies_by_rule[rule] for rule in (
+        "lot_sans_id_marche", "lot_marche_absent_decp", "offre_identifiant_invalide", "paiement_sans_decp",
+        "heures_sans_decp")} == {"lot_sans_id_marche": 2, "lot_marche_absent_decp": 2, "offre_identifiant_invalide": 2,
+                                 "paiement_sans_decp": 1, "heures_sans_decp": 2}
     assert status == 0 and load_workbook(report)["À corriger"].max_row > 1
     assert history_before[0] > 0 and history_after == history_before
     with open(PROJECT_ROOT / "dbt_project" / "seeds" / "regles_fiabilisation.csv", encoding="utf-8") as handle:
