@@ -194,7 +194,8 @@ STEP_LINES = [
     "dbt marts", "Porte qualité des marts", "Publication des marts", "Droits de lecture", "Exports des indicateurs",
     "Tableau de bord et rapports",
 ]
-STEP_LINE = re.compile(r"^\d\d:\d\d ✓ (?P<label>.+?) {2,}(?P<details>.*)  \(\d+,\d s\)$")
+# A step's duration: "(0,5 s)", or "(1 min 22 s)" past a minute (a loaded machine's marts and gate).
+STEP_LINE = re.compile(r"^\d\d:\d\d ✓ (?P<label>.+?) {2,}(?P<details>.*)  \((\d+,\d s|\d+ min \d\d s)\)$")
 NUMBER = r"(\d[\d ]*)"
 
 
