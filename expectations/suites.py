@@ -674,6 +674,41 @@ def dim_fournisseurs_suite(schema: str) -> gx.ExpectationSuite:
     ])
 
 
+SEMESTRE_REGEX = r"^[0-9]{4}-S[12]$"
+TENDANCES = ("amelioration", "degradation", "stable")
+
+
+def fct_fiabilisation_anomalies_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_fiabilisation_anomalies", [
+        *_not_null("semestre", "acheteur_siren", "regle", "systeme_source", "enregistrement_cle", "date_reference",
+                   "detail", "indicateurs"),
+        gxe.ExpectColumnValuesToMatchRegex(column="semestre", regex=SEMESTRE_REGEX),
+        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siren", regex=SIREN_REGEX),
+        _no_rows("le semestre est celui de la date de référence",
+                 "select * from {batch} where semestre <> extract(year from date_reference)::int::text"
+                 " || case when extract(month from date_reference) <= 6 then '-S1' else '-S2' end"
+                 " and regle not in ('paiement_autre_siret', 'tiers_hors_sirene', 'heures_sans_decp')"),
+    ])
+
+
+def fct_fiabilisation_compteurs_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_fiabilisation_compteurs", [
+        *_not_null("semestre", "perimetre", "regle", "nb_anomalies", "nb_anomalies_restantes"),
+        gxe.ExpectColumnValuesToMatchRegex(column="semestre", regex=SEMESTRE_REGEX),
+        gxe.ExpectColumnValuesToMatchRegex(column="perimetre", regex=PERIMETRE_REGEX),
+        _in_set("tendance", TENDANCES),
+        _at_least("nb_anomalies", 0),
+        _at_least("nb_anomalies_restantes", 0),
+    ])
+
+
+def fct_fiabilisation_part_marches_suite(schema: str) -> gx.ExpectationSuite:
+    return _suite("marts.fct_fiabilisation_part_marches", [
+        *_not_null("acheteur_siren", "annee", "montant_achats_ht", "montant_sous_marche_publie_ht"),
+        _plausible_year("annee"),
+    ])
+
+
 def _indicator_rows() -> list[gxe.Expectation]:
     """Rules every indicator row obeys, in fct_indicateurs as in each ind_* mart. Keys, NULLs and
     uniqueness are dbt's (docs/TESTS.md); the value rules withhold an indicator instead of failing
@@ -790,5 +825,8 @@ CORE_MART_SUITES: dict[str, Callable[[str], gx.ExpectationSuite]] = {
     "fct_depenses": fct_depenses_suite,
     "fct_titres": fct_titres_suite,
     "dim_fournisseurs": dim_fournisseurs_suite,
+    "fct_fiabilisation_anomalies": fct_fiabilisation_anomalies_suite,
+    "fct_fiabilisation_compteurs": fct_fiabilisation_compteurs_suite,
+    "fct_fiabilisation_part_marches": fct_fiabilisation_part_marches_suite,
 }
 INDICATOR_MART_PREFIX = "ind_"

@@ -77,6 +77,21 @@ def _parser() -> argparse.ArgumentParser:
     donut.add_argument("--output", type=Path, help="fichier de sortie (défaut : $SPASER_HOME/exports/donut_AAAA.xlsx|csv)")
     donut.set_defaults(handler=_export_donut)
 
+    fiabilisation = commands.add_parser(
+        "fiabilisation",
+        help="rapport semestriel de fiabilisation : les enregistrements à corriger dans les systèmes sources",
+        description="Rapport semestriel de fiabilisation des indicateurs (engagement 2 du SPASER), lu dans les\n"
+                    "données publiées : pour chaque acheteur, les enregistrements du semestre et des précédents\n"
+                    "encore à corriger, avec leur clé, la règle enfreinte, les indicateurs affectés et le système\n"
+                    "propriétaire ; les comptes par règle et leur tendance d'un semestre au suivant.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fiabilisation.add_argument("--semestre", required=True, help="semestre du rapport, AAAA-S1 ou AAAA-S2 (ex. 2025-S2)")
+    fiabilisation.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    fiabilisation.add_argument(
+        "--output", type=Path, help="fichier de sortie (défaut : $SPASER_HOME/exports/fiabilisation_AAAA-SN.xlsx|csv)")
+    fiabilisation.set_defaults(handler=_fiabilisation)
+
     roles = commands.add_parser("roles", help="crée les rôles spaser_lecteur / spaser_auditeur et leurs droits")
     roles.add_argument("--sql", action="store_true", help="affiche le SQL de création des rôles (pour l'administrateur)")
     roles.set_defaults(handler=_roles)
@@ -240,6 +255,24 @@ def _export_donut(args: argparse.Namespace) -> int:
     with connect() as conn:
         result = write_donut(conn, args.annee, args.format, output)
     print(f"{result['nb_lignes']} ligne(s) écrite(s) dans {output}", file=sys.stderr)
+    return 0
+
+
+def _fiabilisation(args: argparse.Namespace) -> int:
+    from spaser.config import exports_dir
+    from spaser.fiabilisation import parse_semestre, write_report
+    from spaser.warehouse import connect
+
+    try:
+        semestre = parse_semestre(args.semestre)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
+    output = args.output or exports_dir() / f"fiabilisation_{semestre}.{args.format}"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with connect() as conn:
+        result = write_report(conn, semestre, args.format, output)
+    print(f"{result['nb_anomalies']} enregistrement(s) à corriger écrit(s) dans {output}", file=sys.stderr)
     return 0
 
 

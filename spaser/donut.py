@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
-from spaser.outputs import replaced, spreadsheet_text, text_cells
+from spaser.outputs import replaced, save_workbook, spreadsheet_text
 
 COLUMNS = (
     ("axe", "Axe"), ("engagement", "Engagement"), ("engagement_libelle", "Intitulé de l'engagement"),
@@ -70,7 +70,7 @@ def fetch_donut_indicators(conn: psycopg.Connection) -> list[dict]:
 def write_donut(conn: psycopg.Connection, annee: int, fmt: str, output: Path) -> dict:
     rows = fetch_rapport(conn, annee)
     if fmt == "csv":
-        _write_csv(rows, output)
+        write_csv(rows, output, COLUMNS)
     elif fmt == "xlsx":
         _write_xlsx(rows, fetch_donut_indicators(conn), annee, output)
     else:
@@ -78,12 +78,13 @@ def write_donut(conn: psycopg.Connection, annee: int, fmt: str, output: Path) ->
     return {"fichier": str(output), "nb_lignes": len(rows)}
 
 
-def _write_csv(rows: list[dict], output: Path) -> None:
+def write_csv(rows: list[dict], output: Path, columns: tuple[tuple[str, str], ...]) -> None:
+    """French spreadsheet CSV: ``;``-separated, decimal comma, UTF-8 with BOM, one header of labels."""
     with replaced(output) as temporary, open(temporary, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", lineterminator="\n")
-        writer.writerow(label for _, label in COLUMNS)
+        writer.writerow(label for _, label in columns)
         for row in rows:
-            writer.writerow(_csv_cell(row[column]) for column, _ in COLUMNS)
+            writer.writerow(_csv_cell(row[column]) for column, _ in columns)
 
 
 def _csv_cell(value) -> str:
@@ -98,17 +99,16 @@ def _csv_cell(value) -> str:
 def _write_xlsx(rows: list[dict], donut: list[dict], annee: int, output: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Indicateurs"
-    _fill(sheet, rows, Font, get_column_letter)
+    fill_sheet(sheet, rows, COLUMNS)
 
     donut_sheet = workbook.create_sheet("Donut")
     donut_ids = {entry["indicateur_id"] for entry in donut}
     donut_rows = [row for row in rows if row["indicateur_id"] in donut_ids]
-    _fill(donut_sheet, donut_rows, Font, get_column_letter)
+    fill_sheet(donut_sheet, donut_rows, COLUMNS)
     for entry in donut:
         if not any(row["indicateur_id"] == entry["indicateur_id"] for row in donut_rows):
             donut_sheet.append([None, None, None, entry["indicateur_id"], entry["libelle"], None, None, None, None,
@@ -125,21 +125,21 @@ def _write_xlsx(rows: list[dict], donut: list[dict], annee: int, output: Path) -
     for column, label in COLUMNS:
         readme.append([label, column])
     readme.column_dimensions["A"].width = 110
-    for worksheet in workbook.worksheets:
-        for row in worksheet.iter_rows():
-            text_cells(row)
-    with replaced(output) as temporary:
-        workbook.save(temporary)
+    save_workbook(workbook, output)
 
 
-def _fill(sheet, rows: list[dict], font, column_letter) -> None:
-    sheet.append([label for _, label in COLUMNS])
+def fill_sheet(sheet, rows: list[dict], columns: tuple[tuple[str, str], ...]) -> None:
+    """A header of labels in bold, then the rows; frozen header, filters, readable widths."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet.append([label for _, label in columns])
     for cell in sheet[1]:
-        cell.font = font(bold=True)
+        cell.font = Font(bold=True)
     for row in rows:
         # Numbers stay numbers (float is what a spreadsheet cell holds) so finance can compute on them.
-        sheet.append([float(row[c]) if isinstance(row[c], Decimal) else row[c] for c, _ in COLUMNS])
+        sheet.append([float(row[c]) if isinstance(row[c], Decimal) else row[c] for c, _ in columns])
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    for position, (_, label) in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[column_letter(position)].width = max(12, min(40, len(label) + 4))
+    for position, (_, label) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(position)].width = max(12, min(40, len(label) + 4))

@@ -53,6 +53,15 @@ def text_cells(cells) -> None:
             cell.data_type = "s"
 
 
+def save_workbook(workbook, output: Path) -> None:
+    """Save an openpyxl workbook atomically, every string cell typed as text (never a formula)."""
+    for worksheet in workbook.worksheets:
+        for row in worksheet.iter_rows():
+            text_cells(row)
+    with replaced(output) as temporary:
+        workbook.save(temporary)
+
+
 # ---------------------------------------------------------------------------- atomic writing
 
 def _temporary_prefix(path: Path) -> str:

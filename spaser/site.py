@@ -4,7 +4,8 @@ It reads only the published marts (``rapport_indicateurs``, ``dim_indicateurs``,
 ``fct_marches``) and the quality history, so it shows whatever indicators exist and grows with them.
 Pages: ``index.html`` (by axe), ``engagement-NN.html`` and ``chiffres-cles.html`` (one card per
 indicator: values from 2022, target, status, chart, definition, sources, quality badge),
-``detail-<indicateur>.html`` (the contracts behind a value), ``qualite-des-donnees.html``; GX Data
+``detail-<indicateur>.html`` (the contracts behind a value), ``qualite-des-donnees.html``,
+``fiabilisation.html`` (the half-yearly reliability report's rules and counts); GX Data
 Docs stay under ``qualite/`` (written by the gate) and dbt docs go under ``dbt/``.
 Charts are inline SVG drawn here; the only script is ``assets/spaser.js`` (perimeter choice):
 no CDN, the site works offline.
@@ -286,6 +287,7 @@ def _page(title: str, body: str, with_switch: bool = True) -> str:
         '<header><strong>SPASER 2023-2026 — tableau de bord</strong><br><nav>'
         '<a href="index.html">Accueil</a><a href="chiffres-cles.html">Chiffres clés</a>'
         '<a href="qualite-des-donnees.html">Qualité des données</a><a href="qualite/index.html">Rapports de contrôle</a>'
+        '<a href="fiabilisation.html">Fiabilisation des données</a>'
         '<a href="dbt/index.html">Documentation des données</a></nav></header>'
         f"<main><h1>{html.escape(title)}</h1>{switch}{body}</main></body></html>"
     )
@@ -529,6 +531,66 @@ def _loads_set_aside(conn: psycopg.Connection) -> str:
     )
 
 
+TENDANCES = {"amelioration": "en amélioration", "degradation": "en dégradation", "stable": "stable"}
+SEMESTRES_AFFICHES = 4
+
+
+def _fiabilisation_page(conn: psycopg.Connection) -> str:
+    """The half-yearly reliability report (SPASER engagement 2): each rule in one sentence, the
+    counts of the last semesters per perimetre with their trend, the share of spend under a
+    published contract. The records themselves: ``spaser fiabilisation --semestre AAAA-SN``."""
+    rules = _fetch(conn, "select regle, systeme_source, enonce, indicateurs from referentiels.regles_fiabilisation "
+                         "order by ordre")
+    counts = _fetch(conn, "select * from marts.fct_fiabilisation_compteurs order by semestre")
+    semesters = sorted({c["semestre"] for c in counts})[-SEMESTRES_AFFICHES:]
+    by_key = {(c["perimetre"], c["regle"], c["semestre"]): c for c in counts}
+    shares = _fetch(conn, "select * from marts.fct_fiabilisation_part_marches order by acheteur_siren, annee")
+    rule_lines = "".join(
+        f'<tr><td><code>{html.escape(r["regle"])}</code></td><td class="enonce-regle">{html.escape(r["enonce"])}</td>'
+        f'<td>{html.escape(r["systeme_source"])}</td><td>{html.escape(r["indicateurs"].replace(" ", ", "))}</td></tr>'
+        for r in rules
+    )
+
+    def render(perimetre: str) -> str:
+        if not semesters:
+            return "<p>Aucun enregistrement à corriger.</p>"
+        lines = []
+        for rule in rules:
+            cells = [by_key.get((perimetre, rule["regle"], semester)) for semester in semesters]
+            latest = cells[-1]
+            trend = TENDANCES.get(latest["tendance"], "—") if latest else "—"
+            lines.append(
+                f'<tr><td><code>{html.escape(rule["regle"])}</code></td>'
+                + "".join(f"<td>{c['nb_anomalies'] if c else '—'}</td>" for c in cells)
+                + f"<td>{html.escape(trend)}</td></tr>")
+        head = "".join(f"<th>{html.escape(s)}</th>" for s in semesters)
+        share_lines = "".join(
+            f"<tr><td>{r['annee']}</td><td>{_number(r['montant_achats_ht'])}</td>"
+            f"<td>{_number(r['montant_sous_marche_publie_ht'])}</td><td>{_number(r['part_sous_marche_publie_pct'], 'pourcentage')}</td></tr>"
+            for r in shares if r["acheteur_siren"] == perimetre
+        )
+        share = ("<h3>Part des dépenses d'achat sous un marché publié</h3><table><thead><tr><th>Année</th>"
+                 "<th>Dépenses d'achat HT (€)</th><th>Sous marché publié HT (€)</th><th>Part</th></tr></thead>"
+                 f"<tbody>{share_lines}</tbody></table>" if share_lines else "")
+        return (f'<table class="compteurs-fiabilisation"><thead><tr><th>Règle</th>{head}<th>Tendance du dernier '
+                f"semestre</th></tr></thead><tbody>{''.join(lines)}</tbody></table>{share}")
+
+    intro = (
+        "<p>Requête semestrielle de suivi et de fiabilisation des indicateurs du SPASER (engagement 2) : les "
+        "enregistrements à corriger dans les systèmes sources, par règle. Un enregistrement appartient au semestre "
+        "de sa date (notification, clôture du lot, dépôt de l'offre, lancement, mandat, échéance du délai de "
+        "paiement, mois des heures) ; le compte d'un semestre clos est celui relevé la première nuit après sa fin, "
+        "la tendance le compare au semestre précédent.</p>"
+        "<p>La liste des enregistrements, avec leur clé, la règle, les indicateurs affectés et le système à "
+        "corriger : <code>spaser fiabilisation --semestre AAAA-SN</code> (classeur xlsx ou csv), ou la table "
+        "<code>marts.fct_fiabilisation_anomalies</code>.</p>"
+    )
+    return _page("Fiabilisation des données", intro
+                 + f'<h2>Les règles</h2><table id="regles-fiabilisation"><thead><tr><th>Règle</th><th>Énoncé</th>'
+                 f"<th>Système à corriger</th><th>Indicateurs affectés</th></tr></thead><tbody>{rule_lines}</tbody>"
+                 "</table><h2>Enregistrements à corriger par semestre</h2>" + _by_perimetre(render))
+
+
 def _rejected_files(conn: psycopg.Connection) -> str:
     """The files whose newest delivery under their name was rejected: a rejected content is not
     read again, so it stays listed until a different content is delivered under that name."""
@@ -581,6 +643,8 @@ def build_site(conn: psycopg.Connection, target: Path, with_dbt_docs: bool = Tru
         if identifier in indicators:
             pages[f"detail-{identifier}.html"] = _drill_down_page(conn, indicators[identifier])
     pages["qualite-des-donnees.html"] = _quality_page(conn, quality)
+    if _table_exists(conn, "marts", "fct_fiabilisation_compteurs"):
+        pages["fiabilisation.html"] = _fiabilisation_page(conn)
     with staged_directory(target, _written_here) as staging:
         shutil.copytree(ASSETS_DIR, staging / "assets")
         for name, text in pages.items():

@@ -140,6 +140,7 @@ def test_corrections_redeliver_existing_contracts_with_a_later_publication_date(
 
 def test_consultations_and_offers_follow_sources_md(inbox):
     root, _summary = inbox
+    lots_without_id, invalid_bidders = [], []
     for folder, section in (("consultations", "marches/consultations"), ("offres", "marches/offres")):
         expected = _declared_columns(section)
         assert len(expected) >= 9
@@ -162,15 +163,25 @@ def test_consultations_and_offers_follow_sources_md(inbox):
                     assert FRENCH_DECIMAL.match(record["montant_estime_ht"]), (path.name, line)
                     assert record["categorie"] in ("travaux", "fournitures", "services")
                     booleans = ("maitrise_oeuvre", "variantes_autorisees", "marche_reserve", "marche_insertion", "mpgp")
-                    assert (record["id_marche"] != "") == (record["statut"] == "attribue"), (path.name, line)
+                    if record["id_marche"] == "" and record["statut"] == "attribue":
+                        lots_without_id.append((path.name, record["id_consultation"], record["lot"]))
+                    else:
+                        assert (record["id_marche"] != "") == (record["statut"] == "attribue"), (path.name, line)
                     assert (record["date_cloture"] == "") == (record["statut"] == "en_cours"), (path.name, line)
                 else:
                     booleans = ("groupement", "retenue", "demande_motifs_rejet")
                     bidder = record["soumissionnaire_siret"]
-                    assert (re.fullmatch(r"\d{14}", bidder) and luhn_valid(bidder)) or is_eu_vat_number(bidder), bidder
+                    if re.fullmatch(r"\d{14}", bidder) and not luhn_valid(bidder):
+                        invalid_bidders.append((path.name, record["acheteur_siret"], record["retenue"]))
+                    else:
+                        assert re.fullmatch(r"\d{14}", bidder) or is_eu_vat_number(bidder), bidder
                     assert not (record["retenue"] == "oui" and record["exclusion_motif"])
                 for name in booleans:
                     assert record[name] in ("oui", "non"), (path.name, line, name)
+    # The reliability defects planted in 2025 at VRA (spaser/demo/fiabilisation.py): two attribué
+    # lots lost their id_marche, two non-retained bidders' SIRETs have a wrong check digit.
+    assert [name for name, *_ in lots_without_id] == ["consultations_2025.csv"] * 2
+    assert invalid_bidders == [("offres_2025.csv", "20006878100018", "non")] * 2
     # French text really is in Windows-1252, not in its ASCII subset only.
     assert "é".encode("cp1252") in (root / "marches/consultations/consultations_2022.csv").read_bytes()
 
@@ -194,8 +205,13 @@ def test_lots_bids_and_contracts_are_linked(inbox):
                 winners[(record["acheteur_siret"], record["id_consultation"], record["lot"])] = \
                     record["soumissionnaire_siret"]
     linked = 0
+    unknown_ids = [key for key, lot in lots.items()
+                   if lot["id_marche"] and (lot["acheteur_siret"], lot["id_marche"]) not in contracts]
+    # Two VRA lots of 2025 name their contract with a typo (spaser/demo/fiabilisation.py).
+    assert [(siret, lots[(siret, *rest)]["id_marche"][-2:]) for siret, *rest in unknown_ids] == \
+        [("20006878100018", "-B")] * 2
     for key, lot in lots.items():
-        if lot["id_marche"]:
+        if lot["id_marche"] and key not in unknown_ids:
             contract = contracts[(lot["acheteur_siret"], lot["id_marche"])]
             if key in winners:
                 linked += 1

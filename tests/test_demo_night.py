@@ -83,11 +83,18 @@ def demo_night(admin_url, tmp_path_factory):
         with psycopg.connect(url) as conn:
             before_rerun = _warehouse_counts(conn)
             files_by_source = _files_by_source(conn)
+            anomalies_by_rule = dict(conn.execute(
+                "select regle, count(*) from marts.fct_fiabilisation_anomalies group by regle").fetchall())
+            history_before = conn.execute("select count(*), max(releve_le) from intermediate.int_fiabilisation__releves").fetchone()
+        report = home / "fiabilisation_2025-S2.xlsx"
+        report_status = main(["fiabilisation", "--semestre", "2025-S2", "--output", str(report)])
         second = _spaser_run("--verbose")
         second_summary = json.loads((home / "derniere_nuit.json").read_text(encoding="utf-8"))
         with psycopg.connect(url) as conn:
             after_rerun = _warehouse_counts(conn)
+            history_after = conn.execute("select count(*), max(releve_le) from intermediate.int_fiabilisation__releves").fetchone()
         yield {
+            "fiabilisation": (anomalies_by_rule, report_status, report, history_before, history_after),
             "statuses": (first.returncode, second.returncode),
             "outputs": (first, second),
             "summaries": (first_summary, second_summary),
@@ -152,6 +159,24 @@ def test_the_demo_kitchen_serves_a_school_year_of_meals_without_a_bad_row(demo_n
             "select avg(repas) from (select date_menu, sum(nb_repas) as repas from marts.fct_menus"
             " where annee_menu = 2022 group by date_menu having count(*) > 20) as jours").fetchone()[0]
     assert 5_500 <= meals_per_school_day <= 6_500
+
+
+def test_the_demo_night_gives_a_reliability_report_with_every_rule(demo_night):
+    """The demo generator plants a few of each defect (spaser/demo): every rule has records, the
+    2025-S2 workbook is written, and the rerun adds nothing to the semesters' history."""
+    from openpyxl import load_workbook
+
+    anomalies_by_rule, status, report, history_before, history_after = demo_night["fiabilisation"]
+    # The planted ones, exactly (spaser/demo/fiabilisation.py): the hours' typo spans April to July 2025.
+    assert {rule: anomalies_by_rule[rule] for rule in (
+        "lot_sans_id_marche", "lot_marche_absent_decp", "offre_identifiant_invalide", "paiement_sans_decp",
+        "heures_sans_decp")} == {"lot_sans_id_marche": 2, "lot_marche_absent_decp": 2, "offre_identifiant_invalide": 2,
+                                 "paiement_sans_decp": 1, "heures_sans_decp": 2}
+    assert status == 0 and load_workbook(report)["À corriger"].max_row > 1
+    assert history_before[0] > 0 and history_after == history_before
+    with open(PROJECT_ROOT / "dbt_project" / "seeds" / "regles_fiabilisation.csv", encoding="utf-8") as handle:
+        rules = {row["regle"] for row in csv.DictReader(handle)}
+    assert set(anomalies_by_rule) == rules
 
 
 def test_a_rerun_loads_nothing_twice(demo_night):

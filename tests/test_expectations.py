@@ -71,6 +71,12 @@ MART_TABLES = {
     " type_produit_acquis text",
     "fct_fiches_operation": "consultation_cle text, acheteur_siren text, annee_lancement integer, annee_validation integer",
     "fct_ges_territoire": "ges_cle text, annee integer, emissions_ktco2e numeric",
+    "fct_fiabilisation_anomalies": "anomalie_cle text, semestre text, acheteur_siren text, regle text,"
+    " systeme_source text, enregistrement_cle text, date_reference date, detail text, indicateurs text",
+    "fct_fiabilisation_compteurs": "compteur_cle text, semestre text, perimetre text, regle text, nb_anomalies integer,"
+    " nb_anomalies_restantes integer, tendance text",
+    "fct_fiabilisation_part_marches": "part_cle text, acheteur_siren text, annee integer, montant_achats_ht numeric,"
+    " montant_sous_marche_publie_ht numeric",
 }
 
 

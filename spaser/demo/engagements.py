@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from spaser.demo.calibration import BUYERS, ROMANS, VALENCE, VRA
+from spaser.demo.fiabilisation import PLANT_YEAR, plant_insertion_defect
 from spaser.demo.markets import BUYER_SIRETS, MarketData
 
 INSERTION_DIR = "insertion/heures"
@@ -252,7 +253,11 @@ def fop_records(data: MarketData, rng: random.Random) -> dict[int, list[dict]]:
             "segment": consultation.family.segment,
             "sourcing_realise": rng.random() < 0.3 + progress,
             "clause_insertion_etudiee": rng.random() < 0.6,
-            "clause_insertion_retenue": rng.random() < 0.3,
+            # As the contracts say, but for about 2 % of fiches that claim a clause the contract
+            # lacks: a reliability defect (spaser/demo/fiabilisation.py).
+            "clause_insertion_retenue": rng.random() < 0.02 or any(
+                lot.contract is not None and "Clause sociale" in lot.contract.considerations_sociales
+                for lot in consultation.lots),
             "egalite_fh_questionnee": rng.random() < 0.4 + progress,
             "besoin_repense_egalite_fh": rng.random() < 0.05 + progress / 2,
             "clause_environnementale": rng.random() < 0.3 + progress,
@@ -286,6 +291,8 @@ def write_engagement_deliveries(target: Path, data: MarketData, seed: int) -> di
         for territory, count in COMPANIES_2022.items() for index in range(count)
     ]
     for year, rows in insertion_rows(data, rng, list(employers)).items():
+        if year == PLANT_YEAR:
+            plant_insertion_defect(rows)
         relative = f"{INSERTION_DIR}/heures_insertion_{year}.csv"
         files[relative] = _write_csv(target / relative, INSERTION_HEADER, rows)
     relative = f"{ACTIVITES_DIR}/registre_spaser.csv"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from spaser.demo.calibration import BUYERS, ROMANS, VALENCE, VRA, YEARS
 from spaser.demo.companies import Company
+from spaser.demo.fiabilisation import PLANT_YEAR, planted_payments
 from spaser.demo.geography import FOREIGN, UNKNOWN
 from spaser.demo.markets import MarketData
 from spaser.demo.writers import _write_french_csv, french_date, french_decimal, oui_non
@@ -167,6 +168,14 @@ class _FinanceBuilder:
                 french_date(day), payee.identifier, payee.name, account, "020", _signed(amount),
                 _signed(round(amount * VAT, 2)), id_marche]
 
+    def planted_mandats(self, data: MarketData) -> list[list[str]]:
+        """The reliability defects of spaser/demo/fiabilisation.py, numbered after every ordinary mandat."""
+        suppliers = [(payee.identifier, payee.name) for payee in self.payees["agglo"] if payee.company is not None]
+        return [self._row(VRA, PLANT_YEAR, 9 * LINES_PER_YEAR + index, day, Payee(siret, name, None), account, amount,
+                          id_marche)
+                for index, (day, (siret, name), account, amount, id_marche)
+                in enumerate(planted_payments(data, suppliers), start=1)]
+
     def titres(self, year: int) -> list[list[str]]:
         rows = []
         for buyer in BUYERS:
@@ -209,7 +218,10 @@ def write_finance_inbox(target: Path, data: MarketData, seed: int) -> dict[str, 
     files = {}
     for year in YEARS:
         relative = f"{MANDATS_DIR}/mandats_{year}.csv"
-        files[relative] = _write_french_csv(target / relative, MANDAT_COLUMNS, builder.mandats(year))
+        rows = builder.mandats(year)
+        if year == PLANT_YEAR:
+            rows += builder.planted_mandats(data)
+        files[relative] = _write_french_csv(target / relative, MANDAT_COLUMNS, rows)
         relative = f"{TITRES_DIR}/titres_{year}.csv"
         files[relative] = _write_french_csv(target / relative, TITRE_COLUMNS, builder.titres(year))
     relative = f"{REGISTER_DIR}/registre_fournisseurs.csv"

@@ -7,6 +7,7 @@ from spaser.demo.finance import write_finance_inbox
 from spaser.demo.calibration import BUYERS, HISTORY_YEAR, YEARS
 from spaser.demo.cuisine import write_kitchen_deliveries
 from spaser.demo.engagements import write_engagement_deliveries
+from spaser.demo.fiabilisation import plant_market_defects
 from spaser.demo.geography import COMMUNES_BY_TERRITORY
 from spaser.demo.markets import build_market_data
 from spaser.demo.writers import (decp_concession, decp_marche, write_consultations, write_decp, write_offers,
@@ -29,6 +30,7 @@ def write_demo_inbox(target: Path, seed: int = 2023) -> dict:
     """
     target = Path(target)
     data = build_market_data(seed)
+    plant_market_defects(data)
     files: dict[str, int] = {}
 
     def write(relative: str, writer, *args) -> None:

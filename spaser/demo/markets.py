@@ -103,6 +103,15 @@ class Lot:
     bid_count: int = 0
     bids: list[Bid] = field(default_factory=list)
     contract: Contract | None = None
+    # What the market software's export says of the contract when it differs from contract.id
+    # (a reliability defect planted by spaser/demo/fiabilisation.py): "" lost, else a typo.
+    id_marche_saisi: str | None = None
+
+    @property
+    def id_marche(self) -> str:
+        if self.id_marche_saisi is not None:
+            return self.id_marche_saisi
+        return self.contract.id if self.contract else ""
 
 
 @dataclass

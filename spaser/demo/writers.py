@@ -83,7 +83,7 @@ def write_consultations(path: Path, consultations: list[Consultation]) -> int:
                 lot.categorie, family.segment, lot.cpv, consultation.procedure, french_decimal(lot.montant_estime),
                 oui_non(family.maitrise_oeuvre), french_date(consultation.launched), french_date(lot.date_cloture),
                 lot.statut, oui_non(lot.variantes), oui_non(family.marche_reserve),
-                oui_non(family.marche_insertion), oui_non(lot.mpgp), lot.contract.id if lot.contract else "",
+                oui_non(family.marche_insertion), oui_non(lot.mpgp), lot.id_marche,
             ])
     return _write_french_csv(path, CONSULTATION_COLUMNS, rows)
 

@@ -9,7 +9,8 @@ with latest as (
         siret,
         siren,
         nullif(code_commune_etablissement, '') as code_commune,
-        denomination_usuelle_etablissement
+        denomination_usuelle_etablissement,
+        etat_administratif_etablissement
     from {{ ref('stg_sirene__etablissements') }}
     order by siret, _load_id desc, _record_number desc
 ),
@@ -26,6 +27,7 @@ select
     located.siret,
     located.siren,
     located.denomination_usuelle_etablissement,
+    located.etat_administratif_etablissement,
     located.code_commune,
     located.departement,
     departements.reg as region,

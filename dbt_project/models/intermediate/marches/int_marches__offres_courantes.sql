@@ -25,6 +25,7 @@ select
     retenue,
     exclusion_motif,
     demande_motifs_rejet,
-    _source_file as source_fichier
+    _source_file as source_fichier,
+    _load_id
 from versions
 where version_rang = 1
