@@ -81,6 +81,14 @@ def _parser() -> argparse.ArgumentParser:
     roles.add_argument("--sql", action="store_true", help="affiche le SQL de création des rôles (pour l'administrateur)")
     roles.set_defaults(handler=_roles)
 
+    publication = commands.add_parser("publication", help="publication des marts (retour arrière)")
+    publications = publication.add_subparsers(title="actions")
+    restaurer = publications.add_parser(
+        "restaurer",
+        help="remet en place à l'instant la publication précédente (gardée une nuit dans marts_precedent) ; "
+             "la publication actuelle prend sa place : relancer la commande l'annule")
+    restaurer.set_defaults(handler=_restore_publication)
+
     quarantaine = commands.add_parser("quarantaine", help="liste les enregistrements en quarantaine et leurs motifs")
     quarantaine.add_argument("--source", help="par exemple marches/decp")
     quarantaine.add_argument("--run", help="limiter à une nuit (run id)")
@@ -239,6 +247,39 @@ def _roles(args: argparse.Namespace) -> int:
               "faites exécuter `spaser roles --sql` par l'administrateur.", file=sys.stderr)
         return 1
     return 0
+
+def _restore_publication(args: argparse.Namespace) -> int:
+    from expectations.publish import (
+        PREVIOUS_SCHEMA, CandidateMissing, PublicationLocked, in_swap_transaction, published_night, restore_previous,
+    )
+    from spaser.access import grant_published
+    from spaser.pilotage import running_night
+    from spaser.warehouse import connect
+
+    def swap(conn) -> list[str]:
+        left_behind = restore_previous(conn)
+        grant_published(conn)
+        return left_behind
+
+    with connect() as conn:
+        running = running_night(conn)
+        if running is not None:
+            print(f"La nuit {running} est en cours : la publication ne change pas pendant une nuit. "
+                  "Relancez la commande quand elle sera terminée.", file=sys.stderr)
+            return 1
+        try:
+            left_behind = in_swap_transaction(conn, swap)
+        except (CandidateMissing, PublicationLocked) as refusal:
+            print(refusal, file=sys.stderr)
+            return 1
+        restored, kept = published_night(conn), published_night(conn, PREVIOUS_SCHEMA)
+    print(f"Publication restaurée : marts tient à nouveau la publication de la nuit {restored or 'inconnue'} ; "
+          f"celle de la nuit {kept or 'inconnue'} est gardée dans {PREVIOUS_SCHEMA} "
+          "(`spaser publication restaurer` à nouveau la remet en place).")
+    for view in left_behind:
+        print(f"Vue {view} : ne s'applique pas à la publication restaurée, elle lit encore l'autre.", file=sys.stderr)
+    return 0
+
 
 def _export_agec(args: argparse.Namespace) -> int:
     from spaser.agec import export_declarations

@@ -26,7 +26,7 @@ from openpyxl import load_workbook
 
 from spaser.cli import main
 from tests.browser import Browser
-from tests.conftest import NightWorkspace, fresh_warehouse, new_database, warehouse_environment
+from tests.conftest import NightWorkspace, fresh_warehouse, new_database, validated, warehouse_environment
 from tests.indicator_values import RowKey, differences, read_values
 
 FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_small"
@@ -297,7 +297,7 @@ def test_the_reader_reads_the_published_marts_only(night):
     "update marts.fct_indicateurs set valeur = 0",
     "delete from marts.fct_marches",
     "truncate marts.fct_offres",
-    "drop view marts.rapport_indicateurs",
+    "drop table marts.rapport_indicateurs",
     "create table marts.essai (i int)",
     "create table public.essai (i int)",
     "create table raw.essai (i int)",
@@ -334,9 +334,11 @@ def test_grants_survive_the_next_publication(admin_url, tmp_path):
 
     with fresh_warehouse(admin_url, tmp_path / "home") as url, psycopg.connect(url, autocommit=True) as conn:
         conn.execute("create schema marts_candidat; create table marts_candidat.premiere as select 1 as n")
-        steps.publish()
+        validated(conn, "nuit-1")
+        steps.publish("nuit-1")
         steps.grant_access()
         conn.execute("create schema marts_candidat; create table marts_candidat.seconde as select 2 as n")
-        steps.publish()
+        validated(conn, "nuit-2")
+        steps.publish("nuit-2")
         assert _can(conn, "spaser_lecteur", "select * from marts.seconde")
         assert conn.execute("select to_regclass('marts.premiere')").fetchone()[0] is None
