@@ -246,6 +246,11 @@ def _roles(args: argparse.Namespace) -> int:
         print(f"Rôles absents (le compte n'a pas le droit CREATEROLE) : {', '.join(result['roles_manquants'])} ; "
               "faites exécuter `spaser roles --sql` par l'administrateur.", file=sys.stderr)
         return 1
+    if result["membres_non_limites"]:
+        print("Membres des rôles de lecture sans limite d'inactivité en transaction (le compte ne peut pas les "
+              f"modifier) : {', '.join(result['membres_non_limites'])} ; faites exécuter `spaser roles --sql` "
+              "par l'administrateur.", file=sys.stderr)
+        return 1
     return 0
 
 def _restore_publication(args: argparse.Namespace) -> int:

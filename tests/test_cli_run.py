@@ -33,6 +33,19 @@ def test_a_failed_night_names_the_step_the_reason_and_the_log(warehouse_url, tmp
     assert "NightStepFailed" in night_log
 
 
+def test_a_night_started_during_another_is_refused_at_once_naming_it(warehouse_url, tmp_path, capfd):
+    from spaser.pilotage import night_step
+
+    # The scheduled night is building its marts (in another process, as under Airflow).
+    with night_step("scheduled__2026-12-04T01:00:00+00:00", "dbt_marts"):
+        status = main(["run", "--inbox", str(tmp_path)])
+
+    out, _ = capfd.readouterr()
+    assert status == 1
+    assert "Une autre nuit est en cours sur cet entrepôt : scheduled__2026-12-04T01:00:00+00:00" in out, out
+    assert "Échec à l'étape Préparation de l'entrepôt (prepare_warehouse) :" in out
+
+
 @pytest.mark.parametrize("argv", [["run", "--inconnue"], ["run", "--inbox"], ["nuit"]])
 def test_a_bad_command_line_exits_with_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_:

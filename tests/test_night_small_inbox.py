@@ -342,3 +342,50 @@ def test_grants_survive_the_next_publication(admin_url, tmp_path):
         steps.publish("nuit-2")
         assert _can(conn, "spaser_lecteur", "select * from marts.seconde")
         assert conn.execute("select to_regclass('marts.premiere')").fetchone()[0] is None
+
+
+# ---------------------------------------------------------------------------- published means immutable
+
+def _published_checksums(conn) -> dict[str, str]:
+    relations = [row[0] for row in conn.execute(
+        "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+        " where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm') order by 1")]
+    return {
+        name: conn.execute(f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from marts.{name} as t")
+        .fetchone()[0]
+        for name in relations
+    }
+
+
+def test_published_marts_read_nothing_outside_the_published_schema(small_inbox_night):
+    with psycopg.connect(small_inbox_night.url) as conn:
+        outside = conn.execute(
+            "select distinct v.relname, tn.nspname, t.relname from pg_depend as d"
+            " join pg_rewrite as r on r.oid = d.objid join pg_class as v on v.oid = r.ev_class"
+            " join pg_namespace as vn on vn.oid = v.relnamespace"
+            " join pg_class as t on t.oid = d.refobjid join pg_namespace as tn on tn.oid = t.relnamespace"
+            " where d.classid = 'pg_rewrite'::regclass and vn.nspname = 'marts' and tn.nspname <> 'marts'"
+        ).fetchall()
+    assert outside == []
+
+
+def test_a_night_that_fails_the_gate_leaves_every_published_relation_identical(small_inbox_night):
+    """The next night rewrites the referentiels seeds (dbt seed) and drops the candidate before
+    building it; its gate fails, so nothing is published: what users read must not have moved."""
+    from expectations.publish import prepare_candidate
+
+    with psycopg.connect(small_inbox_night.url) as conn:
+        before = _published_checksums(conn)
+        assert "rapport_indicateurs" in before
+        engagements = conn.execute("select engagement, libelle from referentiels.engagements").fetchall()
+        try:
+            conn.execute("update referentiels.engagements set libelle = libelle || ' (nouvelle version)'")
+            conn.commit()
+            prepare_candidate(conn)
+            assert _published_checksums(conn) == before
+        finally:
+            conn.rollback()
+            with conn.cursor() as cursor:
+                cursor.executemany("update referentiels.engagements set libelle = %s where engagement = %s",
+                                   [(libelle, engagement) for engagement, libelle in engagements])
+            conn.commit()
