@@ -272,6 +272,11 @@ def load_file(conn: psycopg.Connection, source, path: Path, inbox: Path, run_id:
             parse.close()
 
 
+def load_lock_name(source) -> str:
+    """The advisory lock a load of the source holds from its registration to its commit."""
+    return f"chargement:{source.source}"
+
+
 def _load_file(conn, source, relative: str, path: Path, content: FileFingerprint, run_id: str,
                parse: TabularParse | None) -> FileReport:
     report = FileReport(source=source.source, fichier=relative, sha256=content.sha256, statut=LOADED)
@@ -284,7 +289,7 @@ def _load_file(conn, source, relative: str, path: Path, content: FileFingerprint
         # Both statements go in one round trip (the parsing thread is busy meanwhile and each
         # round trip waits for the GIL); the insert still runs after the lock is granted.
         with conn.pipeline():
-            conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"chargement:{source.source}",))
+            conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (load_lock_name(source),))
             registered = conn.execute(
                 "insert into raw.fichiers (run_id, source, fichier, sha256, statut)"
                 " select %(run_id)s, %(source)s, %(fichier)s, %(sha256)s, 'charge'"
