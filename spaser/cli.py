@@ -126,6 +126,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from spaser.airflow_setup import configure_airflow_environment
     from spaser.night import failure_reason, observing_steps, run_dir
+    from spaser.pilotage import release_night_of
     from spaser.progress import LogFollower, ProgressView, output_to_log
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s : %(message)s")
@@ -163,6 +164,8 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             if follower is not None:
                 follower.stop()
+            # This night ends with this process, even interrupted (Ctrl-C) before its summary.
+            release_night_of(run_id)
         return _report_night(view, dag_run, failure, log_path)
 
 

@@ -17,7 +17,8 @@ night. A night is alive while either
     crashes or is killed loses its session, and the lock goes with it at once; or
   - its last step ended (or started) less than ``SPASER_NIGHT_GRACE_SECONDS`` ago (default 600 s):
     the gap between two tasks, while the scheduler starts the next one.
-The night's summary (which runs whatever happened) releases the lock. A night killed outright —
+The night's summary (which runs whatever happened) releases the lock, as does ``spaser run`` when
+its process ends (even interrupted by Ctrl-C before the summary). A night killed outright —
 scheduler and all — no longer holds the warehouse once its last step is older than the grace: the
 next night takes the lock over, and says so in its log.
 """
@@ -164,6 +165,18 @@ def release_night(conn: psycopg.Connection, run_id: str) -> None:
     ensure_pilotage(conn)
     with conn.transaction():
         conn.execute("delete from pilotage.nuit_en_cours where run_id = %s", (run_id,))
+
+
+def release_night_of(run_id: str) -> None:
+    """``release_night`` on a connection of its own; a warehouse out of reach is only logged (the
+    lock then lapses after the grace)."""
+    from spaser.warehouse import connect
+
+    try:
+        with connect() as conn:
+            release_night(conn, run_id)
+    except psycopg.OperationalError as error:
+        log.warning("Verrou de la nuit %s non libéré (entrepôt injoignable : %s)", run_id, error)
 
 
 def running_night(conn: psycopg.Connection) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from spaser.cli import main
@@ -34,11 +35,14 @@ def test_a_failed_night_names_the_step_the_reason_and_the_log(warehouse_url, tmp
 
 
 def test_a_night_started_during_another_is_refused_at_once_naming_it(warehouse_url, tmp_path, capfd):
-    from spaser.pilotage import night_step
+    from spaser.pilotage import night_step, running_night
 
     # The scheduled night is building its marts (in another process, as under Airflow).
     with night_step("scheduled__2026-12-04T01:00:00+00:00", "dbt_marts"):
         status = main(["run", "--inbox", str(tmp_path)])
+        # The refused night, as it ends, frees nothing of the running one's.
+        with psycopg.connect(warehouse_url) as conn:
+            assert running_night(conn) == "scheduled__2026-12-04T01:00:00+00:00"
 
     out, _ = capfd.readouterr()
     assert status == 1
