@@ -298,7 +298,7 @@ def run_step(run_id: str, step: str, function, *args) -> dict:
         with pipeline_timeouts(), night_step(run_id, step) as bookkeeping:
             try:
                 result = function(*args)
-            except Exception as failure:
+            except BaseException as failure:  # AirflowTaskTimeout (execution_timeout) is no Exception
                 bookkeeping.ended(failure_reason(failure))
                 raise
             bookkeeping.ended(None)
@@ -311,8 +311,12 @@ def run_step(run_id: str, step: str, function, *args) -> dict:
 
 def failure_reason(failure: BaseException) -> str:
     """A step's failure in French: our own messages are; anything else is named as unexpected."""
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+
     if isinstance(failure, NightStepFailed):
         return str(failure)
+    if isinstance(failure, AirflowTaskTimeout):
+        return f"durée maximale de l'étape dépassée, arrêtée par Airflow ({failure})"
     return f"erreur inattendue ({type(failure).__name__}) : {failure}"
 
 

@@ -154,6 +154,19 @@ def _candidate(conn, run_id: str, value: int) -> None:
     validated(conn, run_id)
 
 
+def test_a_step_stopped_at_its_time_limit_is_a_failure_of_the_night(warehouse_url):
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+
+    def endless_step():
+        raise AirflowTaskTimeout("Timeout, PID: 1234")  # what execution_timeout raises in the task
+
+    with pytest.raises(AirflowTaskTimeout):
+        steps.run_step("nuit-longue", "dbt_marts", endless_step)
+    summary = steps.summarize("nuit-longue", {"dbt_marts": None})
+    assert summary["etapes_en_echec"] == {
+        "dbt_marts": "durée maximale de l'étape dépassée, arrêtée par Airflow (Timeout, PID: 1234)"}
+
+
 def test_an_idle_reader_in_transaction_does_not_hold_the_publication(admin_url, warehouse_url, monkeypatch):
     from expectations import publish
 
