@@ -125,13 +125,10 @@ def _take(conn: psycopg.Connection, run_id: str) -> None:
     conn.execute("select pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
     try:
         conn.execute(SCHEMA_DDL)
-        holder = conn.execute(
-            "select run_id, commencee_le, derniere_activite, extract(epoch from now() - derniere_activite)"
-            " from pilotage.nuit_en_cours"
-        ).fetchone()
+        holder = _holder(conn)
         if holder is not None and holder[0] != run_id:
             other, started, last, idle = holder
-            if _a_step_is_running(conn) or idle < grace_seconds():
+            if _is_alive(conn, idle):
                 raise NightAlreadyRunning(
                     f"Une autre nuit est en cours sur cet entrepôt : {other} (commencée le "
                     f"{started:%d/%m/%Y à %H:%M:%S %Z}, dernière activité le {last:%d/%m/%Y à %H:%M:%S %Z}). "
@@ -152,12 +149,21 @@ def _take(conn: psycopg.Connection, run_id: str) -> None:
         conn.execute("select pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))
 
 
-def _a_step_is_running(conn: psycopg.Connection) -> bool:
-    """Whether some session holds the step lock: a step of the holding night is running."""
+def _holder(conn: psycopg.Connection) -> tuple | None:
+    """The night holding the warehouse: run id, start, last activity, seconds since."""
+    return conn.execute(
+        "select run_id, commencee_le, derniere_activite, extract(epoch from now() - derniere_activite)"
+        " from pilotage.nuit_en_cours"
+    ).fetchone()
+
+
+def _is_alive(conn: psycopg.Connection, idle_seconds) -> bool:
+    """The holding night is alive: one of its steps runs (some session holds the step lock), or
+    its last activity is within the grace."""
     free = conn.execute("select pg_try_advisory_lock(%s)", (STEP_LOCK_KEY,)).fetchone()[0]
     if free:
         conn.execute("select pg_advisory_unlock(%s)", (STEP_LOCK_KEY,))
-    return not free
+    return not free or idle_seconds < grace_seconds()
 
 
 def release_night(conn: psycopg.Connection, run_id: str) -> None:
@@ -180,9 +186,12 @@ def release_night_of(run_id: str) -> None:
 
 
 def running_night(conn: psycopg.Connection) -> str | None:
+    """The run id of the night holding the warehouse, if it is alive (see the lock rule)."""
     ensure_pilotage(conn)
-    row = conn.execute("select run_id from pilotage.nuit_en_cours").fetchone()
-    return row[0] if row else None
+    holder = _holder(conn)
+    alive = holder is not None and _is_alive(conn, holder[3])
+    conn.commit()
+    return holder[0] if alive else None
 
 
 def record_step(conn: psycopg.Connection, run_id: str, step: str, failure_reason: str | None) -> None:

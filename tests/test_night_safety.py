@@ -235,6 +235,12 @@ def test_the_previous_publication_is_kept_and_restored_at_once(warehouse_url, ca
         assert _marts(conn) == [(2,)]
         assert conn.execute("select * from marts_precedent.t").fetchall() == [(1,)]
 
+        with night_step("nuit-3", "dbt_marts"):
+            assert main(["publication", "restaurer"]) == 1
+        assert "La nuit nuit-3 est en cours" in capsys.readouterr().err
+        assert _marts(conn) == [(2,)]
+        steps.summarize("nuit-3", {})  # the night ends
+
         assert main(["publication", "restaurer"]) == 0
         out = capsys.readouterr().out
         assert "marts tient à nouveau la publication de la nuit nuit-1" in out
