@@ -102,7 +102,7 @@ def publish_candidate(
                                        " (reconstruit ou modifié depuis)") +
             ". Les marts publiés restent en place."
         )
-    for schema, view in _dependent_views(conn, PREVIOUS_SCHEMA):
+    for schema, view, _ in _dependent_views(conn, PREVIOUS_SCHEMA):
         log.warning("La vue %s.%s lit encore la publication d'avant-hier, supprimée maintenant : elle disparaît.",
                     schema, view)
     conn.execute(sql.SQL("comment on schema {} is {}").format(
@@ -137,10 +137,7 @@ def _swap(conn: psycopg.Connection, incoming: str, published: str) -> list[str]:
     """``incoming`` becomes ``published``, ``published`` becomes ``marts_precedent``; the BI views
     on the published tables are re-created over the new ones. Returns the views left behind."""
     conn.execute("set local search_path = pg_catalog")  # view definitions read fully qualified
-    dependents = [
-        (schema, view, conn.execute("select pg_get_viewdef(%s::regclass)", (f'"{schema}"."{view}"',)).fetchone()[0])
-        for schema, view in _dependent_views(conn, published)
-    ]
+    dependents = _dependent_views(conn, published)
     outgoing = "marts_sortant"
     if _schema_exists(conn, published):
         conn.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(published), sql.Identifier(outgoing)))
@@ -162,10 +159,11 @@ def _swap(conn: psycopg.Connection, incoming: str, published: str) -> list[str]:
     return left_behind
 
 
-def _dependent_views(conn: psycopg.Connection, schema: str) -> list[tuple[str, str]]:
-    """Views outside ``schema`` that read one of its relations directly."""
+def _dependent_views(conn: psycopg.Connection, schema: str) -> list[tuple[str, str, str]]:
+    """Views outside ``schema`` that read one of its relations directly: schema, name, definition
+    (names qualified as the session's search_path requires)."""
     return conn.execute(
-        "select distinct vn.nspname::text, v.relname::text from pg_depend as d"
+        "select distinct vn.nspname::text, v.relname::text, pg_get_viewdef(v.oid) from pg_depend as d"
         " join pg_rewrite as r on r.oid = d.objid"
         " join pg_class as v on v.oid = r.ev_class join pg_namespace as vn on vn.oid = v.relnamespace"
         " join pg_class as t on t.oid = d.refobjid join pg_namespace as tn on tn.oid = t.relnamespace"
