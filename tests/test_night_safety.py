@@ -169,16 +169,21 @@ def test_a_step_stopped_at_its_time_limit_is_a_failure_of_the_night(warehouse_ur
 
 def test_an_idle_reader_in_transaction_does_not_hold_the_publication(admin_url, warehouse_url, monkeypatch):
     from expectations import publish
+    from spaser import access
 
     monkeypatch.setenv("SPASER_READER_IDLE_TIMEOUT", "3s")
     monkeypatch.setattr(publish, "PUBLISH_LOCK_TIMEOUT", "1s")  # each attempt waits 1 s for the locks
     monkeypatch.setattr(publish, "RETRY_PAUSE_SECONDS", 0.2)
-    reader = f"bi_test_{uuid.uuid4().hex[:8]}"
+    # Roles are cluster-wide: a readers' role of this test's own, whose members no other test's
+    # grant_access sets another limit on.
+    suffix = uuid.uuid4().hex[:8]
+    lecteur, reader = f"spaser_test_lecteur_{suffix}", f"bi_test_{suffix}"
+    monkeypatch.setattr(access, "ROLES", (lecteur,))
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         for run, value in (("nuit-1", 1), ("nuit-2", 2)):
             _candidate(conn, run, value)
             steps.publish(run)
-        conn.execute(f"create role {reader} login; grant spaser_lecteur to {reader}")
+        conn.execute(f"create role {lecteur} nologin; create role {reader} login; grant {lecteur} to {reader}")
     try:
         steps.grant_access()  # the night's step: the reader's login role gets its idle limit
         reader_url = warehouse_url.replace("postgres@", f"{reader}@", 1)
@@ -198,8 +203,10 @@ def test_an_idle_reader_in_transaction_does_not_hold_the_publication(admin_url, 
         with psycopg.connect(warehouse_url) as conn:
             assert conn.execute("select n from marts.t").fetchone() == (4,)
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as cleanup:
+        with psycopg.connect(warehouse_url, autocommit=True) as cleanup:
+            cleanup.execute(f"drop owned by {lecteur}")  # its grants in this database
             cleanup.execute(f"drop role if exists {reader}")
+            cleanup.execute(f"drop role if exists {lecteur}")
 
 
 # ---------------------------------------------------------------------------- publication
