@@ -169,7 +169,8 @@ STEP_LINES = [
     "dbt marts", "Porte qualité des marts", "Publication des marts", "Droits de lecture", "Exports des indicateurs",
     "Tableau de bord et rapports",
 ]
-STEP_LINE = re.compile(r"^\d\d:\d\d ✓ (?P<label>.+?) {2,}(?P<details>.*)  \(\d+,\d s\)$")
+# A step's duration: "(2,4 s)", or "(1 min 06 s)" on a loaded machine.
+STEP_LINE = re.compile(r"^\d\d:\d\d ✓ (?P<label>.+?) {2,}(?P<details>.*)  \((\d+,\d s|\d+ min \d\d s)\)$")
 NUMBER = r"(\d[\d ]*)"
 
 
