@@ -16,8 +16,10 @@ STEP_DOCS = {
     "prepare_warehouse": "Crée les schémas de l'entrepôt si besoin et signale les fichiers hors périmètre.",
     "validate_raw": "Great Expectations : une suite par table brute, sur les chargements qu'aucun contrôle réussi"
                     " n'a encore couverts ; un échec arrête la nuit avant dbt.",
-    "validate_marts": "Porte qualité : les marts candidats ne sont publiés que si toutes les suites passent.",
-    "publish": "Publication atomique : bascule du schéma marts_candidat vers marts.",
+    "validate_marts": "Porte qualité : les marts candidats ne sont publiés que si toutes les suites passent ;"
+                      " l'empreinte du candidat validé est enregistrée.",
+    "publish": "Publication atomique : bascule du schéma marts_candidat vers marts, s'il est celui que la porte"
+               " a validé ; la publication précédente est gardée une nuit (marts_precedent).",
     "grant_access": "Rôles spaser_lecteur / spaser_auditeur (créés si le compte le peut) et leurs droits de lecture.",
     "build_site": "Tableau de bord statique (site/), documentation dbt et page qualité des données.",
     "export_indicateurs": "Export des indicateurs publiés (CSV et JSON) sous $SPASER_HOME/exports.",
@@ -43,35 +45,35 @@ STEP_DOCS = {
     doc_md=__doc__,
 )
 def spaser_nightly():
-    @task(doc_md=STEP_DOCS["prepare_warehouse"])
+    @task(doc_md=STEP_DOCS["prepare_warehouse"], execution_timeout=night.step_timeout("prepare_warehouse"))
     def prepare_warehouse(params=None, run_id=None) -> dict:
         return night.run_step(run_id, "prepare_warehouse", night.prepare_warehouse, params["inbox"])
 
-    @task(doc_md=STEP_DOCS["validate_raw"])
+    @task(doc_md=STEP_DOCS["validate_raw"], execution_timeout=night.step_timeout("validate_raw"))
     def validate_raw(run_id=None) -> dict:
         return night.run_step(run_id, "validate_raw", night.validate_raw, run_id)
 
-    @task(doc_md=STEP_DOCS["validate_marts"])
+    @task(doc_md=STEP_DOCS["validate_marts"], execution_timeout=night.step_timeout("validate_marts"))
     def validate_marts(run_id=None) -> dict:
         return night.run_step(run_id, "validate_marts", night.validate_marts, run_id)
 
-    @task(doc_md=STEP_DOCS["publish"])
+    @task(doc_md=STEP_DOCS["publish"], execution_timeout=night.step_timeout("publish"))
     def publish(run_id=None) -> dict:
-        return night.run_step(run_id, "publish", night.publish)
+        return night.run_step(run_id, "publish", night.publish, run_id)
 
-    @task(doc_md=STEP_DOCS["export_indicateurs"])
+    @task(doc_md=STEP_DOCS["export_indicateurs"], execution_timeout=night.step_timeout("export_indicateurs"))
     def export_indicateurs(run_id=None) -> dict:
         return night.run_step(run_id, "export_indicateurs", night.export_indicateurs)
 
-    @task(doc_md=STEP_DOCS["grant_access"])
+    @task(doc_md=STEP_DOCS["grant_access"], execution_timeout=night.step_timeout("grant_access"))
     def grant_access(run_id=None) -> dict:
         return night.run_step(run_id, "grant_access", night.grant_access)
 
-    @task(doc_md=STEP_DOCS["build_site"])
+    @task(doc_md=STEP_DOCS["build_site"], execution_timeout=night.step_timeout("build_site"))
     def build_site(run_id=None) -> dict:
         return night.run_step(run_id, "build_site", night.build_site)
 
-    @task(trigger_rule="all_done", doc_md=STEP_DOCS["summary"])
+    @task(trigger_rule="all_done", doc_md=STEP_DOCS["summary"], execution_timeout=night.step_timeout("summary"))
     def summary(step_task_ids: list[str], ti=None, run_id=None) -> dict:
         results = {task_id: ti.xcom_pull(task_ids=task_id) for task_id in step_task_ids}
         return night.summarize_or_fail(run_id, results)
@@ -82,7 +84,8 @@ def spaser_nightly():
     for source_name in SOURCES:
         task_id = "extract_" + source_name.replace("/", "_")
 
-        @task(task_id=task_id, doc_md=f"Extraction de la source {source_name} vers le schéma raw.")
+        @task(task_id=task_id, doc_md=f"Extraction de la source {source_name} vers le schéma raw.",
+              execution_timeout=night.step_timeout(task_id))
         def extract(preparation: dict, source_name=source_name, task_id=task_id, run_id=None) -> dict:
             return night.run_step(
                 run_id, task_id, night.extract_source, source_name, preparation["inbox"], run_id
@@ -98,7 +101,8 @@ def spaser_nightly():
     for layer in LAYERS:
         task_id = f"dbt_{layer}"
 
-        @task(task_id=task_id, doc_md=f"dbt : couche {layer} (modèles et leurs tests).")
+        @task(task_id=task_id, doc_md=f"dbt : couche {layer} (modèles et leurs tests).",
+              execution_timeout=night.step_timeout(task_id))
         def build(layer=layer, task_id=task_id, run_id=None) -> dict:
             return night.run_step(run_id, task_id, night.build_dbt_layer, layer)
 

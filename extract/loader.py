@@ -8,7 +8,8 @@ file in its own transaction:
 - a content already loaded for this source is not loaded again (statut ``deja_charge``, nothing
   written): the same export delivered twice, under any name, any night, counts once;
 - otherwise a ``raw.fichiers`` row gives the file its ``load_id`` (increasing in processing order,
-  which is what staging's "newest delivery wins" relies on), then the source's rows are loaded —
+  which is what staging's "newest delivery wins" relies on, and, within a source, in commit order:
+  the incremental models' watermark relies on that), then the source's rows are loaded —
   tabular sources through ``extract.tabular`` (whose parse of the first blocks starts while the
   file is hashed, with the encoding of its first megabyte, and starts again in the rare file whose
   later bytes say otherwise), record sources by streaming their good records
@@ -271,15 +272,24 @@ def load_file(conn: psycopg.Connection, source, path: Path, inbox: Path, run_id:
             parse.close()
 
 
+def load_lock_name(source) -> str:
+    """The advisory lock a load of the source holds from its registration to its commit."""
+    return f"chargement:{source.source}"
+
+
 def _load_file(conn, source, relative: str, path: Path, content: FileFingerprint, run_id: str,
                parse: TabularParse | None) -> FileReport:
     report = FileReport(source=source.source, fichier=relative, sha256=content.sha256, statut=LOADED)
     with conn.transaction():
-        # Two processes given the same content at once: the second waits, then finds it loaded.
+        # One load of a source at a time, its load_id taken under the lock held until its commit:
+        # a source's load ids are in commit order. The incremental models' watermark (the highest
+        # _load_id already merged, macros/incremental.sql) relies on it: a load committing after
+        # a higher id was merged would otherwise be skipped until a full refresh. Two processes
+        # given the same content at once: the second waits, then finds it loaded.
         # Both statements go in one round trip (the parsing thread is busy meanwhile and each
         # round trip waits for the GIL); the insert still runs after the lock is granted.
         with conn.pipeline():
-            conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{source.source}:{content.sha256}",))
+            conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (load_lock_name(source),))
             registered = conn.execute(
                 "insert into raw.fichiers (run_id, source, fichier, sha256, statut)"
                 " select %(run_id)s, %(source)s, %(fichier)s, %(sha256)s, 'charge'"

@@ -19,9 +19,20 @@ runs once the SQL that ``spaser roles --sql`` prints.
 
 The marts schema is replaced at every publication (``expectations.publish``), and a new schema
 carries no grant: ``grant_published`` re-applies them and the night calls it inside the swap's
-transaction, so readers never see marts they may not read.
+transaction, so readers never see marts they may not read. The previous publication, kept one night
+as ``marts_precedent`` for an instant rollback, is not readable.
+
+A reader's session left idle inside an open transaction (a BI tool's forgotten cursor) would hold
+its locks on the published tables and make the swap wait. Every login role member of the two roles
+gets ``idle_in_transaction_session_timeout`` (``SPASER_READER_IDLE_TIMEOUT``, default 5min): the
+server ends such a session after that long. PostgreSQL does not pass a role's settings on to its
+members, so ``grant_access`` sets it on each member, every night (a member added during the day
+gets it the next night, or at once with ``spaser roles``); altering another role needs CREATEROLE,
+and members the pipeline may not alter are reported (``membres_non_limites``) for the DBA.
 """
 from __future__ import annotations
+
+import os
 
 import psycopg
 from psycopg import sql
@@ -30,7 +41,10 @@ LECTEUR = "spaser_lecteur"
 AUDITEUR = "spaser_auditeur"
 ROLES = (LECTEUR, AUDITEUR)
 PUBLISHED_SCHEMA = "marts"
+PREVIOUS_SCHEMA = "marts_precedent"
 QUALITE_SCHEMA = "qualite"
+IDLE_TIMEOUT_SETTING = "SPASER_READER_IDLE_TIMEOUT"
+DEFAULT_IDLE_TIMEOUT = "5min"
 
 # Read by the auditors' role: the failed expectations one row each, and the quarantine as counts.
 QUALITE_VIEWS_DDL = """
@@ -57,13 +71,45 @@ group by f.run_id, s.source, s.champ, s.message;
 """
 
 
+def reader_idle_timeout() -> str:
+    """How long a reader's session may stay idle inside a transaction (a PostgreSQL duration)."""
+    return os.environ.get(IDLE_TIMEOUT_SETTING, "").strip() or DEFAULT_IDLE_TIMEOUT
+
+
 def roles_ddl() -> str:
-    """The SQL a DBA runs once when the pipeline's role may not create roles."""
-    return "\n".join(
+    """The SQL a DBA runs once when the pipeline's role may not create roles (and again when a
+    login role joins them, for its idle-in-transaction limit)."""
+    create = [
         f"do $$ begin if not exists (select from pg_roles where rolname = '{role}') then "
         f"create role {role} nologin; end if; end $$;"
         for role in ROLES
+    ]
+    limit = (
+        "do $$ declare member text; begin for member in select m.rolname from pg_auth_members as a "
+        "join pg_roles as m on m.oid = a.member join pg_roles as g on g.oid = a.roleid "
+        f"where g.rolname in ({', '.join(repr(role) for role in ROLES)}) loop "
+        "execute format('alter role %I set idle_in_transaction_session_timeout = %L', member, "
+        f"'{reader_idle_timeout()}'); end loop; end $$;"
     )
+    return "\n".join([*create, limit])
+
+
+def limit_idle_readers(conn: psycopg.Connection) -> list[str]:
+    """Set the idle-in-transaction limit on every login member of the readers' roles; returns the
+    members the pipeline may not alter."""
+    members = [row[0] for row in conn.execute(
+        "select distinct m.rolname::text from pg_auth_members as a join pg_roles as m on m.oid = a.member"
+        " join pg_roles as g on g.oid = a.roleid where g.rolname = any(%s) and m.rolcanlogin order by 1",
+        (list(ROLES),))]
+    refused = []
+    for member in members:
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("alter role {} set idle_in_transaction_session_timeout = {}").format(
+                    sql.Identifier(member), sql.Literal(reader_idle_timeout())))
+        except psycopg.errors.InsufficientPrivilege:
+            refused.append(member)
+    return refused
 
 
 def missing_roles(conn: psycopg.Connection) -> list[str]:
@@ -104,6 +150,9 @@ def grant_published(conn: psycopg.Connection) -> list[str]:
             "grant select on all tables in schema {schema} to {role}",
         ):
             conn.execute(sql.SQL(statement).format(schema=sql.Identifier(PUBLISHED_SCHEMA), role=sql.Identifier(role)))
+        if _schema_exists(conn, PREVIOUS_SCHEMA):
+            conn.execute(sql.SQL("revoke usage on schema {schema} from {role}").format(
+                schema=sql.Identifier(PREVIOUS_SCHEMA), role=sql.Identifier(role)))
     if AUDITEUR in present and _schema_exists(conn, QUALITE_SCHEMA):
         conn.execute(QUALITE_VIEWS_DDL)
         for statement in (
@@ -119,7 +168,7 @@ def grant_access(conn: psycopg.Connection) -> dict:
     missing = ensure_roles(conn)
     with conn.transaction():
         granted = grant_published(conn)
-    return {"roles_accordes": granted, "roles_manquants": missing}
+    return {"roles_accordes": granted, "roles_manquants": missing, "membres_non_limites": limit_idle_readers(conn)}
 
 
 def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:

@@ -96,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     roles.add_argument("--sql", action="store_true", help="affiche le SQL de création des rôles (pour l'administrateur)")
     roles.set_defaults(handler=_roles)
 
+    publication = commands.add_parser("publication", help="publication des marts (retour arrière)")
+    publications = publication.add_subparsers(title="actions")
+    restaurer = publications.add_parser(
+        "restaurer",
+        help="remet en place à l'instant la publication précédente (gardée une nuit dans marts_precedent) ; "
+             "la publication actuelle prend sa place : relancer la commande l'annule")
+    restaurer.set_defaults(handler=_restore_publication)
+
     quarantaine = commands.add_parser("quarantaine", help="liste les enregistrements en quarantaine et leurs motifs")
     quarantaine.add_argument("--source", help="par exemple marches/decp")
     quarantaine.add_argument("--run", help="limiter à une nuit (run id)")
@@ -152,6 +160,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from spaser.airflow_setup import configure_airflow_environment
     from spaser.night import failure_reason, observing_steps, run_dir
+    from spaser.pilotage import release_night_of
     from spaser.progress import LogFollower, ProgressView, output_to_log
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s : %(message)s")
@@ -189,6 +198,8 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             if follower is not None:
                 follower.stop()
+            # This night ends with this process, even interrupted (Ctrl-C) before its summary.
+            release_night_of(run_id)
         return _report_night(view, dag_run, failure, log_path)
 
 
@@ -290,7 +301,45 @@ def _roles(args: argparse.Namespace) -> int:
         print(f"Rôles absents (le compte n'a pas le droit CREATEROLE) : {', '.join(result['roles_manquants'])} ; "
               "faites exécuter `spaser roles --sql` par l'administrateur.", file=sys.stderr)
         return 1
+    if result["membres_non_limites"]:
+        print("Membres des rôles de lecture sans limite d'inactivité en transaction (le compte ne peut pas les "
+              f"modifier) : {', '.join(result['membres_non_limites'])} ; faites exécuter `spaser roles --sql` "
+              "par l'administrateur.", file=sys.stderr)
+        return 1
     return 0
+
+def _restore_publication(args: argparse.Namespace) -> int:
+    from expectations.publish import (
+        PREVIOUS_SCHEMA, CandidateMissing, PublicationLocked, in_swap_transaction, published_night, restore_previous,
+    )
+    from spaser.access import grant_published
+    from spaser.pilotage import running_night
+    from spaser.warehouse import connect
+
+    def swap(conn) -> list[str]:
+        left_behind = restore_previous(conn)
+        grant_published(conn)
+        return left_behind
+
+    with connect() as conn:
+        running = running_night(conn)
+        if running is not None:
+            print(f"La nuit {running} est en cours : la publication ne change pas pendant une nuit. "
+                  "Relancez la commande quand elle sera terminée.", file=sys.stderr)
+            return 1
+        try:
+            left_behind = in_swap_transaction(conn, swap)
+        except (CandidateMissing, PublicationLocked) as refusal:
+            print(refusal, file=sys.stderr)
+            return 1
+        restored, kept = published_night(conn), published_night(conn, PREVIOUS_SCHEMA)
+    print(f"Publication restaurée : marts tient à nouveau la publication de la nuit {restored or 'inconnue'} ; "
+          f"celle de la nuit {kept or 'inconnue'} est gardée dans {PREVIOUS_SCHEMA} "
+          "(`spaser publication restaurer` à nouveau la remet en place).")
+    for view in left_behind:
+        print(f"Vue {view} : ne s'applique pas à la publication restaurée, elle lit encore l'autre.", file=sys.stderr)
+    return 0
+
 
 def _export_agec(args: argparse.Namespace) -> int:
     from spaser.agec import export_declarations

@@ -35,7 +35,7 @@ COLUMNS = (
 AXE_ORDER = ("transversal", "social", "environnemental", "economique", "chiffres_cles")
 LISEZ_MOI = (
     "Export des indicateurs du SPASER pour le débat d'orientation budgétaire (approche Donut).",
-    "Source : la vue marts.rapport_indicateurs de l'entrepôt (mêmes colonnes), lisible par le rôle spaser_lecteur.",
+    "Source : la table marts.rapport_indicateurs de l'entrepôt (mêmes colonnes), lisible par le rôle spaser_lecteur.",
     "Une ligne par indicateur x engagement x périmètre x année x ventilation, de 2022 (référence du SPASER) "
     "à l'année demandée ; un indicateur de deux engagements figure sous chacun.",
     "Périmètre TOUS : le service commun (tous les acheteurs ensemble).",
@@ -121,7 +121,7 @@ def _write_xlsx(rows: list[dict], donut: list[dict], annee: int, output: Path) -
     for line in LISEZ_MOI:
         readme.append([line])
     readme.append([])
-    readme.append(["Colonne", "Champ de la vue marts.rapport_indicateurs"])
+    readme.append(["Colonne", "Champ de la table marts.rapport_indicateurs"])
     for column, label in COLUMNS:
         readme.append([label, column])
     readme.column_dimensions["A"].width = 110

@@ -1,8 +1,15 @@
 """The steps of one night, as plain functions: the DAG wires them, tests call them directly.
 
 Each step returns a JSON-serialisable dict (it travels as an Airflow XCom) and raises
-``NightStepFailed`` with a French explanation when the night must stop. Heavy libraries (GX, dbt,
-psycopg) are imported inside the steps so that parsing the DAG file stays fast.
+``NightStepFailed`` with a French explanation when the night must stop. How each step ended is
+recorded in the warehouse (``spaser.pilotage``), never in local files: the summary of a night whose
+failed step was fixed and rerun under the same run id is green, whichever machine ran what.
+Heavy libraries (GX, dbt, psycopg) are imported inside the steps so that parsing the DAG file stays
+fast.
+
+Every step holds the night lock (``spaser.pilotage.night_step``: one night at a time per
+warehouse) and runs its SQL sessions — psycopg, dbt, Great Expectations, all through libpq — under
+the pipeline's timeouts (``pipeline_timeouts``); the DAG bounds each task (``step_timeout``).
 """
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ import logging
 import os
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -22,6 +29,55 @@ log = logging.getLogger("spaser.night")
 
 class NightStepFailed(RuntimeError):
     """A step decided that the night cannot go on; the message says why, in French."""
+
+
+# The longest each task may run before Airflow stops it (execution_timeout), by task id or prefix.
+STEP_TIMEOUTS = {
+    "prepare_warehouse": timedelta(minutes=10),
+    "extract_": timedelta(hours=2),
+    "validate_raw": timedelta(hours=1),
+    "dbt_": timedelta(hours=2),
+    "validate_marts": timedelta(hours=1),
+    "publish": timedelta(minutes=15),
+    "grant_access": timedelta(minutes=10),
+    "export_indicateurs": timedelta(minutes=30),
+    "build_site": timedelta(hours=1),
+    "summary": timedelta(minutes=10),
+}
+# The pipeline's SQL sessions: no statement longer than an hour, no wait on a lock longer than
+# five minutes, no transaction left idle half an hour (a stuck step cannot hold the warehouse).
+# Overridable by SPASER_STATEMENT_TIMEOUT / SPASER_LOCK_TIMEOUT (PostgreSQL durations).
+SESSION_TIMEOUTS = {
+    "statement_timeout": ("SPASER_STATEMENT_TIMEOUT", "1h"),
+    "lock_timeout": ("SPASER_LOCK_TIMEOUT", "5min"),
+    "idle_in_transaction_session_timeout": (None, "30min"),
+}
+
+
+def step_timeout(task_id: str) -> timedelta:
+    for name, timeout in STEP_TIMEOUTS.items():
+        if task_id == name or (name.endswith("_") and task_id.startswith(name)):
+            return timeout
+    raise KeyError(f"aucune durée maximale pour l'étape {task_id}")
+
+
+@contextmanager
+def pipeline_timeouts() -> Iterator[None]:
+    """Every libpq session opened meanwhile (psycopg, dbt, GX) starts with the pipeline's timeouts,
+    passed as PGOPTIONS (options in SPASER_WAREHOUSE_URL itself would take precedence)."""
+    settings = " ".join(
+        f"-c {name}={(os.environ.get(variable) if variable else None) or default}"
+        for name, (variable, default) in SESSION_TIMEOUTS.items()
+    )
+    previous = os.environ.get("PGOPTIONS")
+    os.environ["PGOPTIONS"] = f"{settings} {previous}" if previous else settings
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["PGOPTIONS"]
+        else:
+            os.environ["PGOPTIONS"] = previous
 
 
 # Told of every step as it ends: (step, seconds, result or None, failure or None). `spaser run`
@@ -129,8 +185,15 @@ def build_dbt_layer(layer: str) -> dict:
 
 
 def validate_marts(run_id: str) -> dict:
+    """The gate; when it passes, what it validated (the candidate's fingerprint) is recorded for
+    the night, and publication swaps nothing else."""
     from expectations.gate import validate_marts as run_marts_checkpoint
+    from expectations.publish import candidate_fingerprint
+    from spaser.pilotage import record_validated
+    from spaser.warehouse import connect
 
+    with connect(autocommit=True) as conn:
+        before = candidate_fingerprint(conn)
     report = run_marts_checkpoint(run_id)
     log.info("%s", report.explain())
     if not report.success:
@@ -138,23 +201,38 @@ def validate_marts(run_id: str) -> dict:
             "Porte qualité fermée : les marts de cette nuit ne sont pas publiés, "
             "les marts publiés précédemment restent en place.\n" + report.explain()
         )
+    with connect(autocommit=True) as conn:
+        if candidate_fingerprint(conn) != before:
+            raise NightStepFailed(
+                "Porte qualité : le schéma candidat a changé pendant ses contrôles (une autre construction "
+                "des marts ?) ; rien n'est publié, les marts publiés précédemment restent en place."
+            )
+        record_validated(conn, run_id, before)
     return report.to_dict()
 
 
-def publish() -> dict:
-    from expectations.publish import publish_candidate
+def publish(run_id: str) -> dict:
+    from expectations.publish import CandidateMissing, CandidateNotValidated, PublicationLocked, \
+        in_swap_transaction, publish_candidate
     from spaser.access import grant_published
+    from spaser.pilotage import ensure_pilotage, validated_fingerprint
     from spaser.warehouse import connect
 
-    with connect() as conn:
+    def swap(conn) -> dict:
+        left_behind = publish_candidate(conn, run_id, validated_fingerprint(conn, run_id))
         # The swap creates a new marts schema without grants: re-granting in the same transaction
         # means the BI roles never see the marts disappear.
-        with conn.transaction():
-            publish_candidate(conn)
-            granted = grant_published(conn)
+        return {"granted": grant_published(conn), "left_behind": left_behind}
+
+    with connect() as conn:
+        ensure_pilotage(conn)
+        try:
+            outcome = in_swap_transaction(conn, swap)
+        except (CandidateMissing, CandidateNotValidated, PublicationLocked) as refusal:
+            raise NightStepFailed(str(refusal)) from refusal
     published_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    log.info("Marts publiés (%s), lisibles par : %s", published_at, ", ".join(granted) or "aucun rôle")
-    return {"publie_le": published_at}
+    log.info("Marts publiés (%s), lisibles par : %s", published_at, ", ".join(outcome["granted"]) or "aucun rôle")
+    return {"publie_le": published_at, "vues_bi_non_rattachees": outcome["left_behind"]}
 
 
 def grant_access() -> dict:
@@ -171,6 +249,13 @@ def grant_access() -> dict:
         )
     else:
         log.info("Accès accordés en lecture : %s", ", ".join(result["roles_accordes"]))
+    if result["membres_non_limites"]:
+        log.warning(
+            "Membres des rôles de lecture que le compte du pipeline ne peut pas modifier : %s. Leur session "
+            "inactive dans une transaction ne sera pas interrompue et peut retarder la publication ; à faire "
+            "exécuter par l'administrateur (sortie de `spaser roles --sql`).",
+            ", ".join(result["membres_non_limites"]),
+        )
     return result
 
 
@@ -204,14 +289,20 @@ def export_indicateurs() -> dict:
 
 
 def run_step(run_id: str, step: str, function, *args) -> dict:
-    """Run one step; on failure keep its French explanation for the night's summary, then re-raise."""
+    """Run one step under the night lock and the pipeline's timeouts; record in the warehouse how
+    it ended (on failure its French explanation, for the night's summary), then re-raise."""
+    from spaser.pilotage import night_step
+
     started = time.monotonic()
     try:
-        result = function(*args)
+        with pipeline_timeouts(), night_step(run_id, step) as bookkeeping:
+            try:
+                result = function(*args)
+            except BaseException as failure:  # AirflowTaskTimeout (execution_timeout) is no Exception
+                bookkeeping.ended(failure_reason(failure))
+                raise
+            bookkeeping.ended(None)
     except Exception as failure:
-        failures_dir = run_dir(run_id) / "echecs"
-        failures_dir.mkdir(parents=True, exist_ok=True)
-        (failures_dir / f"{step}.txt").write_text(failure_reason(failure), encoding="utf-8")
         _tell_observers(step, time.monotonic() - started, None, failure)
         raise
     _tell_observers(step, time.monotonic() - started, result, None)
@@ -220,20 +311,28 @@ def run_step(run_id: str, step: str, function, *args) -> dict:
 
 def failure_reason(failure: BaseException) -> str:
     """A step's failure in French: our own messages are; anything else is named as unexpected."""
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+
     if isinstance(failure, NightStepFailed):
         return str(failure)
+    if isinstance(failure, AirflowTaskTimeout):
+        return f"durée maximale de l'étape dépassée, arrêtée par Airflow ({failure})"
     return f"erreur inattendue ({type(failure).__name__}) : {failure}"
 
 
 def summarize(run_id: str, step_results: dict[str, dict | None]) -> dict:
     """The night's summary, written to ``$SPASER_HOME/runs/<run>/resume.json`` and ``derniere_nuit.json``.
 
-    ``step_results`` maps every step to its result, None when it failed or did not run.
+    ``step_results`` maps every step to its result, None when it failed or did not run. The
+    failures are those the warehouse recorded for the night's steps (a step since rerun with
+    success is no longer one). The night ends here: the warehouse is free for the next one.
     """
-    failures_dir = run_dir(run_id) / "echecs"
-    failures = {
-        path.stem: path.read_text(encoding="utf-8") for path in sorted(failures_dir.glob("*.txt"))
-    } if failures_dir.exists() else {}
+    from spaser.pilotage import failed_steps, release_night
+    from spaser.warehouse import connect
+
+    with connect() as conn:
+        failures = {step: reason for step, reason in failed_steps(conn, run_id).items() if step in step_results}
+        release_night(conn, run_id)
     not_run = [name for name, result in step_results.items() if result is None and name not in failures]
     extraction = [r for name, r in step_results.items() if name.startswith("extract_") and r]
     files = [f for report in extraction for f in report["fichiers"]]
@@ -293,6 +392,6 @@ def summarize_or_fail(run_id: str, step_results: dict[str, dict | None]) -> dict
 
 
 def run_dir(run_id: str) -> Path:
-    """``$SPASER_HOME/runs/<night>``: the night's summary, failures and log."""
+    """``$SPASER_HOME/runs/<night>``: the night's summary and log."""
     safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
     return spaser_home() / "runs" / safe_name

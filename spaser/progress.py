@@ -273,7 +273,7 @@ def output_to_log(log_path: Path) -> Iterator[None]:
         open(fd, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False) for fd in (1, 2)
     )
     sys.stdout, sys.stderr = new_streams
-    moved = {handler: handler.setStream(new_streams[0]) for handler in _console_handlers()}
+    moved = {handler: _set_stream(handler, new_streams[0]) for handler in _console_handlers()}
     try:
         yield
     finally:
@@ -281,7 +281,7 @@ def output_to_log(log_path: Path) -> Iterator[None]:
             stream.flush()
         sys.stdout, sys.stderr = old_streams
         for handler, stream in moved.items():
-            handler.setStream(stream)
+            _set_stream(handler, stream)
         # The handlers set up during the night (Airflow configures its logging on import) go to
         # the restored streams.
         for handler in _console_handlers():
@@ -292,6 +292,15 @@ def output_to_log(log_path: Path) -> Iterator[None]:
             os.close(saved)
         for stream in new_streams:
             stream.close()
+
+
+def _set_stream(handler: logging.StreamHandler, stream):
+    """``handler.setStream``, for a handler whose stream may be closed already (one left by an
+    earlier capture: setStream would flush it): returns the previous stream."""
+    if getattr(handler.stream, "closed", False):
+        previous, handler.stream = handler.stream, stream
+        return previous
+    return handler.setStream(stream)
 
 
 def _console_handlers() -> list[logging.StreamHandler]:

@@ -135,3 +135,14 @@ def pytest_collection_modifyitems(config, items):
     heavy = {item.module.__name__ for item in items
              if any(name.endswith(("night", "nights")) for name in item.fixturenames)}
     items.sort(key=lambda item: item.module.__name__ not in heavy)
+
+
+def validated(conn: psycopg.Connection, run_id: str) -> str:
+    """Record the candidate marts as the gate does when it passes (``spaser.night.validate_marts``
+    without its Great Expectations suites): publication then swaps exactly this candidate."""
+    from expectations.publish import candidate_fingerprint
+    from spaser.pilotage import record_validated
+
+    fingerprint = candidate_fingerprint(conn)
+    record_validated(conn, run_id, fingerprint)
+    return fingerprint

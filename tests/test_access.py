@@ -30,3 +30,26 @@ def test_a_role_created_meanwhile_by_another_warehouse_is_not_an_error(admin_url
     with psycopg.connect(admin_url, autocommit=True) as cleanup:
         for role in roles:
             cleanup.execute(f"drop role if exists {role}")
+
+
+def test_the_administrators_sql_limits_every_reader_member(admin_url, warehouse_url, monkeypatch):
+    """What `spaser roles --sql` prints runs as is, and gives each login member of the readers'
+    roles its idle-in-transaction limit (PostgreSQL does not pass it on from the group role)."""
+    monkeypatch.setenv("SPASER_READER_IDLE_TIMEOUT", "7min")
+    # Roles are cluster-wide: this test's own, so that no other test's grant_access touches its member.
+    suffix = uuid.uuid4().hex[:8]
+    roles = (f"spaser_test_lecteur_{suffix}", f"spaser_test_auditeur_{suffix}")
+    monkeypatch.setattr(access, "ROLES", roles)
+    member = f"spaser_test_bi_{suffix}"
+    try:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(access.roles_ddl())
+            admin.execute(f"create role {member} login; grant {roles[0]} to {member}")
+            admin.execute(access.roles_ddl())
+            settings = admin.execute("select unnest(setconfig) from pg_db_role_setting as s"
+                                     " join pg_roles as r on r.oid = s.setrole where r.rolname = %s", (member,)).fetchall()
+        assert settings == [("idle_in_transaction_session_timeout=7min",)]
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as cleanup:
+            for role in (member, *roles):
+                cleanup.execute(f"drop role if exists {role}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from spaser.cli import main
@@ -31,6 +32,22 @@ def test_a_failed_night_names_the_step_the_reason_and_the_log(warehouse_url, tmp
     # Airflow's own account of the night is in the log, not on the console.
     assert "[DAG TEST] running task" in night_log and "[DAG TEST]" not in out
     assert "NightStepFailed" in night_log
+
+
+def test_a_night_started_during_another_is_refused_at_once_naming_it(warehouse_url, tmp_path, capfd):
+    from spaser.pilotage import night_step, running_night
+
+    # The scheduled night is building its marts (in another process, as under Airflow).
+    with night_step("scheduled__2026-12-04T01:00:00+00:00", "dbt_marts"):
+        status = main(["run", "--inbox", str(tmp_path)])
+        # The refused night, as it ends, frees nothing of the running one's.
+        with psycopg.connect(warehouse_url) as conn:
+            assert running_night(conn) == "scheduled__2026-12-04T01:00:00+00:00"
+
+    out, _ = capfd.readouterr()
+    assert status == 1
+    assert "Une autre nuit est en cours sur cet entrepôt : scheduled__2026-12-04T01:00:00+00:00" in out, out
+    assert "Échec à l'étape Préparation de l'entrepôt (prepare_warehouse) :" in out
 
 
 @pytest.mark.parametrize("argv", [["run", "--inconnue"], ["run", "--inbox"], ["nuit"]])

@@ -46,6 +46,14 @@ def test_summary_runs_whatever_happened(nightly_dag):
     assert set(nightly_dag.task_ids) - {"summary"} == summary.upstream_task_ids
 
 
+def test_every_task_has_a_time_limit(nightly_dag):
+    from datetime import timedelta
+
+    limits = {task.task_id: task.execution_timeout for task in nightly_dag.tasks}
+    assert all(limit is not None and timedelta(0) < limit <= timedelta(hours=2) for limit in limits.values()), limits
+    assert limits["publish"] == timedelta(minutes=15)
+
+
 def test_nightly_schedule_in_paris_time(nightly_dag):
     assert nightly_dag.timezone.name == "Europe/Paris"
     assert nightly_dag.catchup is False

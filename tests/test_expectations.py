@@ -15,6 +15,7 @@ from expectations import suites
 from expectations.gate import validate_marts, validate_raw
 from expectations.publish import CandidateMissing, prepare_candidate, publish_candidate
 from spaser.catalogue import load_catalogue
+from tests.conftest import validated
 
 RAW_SCHEMA_SQL = Path(__file__).resolve().parents[1] / "extract" / "raw_schema.sql"
 VRA_SIRET = "20006878100015"
@@ -202,11 +203,11 @@ def test_a_valid_candidate_passes_the_gate_and_replaces_the_published_marts(ware
         assert (index.parent / outcome.report_path).is_file()
         assert f'href="{quote(outcome.report_path)}"' in index.read_text(encoding="utf-8")
 
-    publish_candidate(warehouse)
+    publish_candidate(warehouse, AIRFLOW_RUN_ID, validated(warehouse, AIRFLOW_RUN_ID))
 
     assert warehouse.execute("select acheteur_nom from marts.dim_acheteurs").fetchall() == [("Valence Romans Agglo",)]
     schemas = {row[0] for row in warehouse.execute("select nspname from pg_namespace where nspname like 'marts%'")}
-    assert schemas == {"marts"}
+    assert schemas == {"marts", "marts_precedent"}  # the previous publication, kept one night
 
 
 def test_a_failing_candidate_is_reported_and_the_published_marts_stay_untouched(warehouse):
@@ -358,7 +359,7 @@ def test_publication_without_candidate_is_refused_and_keeps_the_published_marts(
     before = _published_content(conn)
 
     with pytest.raises(CandidateMissing):
-        publish_candidate(conn)
+        publish_candidate(conn, "nuit", None)
 
     assert _published_content(conn) == before
     _create_marts(conn, "marts_candidat")

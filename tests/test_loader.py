@@ -16,7 +16,7 @@ import extract.loader
 import extract.tabular
 
 from extract.base import ParsedRecord, RecordSource, Violation
-from extract.loader import ensure_raw_schema, fingerprint, load_file, load_source
+from extract.loader import ensure_raw_schema, fingerprint, load_file, load_lock_name, load_source
 from extract.marches import ConsultationsSource, OffresSource
 from extract.sirene import SireneEtablissementsSource, SireneUnitesLegalesSource
 from extract.sources import SOURCES
@@ -155,7 +155,7 @@ def test_the_same_content_given_to_two_loads_at_once_is_loaded_by_the_first_only
     reports = []
     with psycopg.connect(warehouse_url) as first:
         # The first load, as far as its registration: lock taken, row written, not committed.
-        first.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{source.source}:{content.sha256}",))
+        first.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (load_lock_name(source),))
         first.execute("insert into raw.fichiers (run_id, source, fichier, sha256, statut)"
                       " values ('nuit-1', %s, 'premier.csv', %s, 'charge')", (source.source, content.sha256))
         second = threading.Thread(target=lambda: reports.append(load_file(warehouse, source, path, inbox, "nuit-1")))

@@ -31,7 +31,7 @@ from openpyxl import load_workbook
 from spaser import night as night_steps
 from spaser.cli import main
 from tests.browser import Browser
-from tests.conftest import NightWorkspace, fresh_warehouse, new_database, warehouse_environment
+from tests.conftest import NightWorkspace, fresh_warehouse, new_database, validated, warehouse_environment
 from tests.indicator_values import RowKey, differences, read_values
 
 FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_small"
@@ -438,7 +438,7 @@ def test_the_reader_reads_the_published_marts_only(night):
     "update marts.fct_indicateurs set valeur = 0",
     "delete from marts.fct_marches",
     "truncate marts.fct_offres",
-    "drop view marts.rapport_indicateurs",
+    "drop table marts.rapport_indicateurs",
     "create table marts.essai (i int)",
     "create table public.essai (i int)",
     "create table raw.essai (i int)",
@@ -475,9 +475,58 @@ def test_grants_survive_the_next_publication(admin_url, tmp_path):
 
     with fresh_warehouse(admin_url, tmp_path / "home") as url, psycopg.connect(url, autocommit=True) as conn:
         conn.execute("create schema marts_candidat; create table marts_candidat.premiere as select 1 as n")
-        steps.publish()
+        validated(conn, "nuit-1")
+        steps.publish("nuit-1")
         steps.grant_access()
         conn.execute("create schema marts_candidat; create table marts_candidat.seconde as select 2 as n")
-        steps.publish()
+        validated(conn, "nuit-2")
+        steps.publish("nuit-2")
         assert _can(conn, "spaser_lecteur", "select * from marts.seconde")
         assert conn.execute("select to_regclass('marts.premiere')").fetchone()[0] is None
+
+
+# ---------------------------------------------------------------------------- published means immutable
+
+def _published_checksums(conn) -> dict[str, str]:
+    relations = [row[0] for row in conn.execute(
+        "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+        " where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm') order by 1")]
+    return {
+        name: conn.execute(f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from marts.{name} as t")
+        .fetchone()[0]
+        for name in relations
+    }
+
+
+def test_published_marts_read_nothing_outside_the_published_schema(small_inbox_night):
+    with psycopg.connect(small_inbox_night.url) as conn:
+        outside = conn.execute(
+            "select distinct v.relname, tn.nspname, t.relname from pg_depend as d"
+            " join pg_rewrite as r on r.oid = d.objid join pg_class as v on v.oid = r.ev_class"
+            " join pg_namespace as vn on vn.oid = v.relnamespace"
+            " join pg_class as t on t.oid = d.refobjid join pg_namespace as tn on tn.oid = t.relnamespace"
+            " where d.classid = 'pg_rewrite'::regclass and vn.nspname = 'marts' and tn.nspname <> 'marts'"
+        ).fetchall()
+    assert outside == []
+
+
+def test_a_night_that_fails_the_gate_leaves_every_published_relation_identical(small_inbox_night):
+    """The next night rewrites the referentiels seeds (dbt seed) and drops the candidate before
+    building it; its gate fails, so nothing is published: what users read must not have moved."""
+    from expectations.publish import prepare_candidate
+
+    with psycopg.connect(small_inbox_night.url) as conn:
+        before = _published_checksums(conn)
+        assert "rapport_indicateurs" in before
+        engagements = conn.execute("select engagement, libelle from referentiels.engagements").fetchall()
+        try:
+            conn.execute("update referentiels.engagements set libelle = libelle || ' (nouvelle version)'")
+            conn.commit()
+            prepare_candidate(conn)
+            assert _published_checksums(conn) == before
+        finally:
+            conn.rollback()
+            with conn.cursor() as cursor:
+                cursor.executemany("update referentiels.engagements set libelle = %s where engagement = %s",
+                                   [(libelle, engagement) for engagement, libelle in engagements])
+            conn.commit()

@@ -1,5 +1,7 @@
-{{ config(materialized='view') }}
--- The stable view behind the dashboard and the finance (Donut) export: one row per indicator x
+-- A table, not a view: what users read is materialised inside the swapped schema, so that nothing
+-- published changes unless the gate passed (a view would read the live referentiels seeds, which
+-- every night's `dbt seed` rewrites before the gate, and `dbt seed --full-refresh` would drop it).
+-- The stable relation behind the dashboard and the finance (Donut) export: one row per indicator x
 -- engagement x perimetre x year (2022 baseline onwards) x ventilation, with its axe, the
 -- target in force for that year (objectif), the gap to it and the progress status (avancement).
 --

@@ -1,0 +1,231 @@
+"""The nights' own bookkeeping, kept in the warehouse (schema ``pilotage``), never in local files.
+
+- ``pilotage.nuit_en_cours``: the night that holds the warehouse. One night at a time: every step of
+  every night — scheduled by Airflow or run by ``spaser run`` (``dag.test()``, which ignores the
+  DAG's ``max_active_runs``) — goes through ``night_step``, which refuses at once, with a French
+  message naming the running night, to start a step of another night while that one is alive.
+- ``pilotage.etapes``: how each step of each night ended (success, or failure with its French
+  reason). A step rerun under the same run id (a cleared task, a fixed input) overwrites its row:
+  the summary of a night rerun green is green. Any executor, on any machine, reads the same rows.
+- ``pilotage.candidats_valides``: what the marts gate validated for a night (the fingerprint of the
+  candidate schema), which publication checks in its own transaction (``expectations.publish``).
+
+The lock rule. Airflow runs each task in its own process, so no database session lives as long as a
+night. A night is alive while either
+  - one of its steps is running: the step's process holds a session-level advisory lock (shared, so
+    that the night's parallel extractions hold it together) for the step's duration; a process that
+    crashes or is killed loses its session, and the lock goes with it at once; or
+  - its last step ended (or started) less than ``SPASER_NIGHT_GRACE_SECONDS`` ago (default 600 s):
+    the gap between two tasks, while the scheduler starts the next one.
+The night's summary (which runs whatever happened) releases the lock, as does ``spaser run`` when
+its process ends (even interrupted by Ctrl-C before the summary). A night killed outright —
+scheduler and all — no longer holds the warehouse once its last step is older than the grace: the
+next night takes the lock over, and says so in its log.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import psycopg
+
+from spaser.night import NightStepFailed
+
+log = logging.getLogger("spaser.pilotage")
+
+GRACE_SETTING = "SPASER_NIGHT_GRACE_SECONDS"
+DEFAULT_GRACE_SECONDS = 600.0
+# Serialises the check-and-take of the night lock (and the schema's creation).
+SETUP_LOCK_KEY = 0x5350_5049  # "SPPI"
+# Held (shared) by every running step of the night that holds the warehouse.
+STEP_LOCK_KEY = 0x5350_4E55  # "SPNU"
+
+SCHEMA_DDL = """
+create schema if not exists pilotage;
+create table if not exists pilotage.nuit_en_cours (
+    verrou            boolean primary key default true check (verrou),  -- one row at most
+    run_id            text not null,
+    commencee_le      timestamptz not null default now(),
+    derniere_activite timestamptz not null default now()
+);
+create table if not exists pilotage.etapes (
+    run_id     text not null,
+    etape      text not null,
+    statut     text not null check (statut in ('reussie', 'echec')),
+    motif      text,                                  -- the French reason of a failure
+    termine_le timestamptz not null default now(),
+    primary key (run_id, etape)
+);
+create table if not exists pilotage.candidats_valides (
+    run_id     text primary key,
+    empreinte  text not null,                         -- expectations.publish.candidate_fingerprint
+    valide_le  timestamptz not null default now()
+);
+"""
+
+
+def grace_seconds() -> float:
+    configured = os.environ.get(GRACE_SETTING, "").strip()
+    try:
+        return float(configured) if configured else DEFAULT_GRACE_SECONDS
+    except ValueError:
+        raise ValueError(f"{GRACE_SETTING} doit être un nombre de secondes (lu : {configured!r})") from None
+
+
+def ensure_pilotage(conn: psycopg.Connection) -> None:
+    """Create the schema and its tables (idempotent), in the caller's transaction if one is open."""
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (SETUP_LOCK_KEY,))
+        conn.execute(SCHEMA_DDL)
+
+
+class NightAlreadyRunning(NightStepFailed):
+    """Another night holds the warehouse."""
+
+
+@dataclass
+class StepBookkeeping:
+    conn: psycopg.Connection
+    run_id: str
+    step: str
+
+    def ended(self, failure_reason: str | None) -> None:
+        record_step(self.conn, self.run_id, self.step, failure_reason)
+
+
+@contextmanager
+def night_step(run_id: str, step: str) -> Iterator[StepBookkeeping]:
+    """Hold the warehouse for ``run_id`` while one of its steps runs; refuse if another night does.
+
+    The refusal is recorded as the step's failure. The connection is the step's bookkeeping
+    channel: ``ended`` records how the step ended.
+    """
+    from spaser.warehouse import warehouse_url
+
+    conn = psycopg.connect(warehouse_url(), autocommit=True)
+    try:
+        bookkeeping = StepBookkeeping(conn, run_id, step)
+        try:
+            _take(conn, run_id)
+        except NightAlreadyRunning as refusal:
+            bookkeeping.ended(str(refusal))
+            raise
+        yield bookkeeping
+    finally:
+        try:
+            conn.execute("update pilotage.nuit_en_cours set derniere_activite = now() where run_id = %s", (run_id,))
+        finally:
+            conn.close()
+
+
+def _take(conn: psycopg.Connection, run_id: str) -> None:
+    conn.execute("select pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+    try:
+        conn.execute(SCHEMA_DDL)
+        holder = _holder(conn)
+        if holder is not None and holder[0] != run_id:
+            other, started, last, idle = holder
+            if _is_alive(conn, idle):
+                raise NightAlreadyRunning(
+                    f"Une autre nuit est en cours sur cet entrepôt : {other} (commencée le "
+                    f"{started:%d/%m/%Y à %H:%M:%S %Z}, dernière activité le {last:%d/%m/%Y à %H:%M:%S %Z}). "
+                    "Cette nuit ne démarre pas : une seule nuit à la fois ; relancez-la quand l'autre "
+                    "sera terminée."
+                )
+            log.warning(
+                "La nuit %s détenait l'entrepôt sans plus rien exécuter depuis %.0f s (plus de %s s) : "
+                "elle est tenue pour interrompue, la nuit %s prend la main.", other, idle, grace_seconds(), run_id,
+            )
+        if holder is None or holder[0] != run_id:
+            conn.execute("delete from pilotage.nuit_en_cours")
+            conn.execute("insert into pilotage.nuit_en_cours (run_id) values (%s)", (run_id,))
+        else:
+            conn.execute("update pilotage.nuit_en_cours set derniere_activite = now()")
+        conn.execute("select pg_advisory_lock_shared(%s)", (STEP_LOCK_KEY,))
+    finally:
+        conn.execute("select pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))
+
+
+def _holder(conn: psycopg.Connection) -> tuple | None:
+    """The night holding the warehouse: run id, start, last activity, seconds since."""
+    return conn.execute(
+        "select run_id, commencee_le, derniere_activite, extract(epoch from now() - derniere_activite)"
+        " from pilotage.nuit_en_cours"
+    ).fetchone()
+
+
+def _is_alive(conn: psycopg.Connection, idle_seconds) -> bool:
+    """The holding night is alive: one of its steps runs (some session holds the step lock), or
+    its last activity is within the grace."""
+    free = conn.execute("select pg_try_advisory_lock(%s)", (STEP_LOCK_KEY,)).fetchone()[0]
+    if free:
+        conn.execute("select pg_advisory_unlock(%s)", (STEP_LOCK_KEY,))
+    return not free or idle_seconds < grace_seconds()
+
+
+def release_night(conn: psycopg.Connection, run_id: str) -> None:
+    """The night's end: the warehouse is free (only if this night holds it)."""
+    ensure_pilotage(conn)
+    with conn.transaction():
+        conn.execute("delete from pilotage.nuit_en_cours where run_id = %s", (run_id,))
+
+
+def release_night_of(run_id: str) -> None:
+    """``release_night`` on a connection of its own; a warehouse out of reach is only logged (the
+    lock then lapses after the grace)."""
+    from spaser.warehouse import connect
+
+    try:
+        with connect() as conn:
+            release_night(conn, run_id)
+    except psycopg.OperationalError as error:
+        log.warning("Verrou de la nuit %s non libéré (entrepôt injoignable : %s)", run_id, error)
+
+
+def running_night(conn: psycopg.Connection) -> str | None:
+    """The run id of the night holding the warehouse, if it is alive (see the lock rule)."""
+    ensure_pilotage(conn)
+    holder = _holder(conn)
+    alive = holder is not None and _is_alive(conn, holder[3])
+    conn.commit()
+    return holder[0] if alive else None
+
+
+def record_step(conn: psycopg.Connection, run_id: str, step: str, failure_reason: str | None) -> None:
+    with conn.transaction():
+        conn.execute(
+            "insert into pilotage.etapes (run_id, etape, statut, motif) values (%s, %s, %s, %s)"
+            " on conflict (run_id, etape) do update"
+            " set statut = excluded.statut, motif = excluded.motif, termine_le = now()",
+            (run_id, step, "echec" if failure_reason is not None else "reussie", failure_reason),
+        )
+
+
+def failed_steps(conn: psycopg.Connection, run_id: str) -> dict[str, str]:
+    """The steps of the night whose last run failed, with their French reasons."""
+    ensure_pilotage(conn)
+    rows = conn.execute(
+        "select etape, motif from pilotage.etapes where run_id = %s and statut = 'echec' order by etape", (run_id,)
+    ).fetchall()
+    return dict(rows)
+
+
+def record_validated(conn: psycopg.Connection, run_id: str, fingerprint: str) -> None:
+    ensure_pilotage(conn)
+    with conn.transaction():
+        conn.execute(
+            "insert into pilotage.candidats_valides (run_id, empreinte) values (%s, %s)"
+            " on conflict (run_id) do update set empreinte = excluded.empreinte, valide_le = now()",
+            (run_id, fingerprint),
+        )
+
+
+def validated_fingerprint(conn: psycopg.Connection, run_id: str) -> str | None:
+    """Read in the caller's transaction (publication checks it there)."""
+    row = conn.execute(
+        "select empreinte from pilotage.candidats_valides where run_id = %s", (run_id,)
+    ).fetchone()
+    return row[0] if row else None
