@@ -59,7 +59,17 @@ def test_the_specification_view_drops_only_the_project_keys(catalogue):
     entries = dict(zip((entry["id"] for entry in catalogue["indicateurs"]), spec_view["indicateurs"]))
     assert set(catalogue["indicateurs"][0]) == set(entries["k_nb_marches"])
     e01 = next(entry for entry in catalogue["indicateurs"] if entry["id"] == "e01_nb_instances")
-    assert set(e01) - set(entries["e01_nb_instances"]) == {"perimetres"}
+    assert set(e01) - set(entries["e01_nb_instances"]) == {"perimetres", "registre"} == set(PROJECT_KEYS["indicateur"])
+
+
+def test_every_register_indicator_declares_the_record_types_its_definition_reads(catalogue):
+    register = [entry for entry in catalogue["indicateurs"] if entry["sources"] == ["registre.activites"]]
+    assert len(register) == 13
+    for entry in register:
+        assert entry["registre"]["types"], entry["id"]
+        assert all(type_activite in entry["definition"] for type_activite in entry["registre"]["types"]), entry["id"]
+    assert [entry["id"] for entry in register if entry["registre"].get("cumul")] == ["e01_nb_referentiels"]
+    assert all("registre" not in entry for entry in catalogue["indicateurs"] if entry not in register)
 
 
 def test_every_named_source_declares_how_it_delivers(catalogue):

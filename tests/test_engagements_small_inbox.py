@@ -143,9 +143,9 @@ def test_every_indicator_of_the_issue_matches_the_hand_computed_value(night):
 
 # e02 by hand (CALCULS.md, "e02"): (perimetre, annee) -> (indicators counted, indicators that apply).
 E02_BY_HAND = {
-    ("200068781", 2022): (54, 71), ("200068781", 2023): (54, 71), ("200068781", 2024): (2, 71),
+    ("200068781", 2022): (49, 71), ("200068781", 2023): (51, 71), ("200068781", 2024): (2, 71),
     ("212603625", 2022): (18, 47), ("212603625", 2023): (41, 47), ("212603625", 2024): (0, 47),
-    ("TOUS", 2022): (32, 71), ("TOUS", 2023): (54, 71), ("TOUS", 2024): (2, 71),
+    ("TOUS", 2022): (27, 71), ("TOUS", 2023): (51, 71), ("TOUS", 2024): (2, 71),
 }
 
 
@@ -168,8 +168,7 @@ def test_e02_judges_each_perimetre_by_its_own_deliveries(night):
     """Valence's insertion hours (7 indicators), bids (5), AGEC statements (2) and fiches opération
     (8) start in 2023: in 2022 these 22 indicators count neither for Valence nor for TOUS (a total
     missing one buyer's delivery is not the total), though VRA's rows make them non-empty under
-    TOUS. The SPASER team's register delivered for 2022: its own 13 indicators count, and the
-    register makes no other indicator of a register (the 2 AGEC ones) count."""
+    TOUS."""
     e02 = _e02(night)
     assert ("insertion.heures", 2022) in night.source_years  # delivered, by VRA only
     tous_2022 = {row[0] for row in night.indicator_rows
@@ -177,7 +176,22 @@ def test_e02_judges_each_perimetre_by_its_own_deliveries(night):
     assert {"e05_heures_insertion", "e05_nb_beneficiaires"} <= tous_2022
     assert e02[("TOUS", 2022)][0] == e02[("200068781", 2022)][0] - 22
     assert e02[("212603625", 2022)][:2] == (18, 47)  # the 19 DECP/consultations ones but e03_nb_nouveaux
-    assert ("registre.activites", 2022) in night.source_years and e02[("212603625", 2022)][0] == 18
+
+
+def test_a_register_row_of_one_type_does_not_make_the_other_register_indicators_count(night):
+    """The register holds 2022 rows of 10 types, none of type SEGMENT_DUREE_VIE,
+    CHANTIER_REEMPLOI or ACTION_PROGRAMME: of its 13 indicators, 8 count in 2022 (e10_nb_segments_duree_vie,
+    e10_operations_reemploi and the 3 of partner actions read 0 or "dénominateur vide" but are not
+    fed); in 2023 no COPIL/COTECH/COSUI/GT, REUNION_PARTENARIALE, ACCOMPAGNEMENT nor ATELIER row:
+    10 count (e01_nb_referentiels counts since the register's start)."""
+    zero_2022 = {row[0] for row in night.indicator_rows
+                 if row[1:3] == ("200068781", 2022) and row[0] in ("e10_nb_segments_duree_vie", "e11_nb_actions_programmees")
+                 and row[3] == 0}
+    assert zero_2022 == {"e10_nb_segments_duree_vie", "e11_nb_actions_programmees"}
+    e02 = _e02(night)
+    # VRA = the 41 indicators of buyer sources (2023) or 41 (2022: 19 - 1 + 8 + 7 + 5 + 2 + GHG 1 = 41) + register
+    assert e02[("200068781", 2022)][0] == 41 + 8
+    assert e02[("200068781", 2023)][0] == 41 + 10
 
 
 def test_e02_measures_valence_only_against_the_indicators_that_apply_to_it(night):
@@ -199,7 +213,7 @@ def test_e02_needs_every_row_computed_and_waits_for_the_ghg_inventory_lag(night)
     assert sum(1 for row in ges if row[2] == 2023 and row[3] is None) == 6
     e02 = _e02(night)
     assert e02[("200068781", 2024)][:2] == (2, 71)
-    assert e02[("200068781", 2023)][0] == 54  # 13 register + 41 buyer-sourced, GHG out
+    assert e02[("200068781", 2023)][0] == 51  # 10 of the register + 41 of buyer sources, GHG out
 
 
 VRA, VALENCE = "200068781", "212603625"

@@ -80,6 +80,8 @@
         the night's data, a year it has not reached yet is not published yet, not missing: a
         delivery of any of the N years before will do;
       * an undated source when it is loaded (relations_sources_non_datees);
+      * the SPASER team's register, for one of its indicators, when it holds records of that
+        indicator's own types (catalogue `registre`): a COPIL says nothing of downloads;
     - the indicator has rows there — none is expected while one of its sources is within its lag
       and has not reached the year — and every one of those rows has a value or is NULL only
       because a denominator is legitimately empty (motif "dénominateur vide ..."): one computed
@@ -186,6 +188,21 @@
         group by indicateur_id, perimetre, annee
     ),
 
+    -- The team's register delivers type by type: an indicator of the register needs records of
+    -- its own types (catalogue `registre`), dated in the year (cumul: on or before it).
+    types_registre_livres as (
+        select types.indicateur_id, annees.annee,
+            bool_or(exists (
+                select 1 from {{ ref('int_registre__activites_courantes') }} as activites
+                where activites.type_activite = types.type_activite
+                    and (activites.annee_activite = annees.annee
+                        or (types.cumul and activites.annee_activite < annees.annee))
+            )) as livres
+        from {{ ref('indicateurs_types_registre') }} as types
+        cross join annees
+        group by types.indicateur_id, annees.annee
+    ),
+
     lignes_par_indicateur as (
         select indicateur_id, perimetre, annee,
             bool_and(valeur is not null or motif like 'dénominateur vide%') as lignes_calculees
@@ -198,8 +215,11 @@
             applicables.perimetre,
             applicables.annee,
             coalesce(sources.sources_livrees, false)
+                and coalesce(types_registre.livres, true)
                 and coalesce(lignes.lignes_calculees, sources.source_pas_encore_publiee, false) as automatise
         from applicables
+        left join types_registre_livres as types_registre
+            on types_registre.indicateur_id = applicables.indicateur_id and types_registre.annee = applicables.annee
         left join sources_par_indicateur as sources
             on sources.indicateur_id = applicables.indicateur_id and sources.perimetre = applicables.perimetre
             and sources.annee = applicables.annee
