@@ -216,6 +216,16 @@ def test_e02_needs_every_row_computed_and_waits_for_the_ghg_inventory_lag(night)
     assert e02[("200068781", 2023)][0] == 51  # 10 of the register + 41 of buyer sources, GHG out
 
 
+def test_the_dashboard_shows_the_count_beside_the_share(night):
+    """Engagement 2's page: « nombre d'indicateurs suivis et automatisés » / indicators that apply,
+    in parentheses after the share, and the rule in one sentence."""
+    page = (night.home / "site" / "engagement-02.html").read_text(encoding="utf-8")
+    assert "71,83 % (51 / 71)" in page  # VRA and TOUS 2023
+    assert "87,23 % (41 / 47)" in page  # Valence 2023
+    assert "0 % (0 / 47)" in page  # Valence 2024
+    assert "le nombre d&#x27;indicateurs suivis et automatisés" in page
+
+
 VRA, VALENCE = "200068781", "212603625"
 
 
