@@ -84,6 +84,17 @@ DRILL_DOWNS = {
     "e08_mp_consideration_environnementale_pct": (
         "marchés avec une considération environnementale", "consideration_environnementale"),
 }
+# e02's rows carry the count the SPASER names (« nombre d'indicateurs suivis et automatisés ») in
+# numerateur and the indicators that apply to the perimetre in denominateur: shown beside the share.
+AUTOMATISATION = "e02_indicateurs_automatises_pct"
+REGLE_AUTOMATISATION = (
+    "Entre parenthèses : le nombre d'indicateurs suivis et automatisés, sur le nombre d'indicateurs qui "
+    "s'appliquent au périmètre. Un indicateur compte pour un périmètre et une année quand chacune de ses "
+    "sources a livré pour ce périmètre et cette année (pour le service commun : pour chaque acheteur "
+    "qu'elle couvre ; l'inventaire GES, publié avec deux ans de retard, n'est pas compté manquant pendant "
+    "ce délai) et que chacune de ses valeurs est calculée ou vide faute de dénominateur."
+)
+
 PALETTE = ("#004a6e", "#e67e22", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#d4ac0d")
 
 
@@ -315,6 +326,14 @@ def _quality_badge(indicator: Indicator, quality: QualityState) -> str:
             f"— entrées : {html.escape(checked)} ; actualisé le {refreshed}.</p>")
 
 
+def _cell(row: dict, indicator: Indicator) -> str:
+    text = _value_cell(row, indicator.unite)
+    if (indicator.indicateur_id == AUTOMATISATION and row["avancement"] != "controle_en_echec"
+            and row["denominateur"] is not None):
+        text += f" ({_number(row['numerateur'])} / {_number(row['denominateur'])})"
+    return text
+
+
 def _indicator_card(indicator: Indicator, quality: QualityState) -> str:
     first = indicator.first_row
 
@@ -327,8 +346,7 @@ def _indicator_card(indicator: Indicator, quality: QualityState) -> str:
         lines = []
         for series in series_list:
             by_year = {row["annee"]: row for row in series.rows}
-            cells = "".join(f"<td>{_value_cell(by_year[y], indicator.unite) if y in by_year else '—'}</td>"
-                            for y in years)
+            cells = "".join(f"<td>{_cell(by_year[y], indicator) if y in by_year else '—'}</td>" for y in years)
             latest = series.latest
             lines.append(
                 f"<tr><td>{html.escape(_ventilation_label(series.ventilation))}</td>"
@@ -339,6 +357,8 @@ def _indicator_card(indicator: Indicator, quality: QualityState) -> str:
                 f"<th>Statut {years[-1]}</th></tr></thead><tbody>{''.join(lines)}</tbody></table>"
                 f"{_chart(series_list, indicator.unite)}")
 
+    regle = (f'<p class="meta">{html.escape(REGLE_AUTOMATISATION)}</p>'
+             if indicator.indicateur_id == AUTOMATISATION else "")
     drill = ""
     if indicator.indicateur_id in DRILL_DOWNS:
         drill = (f'<p><a href="detail-{indicator.indicateur_id}.html">Voir les '
@@ -347,7 +367,7 @@ def _indicator_card(indicator: Indicator, quality: QualityState) -> str:
         f'<section class="carte indicateur" id="{indicator.indicateur_id}">'
         f"<h3>{html.escape(indicator.libelle)}</h3>"
         f'<p class="meta">{html.escape(indicator.indicateur_id)} — unité : {html.escape(first["unite"])}</p>'
-        f"{_by_perimetre(render)}"
+        f"{_by_perimetre(render)}{regle}"
         f"<details><summary>Définition et sources</summary><p>{html.escape(indicator.definition)}</p>"
         f"<p>Sources : {html.escape(indicator.sources)}</p></details>"
         f"{_quality_badge(indicator, quality)}{drill}</section>"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from spaser.catalogue import CATALOGUE_PATH, SEED_NAMES, load_catalogue, seed_rows
+from spaser.catalogue import CATALOGUE_PATH, PROJECT_KEYS, SEED_NAMES, load_catalogue, seed_rows, specification
 from tests.conftest import REFERENCE_DIR, SPEC_DIR, needs_reference
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
@@ -44,11 +44,56 @@ def test_a_catalogue_change_shows_in_the_derived_seeds(catalogue):
 
 @needs_reference(SPEC_DIR / "indicateurs.yml")
 def test_the_catalogue_is_the_specification_of_the_team():
-    # Same data, not same bytes: the team's file may be re-indented without changing a fact.
-    assert load_catalogue() == load_catalogue(SPEC_DIR / "indicateurs.yml"), (
+    # Same data, not same bytes: the team's file may be re-indented without changing a fact. The
+    # project's own keys (PROJECT_KEYS: sources' delivery rules, perimetres of an indicator) are
+    # left out explicitly; nothing else may differ.
+    assert specification(load_catalogue()) == load_catalogue(SPEC_DIR / "indicateurs.yml"), (
         "spaser/catalogue/indicateurs.yml diffère de ../shared/spec/indicateurs.yml : reportez le changement"
         " puis lancez `python -m spaser.catalogue`"
     )
+
+
+def test_the_specification_view_drops_only_the_project_keys(catalogue):
+    spec_view = specification(catalogue)
+    assert set(catalogue) - set(spec_view) == {"sources"} == set(PROJECT_KEYS["catalogue"])
+    entries = dict(zip((entry["id"] for entry in catalogue["indicateurs"]), spec_view["indicateurs"]))
+    assert set(catalogue["indicateurs"][0]) == set(entries["k_nb_marches"])
+    e01 = next(entry for entry in catalogue["indicateurs"] if entry["id"] == "e01_nb_instances")
+    assert set(e01) - set(entries["e01_nb_instances"]) == {"perimetres", "registre"} == set(PROJECT_KEYS["indicateur"])
+
+
+def test_every_register_indicator_declares_the_record_types_its_definition_reads(catalogue):
+    register = [entry for entry in catalogue["indicateurs"] if entry["sources"] == ["registre.activites"]]
+    assert len(register) == 13
+    for entry in register:
+        assert entry["registre"]["types"], entry["id"]
+        assert all(type_activite in entry["definition"] for type_activite in entry["registre"]["types"]), entry["id"]
+    assert [entry["id"] for entry in register if entry["registre"].get("cumul")] == ["e01_nb_referentiels"]
+    assert all("registre" not in entry for entry in catalogue["indicateurs"] if entry not in register)
+
+
+def test_every_named_source_declares_how_it_delivers(catalogue):
+    named = {source for entry in catalogue["indicateurs"] for source in entry["sources"]}
+    assert named == set(catalogue["sources"])
+    assert all(set(declaration) == {"acheteur", "datee", "retard_publication"}
+               for declaration in catalogue["sources"].values())
+
+
+def test_indicators_whose_sources_name_no_buyer_apply_to_the_carrier_and_tous(catalogue):
+    """The specification's Rows rule: an indicator whose sources name no buyer belongs to VRA and
+    TOUS. The catalogue also restricts the central kitchen's (a service commun of the Agglo)."""
+    sans_acheteur = {source for source, declaration in catalogue["sources"].items() if not declaration["acheteur"]}
+    restricted = {entry["id"] for entry in catalogue["indicateurs"] if "perimetres" in entry}
+    # e02's one source is the catalogue itself: it measures every perimetre.
+    rule = {entry["id"] for entry in catalogue["indicateurs"]
+            if set(entry["sources"]) <= sans_acheteur and entry["sources"] != ["catalogue"]}
+    assert rule <= restricted
+    assert restricted - rule == {
+        f"e08_alim_{name}_pct" for name in
+        ("bio", "siqo", "egalim", "viandes_poissons_egalim", "local", "circuit_court", "regional", "agglo")
+    }
+    assert all(entry["perimetres"] == ["VRA", "TOUS"] for entry in catalogue["indicateurs"] if "perimetres" in entry)
+    assert len(restricted) == 24
 
 
 def test_every_catalogue_indicator_is_in_the_seed(catalogue):

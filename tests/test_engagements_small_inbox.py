@@ -26,15 +26,12 @@ from tests.conftest import REFERENCE_DIR, fresh_warehouse, needs_reference
 
 SMALL_INBOX = Path(__file__).parent / "fixtures" / "inbox_small"
 FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_engagements"
-SOURCE_FOLDERS = ("insertion", "registre", "ged", "referentiels")
+SOURCE_FOLDERS = ("insertion", "registre", "ged", "referentiels", "cuisine")
 TOLERANCE = 1e-9
 PLATFORM_IDS = ("PLAT-001", "PLAT-002", "PLAT-003", "PLAT-004", "PLAT-005", "PLAT-006")
 BIRTH_DATES = ("15/03/1970", "1970-03-15", "02/01/1998", "1998-01-02", "01/01/1972", "1972-01-01",
                "20/07/1985", "1985-07-20", "31/02/1980")
 E02 = "e02_indicateurs_automatises_pct"
-# Dated sources absent from this inbox (no finance, kitchen or supplier register): the indicators
-# reading them never count in e02, even where their rows say "dénominateur vide".
-SOURCES_ABSENTES = {"finance.mandats", "finance.titres", "registre.fournisseurs", "cuisine.achats", "cuisine.menus"}
 
 
 @dataclass
@@ -144,33 +141,89 @@ def test_every_indicator_of_the_issue_matches_the_hand_computed_value(night):
     assert wrong == []
 
 
-def test_e02_falls_for_indicators_whose_source_did_not_arrive(night):
-    """finance.mandats and registre.fournisseurs sent nothing for 2022 or 2023, yet two of their
-    indicators have rows in both years (their third source, the DECP, has data) that read NULL
-    "dénominateur vide": by value alone they would count. e02 leaves them out, so it is exactly
-    2/71 below what those rows alone would give (CALCULS.md, "e02")."""
-    present = {source for source, _annee in night.source_years}
-    assert present & SOURCES_ABSENTES == set()
-    assert {annee for _source, annee in night.source_years} == {2022, 2023}
-    by_source_gap = ("k_depenses_categorie_territoire_pct", "e08_traiteurs_circuit_court_pct")
-    e02 = {(row[1], row[2]): row for row in night.indicator_rows if row[0] == E02}
-    assert len(e02) == 6
-    computed = {}
-    for (perimetre, annee), (_id, _p, _a, _valeur, numerateur, denominateur, _motif) in e02.items():
-        for indicator in by_source_gap:
-            rows = [row for row in night.indicator_rows if row[:3] == (indicator, perimetre, annee)]
-            assert rows and all(row[3] is None and (row[6] or "").startswith("dénominateur vide") for row in rows)
-        computed_by_value = {
-            row[0] for row in night.indicator_rows
-            if row[1:3] == (perimetre, annee) and row[0] != E02
-            and (row[3] is not None or (row[6] or "").startswith("dénominateur vide"))
-        }
-        assert denominateur == 71
-        assert numerateur == len(computed_by_value) - len(by_source_gap)
-        computed[(perimetre, annee)] = len(computed_by_value)
-    # By hand, VRA 2023: the 55 indicators whose sources all arrived, plus the 2 above.
-    assert computed[("200068781", 2023)] == 57
-    assert float(e02[("200068781", 2023)][3]) == pytest.approx(55 / 71 * 100, abs=TOLERANCE)
+# e02 by hand (CALCULS.md, "e02"): (perimetre, annee) -> (indicators counted, indicators that apply).
+E02_BY_HAND = {
+    ("200068781", 2022): (49, 71), ("200068781", 2023): (51, 71), ("200068781", 2024): (2, 71),
+    ("212603625", 2022): (18, 47), ("212603625", 2023): (41, 47), ("212603625", 2024): (0, 47),
+    ("TOUS", 2022): (27, 71), ("TOUS", 2023): (51, 71), ("TOUS", 2024): (2, 71),
+}
+
+
+def _e02(night) -> dict:
+    return {(row[1], row[2]): (int(row[4]), int(row[5]), float(row[3]))
+            for row in night.indicator_rows if row[0] == E02}
+
+
+def test_e02_counts_the_indicators_that_apply_and_whose_sources_delivered(night):
+    """The count (numerateur, « nombre d'indicateurs suivis et automatisés ») and the indicators
+    that apply (denominateur) of every perimetre and year, written out by hand; the share is their
+    ratio."""
+    e02 = _e02(night)
+    assert {key: value[:2] for key, value in e02.items()} == E02_BY_HAND
+    for key, (count, applicable) in E02_BY_HAND.items():
+        assert e02[key][2] == pytest.approx(100 * count / applicable, abs=TOLERANCE)
+
+
+def test_e02_judges_each_perimetre_by_its_own_deliveries(night):
+    """Valence's insertion hours (7 indicators), bids (5), AGEC statements (2) and fiches opération
+    (8) start in 2023: in 2022 these 22 indicators count neither for Valence nor for TOUS (a total
+    missing one buyer's delivery is not the total), though VRA's rows make them non-empty under
+    TOUS."""
+    e02 = _e02(night)
+    assert ("insertion.heures", 2022) in night.source_years  # delivered, by VRA only
+    tous_2022 = {row[0] for row in night.indicator_rows
+                 if row[1:3] == ("TOUS", 2022) and row[0].startswith("e05_") and row[3] is not None}
+    assert {"e05_heures_insertion", "e05_nb_beneficiaires"} <= tous_2022
+    assert e02[("TOUS", 2022)][0] == e02[("200068781", 2022)][0] - 22
+    assert e02[("212603625", 2022)][:2] == (18, 47)  # the 19 DECP/consultations ones but e03_nb_nouveaux
+
+
+def test_a_register_row_of_one_type_does_not_make_the_other_register_indicators_count(night):
+    """The register holds 2022 rows of 10 types, none of type SEGMENT_DUREE_VIE,
+    CHANTIER_REEMPLOI or ACTION_PROGRAMME: of its 13 indicators, 8 count in 2022 (e10_nb_segments_duree_vie,
+    e10_operations_reemploi and the 3 of partner actions read 0 or "dénominateur vide" but are not
+    fed); in 2023 no COPIL/COTECH/COSUI/GT, REUNION_PARTENARIALE, ACCOMPAGNEMENT nor ATELIER row:
+    10 count (e01_nb_referentiels counts since the register's start)."""
+    zero_2022 = {row[0] for row in night.indicator_rows
+                 if row[1:3] == ("200068781", 2022) and row[0] in ("e10_nb_segments_duree_vie", "e11_nb_actions_programmees")
+                 and row[3] == 0}
+    assert zero_2022 == {"e10_nb_segments_duree_vie", "e11_nb_actions_programmees"}
+    e02 = _e02(night)
+    # VRA = the 41 indicators of buyer sources (2023) or 41 (2022: 19 - 1 + 8 + 7 + 5 + 2 + GHG 1 = 41) + register
+    assert e02[("200068781", 2022)][0] == 41 + 8
+    assert e02[("200068781", 2023)][0] == 41 + 10
+
+
+def test_e02_measures_valence_only_against_the_indicators_that_apply_to_it(night):
+    """24 indicators belong to VRA and TOUS only (13 of the team's register, the supplier register's
+    charter, the territory's GHG inventory, the central kitchen's 9): Valence is measured against 47."""
+    e02 = _e02(night)
+    assert {e02[("212603625", annee)][1] for annee in (2022, 2023, 2024)} == {47}
+    assert {e02[(perimetre, 2023)][1] for perimetre in ("200068781", "TOUS")} == {71}
+
+
+def test_e02_needs_every_row_computed_and_waits_for_the_ghg_inventory_lag(night):
+    """2023: the inventory lists 2 of its 8 sectors, so e09_ges_territoire_ktco2e (6 rows NULL, not
+    for an empty denominator) no longer counts on its 2 computed rows. 2024 (a menu file makes it
+    the latest year of the night): no inventory yet, within its 2-year publication lag, so
+    e09_ges_territoire_ktco2e counts for VRA with the 2024 menus' indicator — 2 — and is not
+    counted missing."""
+    ges = [row for row in night.indicator_rows if row[0] == "e09_ges_territoire_ktco2e" and row[1] == "200068781"]
+    assert sorted({row[2] for row in ges}) == [2022, 2023]
+    assert sum(1 for row in ges if row[2] == 2023 and row[3] is None) == 6
+    e02 = _e02(night)
+    assert e02[("200068781", 2024)][:2] == (2, 71)
+    assert e02[("200068781", 2023)][0] == 51  # 10 of the register + 41 of buyer sources, GHG out
+
+
+def test_the_dashboard_shows_the_count_beside_the_share(night):
+    """Engagement 2's page: « nombre d'indicateurs suivis et automatisés » / indicators that apply,
+    in parentheses after the share, and the rule in one sentence."""
+    page = (night.home / "site" / "engagement-02.html").read_text(encoding="utf-8")
+    assert "71,83 % (51 / 71)" in page  # VRA and TOUS 2023
+    assert "87,23 % (41 / 47)" in page  # Valence 2023
+    assert "0 % (0 / 47)" in page  # Valence 2024
+    assert "le nombre d&#x27;indicateurs suivis et automatisés" in page
 
 
 VRA, VALENCE = "200068781", "212603625"

@@ -55,53 +55,188 @@
         on fiches.acheteur_siret = marches.acheteur_id and fiches.id_consultation = marches.id_consultation
 {%- endmacro %}
 
-{#- Sources without years (reference data that locates or converts, never dated events): they
-    cannot be "missing for a year", so they do not condition e02. -#}
-{% macro sources_sans_annee() -%}
-    {{ return(['referentiels.sirene', 'referentiels.ratios_monetaires', 'catalogue']) }}
+{#- Sources the catalogue declares undated (datee: false: reference data, a register of current
+    state, the catalogue itself), each with the relation that holds it: such a source has delivered,
+    for every perimetre and year, when that relation is not empty. -#}
+{% macro relations_sources_non_datees() -%}
+    {{ return({
+        'registre.fournisseurs': ref('int_finance__fournisseurs_courants'),
+        'referentiels.sirene': ref('stg_sirene__etablissements'),
+        'referentiels.ratios_monetaires': ref('ratios_monetaires'),
+        'catalogue': ref('indicateurs'),
+    }) }}
 {%- endmacro %}
 
-{#- e02_indicateurs_automatises_pct, for every perimetre x year with data in any source:
-    catalogue indicators computed for that perimetre and year from loaded source data / every
-    catalogue indicator but e02 itself (it cannot judge itself). An indicator counts when
-    - it has a row for the perimetre and year whose value is not NULL, or NULL only because a
-      denominator is legitimately empty (motif "dénominateur vide ..."), and
-    - every dated source of its catalogue entry has data in that year: a count that reads 0
-      because a source stopped arriving is not "computed from loaded data".
-    So the value falls when a source stops arriving, and when an indicator has no model at all. -#}
+{#- e02_indicateurs_automatises_pct, for every perimetre x year of the indicator grid (issue 16).
+    Denominator: the catalogue indicators but e02 (it cannot judge itself) that apply to the
+    perimetre (catalogue `perimetres`, seed indicateurs_perimetres; none named = every perimetre). Numerator, published as such
+    (« nombre d'indicateurs suivis et automatisés »): those of them that count, i.e.
+    - every source the indicator names has delivered for the perimetre and the year:
+      * a dated source (catalogue `sources`, datee) when it holds records of that perimetre dated in
+        that year (int_indicateurs__annees_sources_acheteurs); for TOUS, when it did for every
+        buyer it reports on (a buyer it holds records of in any year): a total missing one buyer's
+        delivery is not the total;
+      * a source with a publication lag (retard_publication = N years): in the N latest years of
+        the night's data, a year it has not reached yet is not published yet, not missing: a
+        delivery of any of the N years before will do;
+      * an undated source when it is loaded (relations_sources_non_datees);
+      * the SPASER team's register, for one of its indicators, when it holds records of that
+        indicator's own types (catalogue `registre`): a COPIL says nothing of downloads;
+    - the indicator has rows there — none is expected while one of its sources is within its lag
+      and has not reached the year — and every one of those rows has a value or is NULL only
+      because a denominator is legitimately empty (motif "dénominateur vide ..."): one computed
+      class beside empty ones is not a computed indicator.
+    The latest year of the night's data is the latest year of any source. -#}
 {% macro e02_indicateurs_automatises(valeurs) -%}
+    with annees as (
+        select distinct annee from {{ ref('int_indicateurs__annees_sources') }}
+    ),
+
+    derniere_annee as (
+        select max(annee) as annee from annees
+    ),
+
+    applicables as (
+        select indicateurs.id as indicateur_id, perimetres.perimetre, annees.annee
+        from {{ ref('indicateurs') }} as indicateurs
+        cross join {{ ref('int_indicateurs__perimetres') }} as perimetres
+        cross join annees
+        where indicateurs.id <> 'e02_indicateurs_automatises_pct'
+            and (
+                not exists (
+                    select 1 from {{ ref('indicateurs_perimetres') }} as restreints
+                    where restreints.indicateur_id = indicateurs.id
+                )
+                or exists (
+                    select 1 from {{ ref('indicateurs_perimetres') }} as restreints
+                    where restreints.indicateur_id = indicateurs.id and restreints.perimetre = perimetres.perimetre
+                )
+            )
+    ),
+
+    sources_des_indicateurs as (
+        select distinct indicateurs.id as indicateur_id, btrim(noms.source) as source
+        from {{ ref('indicateurs') }} as indicateurs
+        cross join unnest(string_to_array(indicateurs.sources, ',')) as noms (source)
+    ),
+
+    livraisons_acheteurs as (
+        select source, perimetre, annee from {{ ref('int_indicateurs__annees_sources_acheteurs') }}
+    ),
+
+    acheteurs_des_sources as (
+        select distinct source, perimetre from livraisons_acheteurs
+    ),
+
+    livraisons as (
+        select source, perimetre, annee from livraisons_acheteurs
+        union all
+        select sources.source, 'TOUS', annees.annee
+        from (select distinct source from acheteurs_des_sources) as sources
+        cross join annees
+        where not exists (
+            select 1 from acheteurs_des_sources as acheteurs
+            where acheteurs.source = sources.source
+                and not exists (
+                    select 1 from livraisons_acheteurs as livrees
+                    where livrees.source = acheteurs.source and livrees.perimetre = acheteurs.perimetre
+                        and livrees.annee = annees.annee
+                )
+        )
+    ),
+
+    sources_non_datees_chargees as (
+        {%- for source, relation in relations_sources_non_datees().items() %}
+        select '{{ source }}'::text as source where exists (select 1 from {{ relation }})
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    ),
+
+    etat_des_sources as (
+        select
+            applicables.indicateur_id,
+            applicables.perimetre,
+            applicables.annee,
+            case
+                when not declarees.datee
+                    then exists (select 1 from sources_non_datees_chargees as chargees where chargees.source = declarees.source)
+                else exists (
+                    select 1 from livraisons
+                    where livraisons.source = declarees.source and livraisons.perimetre = applicables.perimetre
+                        and (livraisons.annee = applicables.annee
+                            or (applicables.annee > derniere_annee.annee - declarees.retard_publication
+                                and livraisons.annee between applicables.annee - declarees.retard_publication
+                                    and applicables.annee))
+                )
+            end as a_livre,
+            declarees.datee and applicables.annee > derniere_annee.annee - declarees.retard_publication
+                and not exists (
+                    select 1 from livraisons
+                    where livraisons.source = declarees.source and livraisons.perimetre = applicables.perimetre
+                        and livraisons.annee = applicables.annee
+                ) as pas_encore_publiee
+        from applicables
+        cross join derniere_annee
+        inner join sources_des_indicateurs as sources on sources.indicateur_id = applicables.indicateur_id
+        inner join {{ ref('indicateurs_sources') }} as declarees on declarees.source = sources.source
+    ),
+
+    sources_par_indicateur as (
+        select indicateur_id, perimetre, annee,
+            bool_and(a_livre) as sources_livrees, bool_or(pas_encore_publiee) as source_pas_encore_publiee
+        from etat_des_sources
+        group by indicateur_id, perimetre, annee
+    ),
+
+    -- The team's register delivers type by type: an indicator of the register needs records of
+    -- its own types (catalogue `registre`), dated in the year (cumul: on or before it).
+    types_registre_livres as (
+        select types.indicateur_id, annees.annee,
+            bool_or(exists (
+                select 1 from {{ ref('int_registre__activites_courantes') }} as activites
+                where activites.type_activite = types.type_activite
+                    and (activites.annee_activite = annees.annee
+                        or (types.cumul and activites.annee_activite < annees.annee))
+            )) as livres
+        from {{ ref('indicateurs_types_registre') }} as types
+        cross join annees
+        group by types.indicateur_id, annees.annee
+    ),
+
+    lignes_par_indicateur as (
+        select indicateur_id, perimetre, annee,
+            bool_and(valeur is not null or motif like 'dénominateur vide%') as lignes_calculees
+        from {{ valeurs }}
+        group by indicateur_id, perimetre, annee
+    ),
+
+    jugements as (
+        select
+            applicables.perimetre,
+            applicables.annee,
+            coalesce(sources.sources_livrees, false)
+                and coalesce(types_registre.livres, true)
+                and coalesce(lignes.lignes_calculees, sources.source_pas_encore_publiee, false) as automatise
+        from applicables
+        left join types_registre_livres as types_registre
+            on types_registre.indicateur_id = applicables.indicateur_id and types_registre.annee = applicables.annee
+        left join sources_par_indicateur as sources
+            on sources.indicateur_id = applicables.indicateur_id and sources.perimetre = applicables.perimetre
+            and sources.annee = applicables.annee
+        left join lignes_par_indicateur as lignes
+            on lignes.indicateur_id = applicables.indicateur_id and lignes.perimetre = applicables.perimetre
+            and lignes.annee = applicables.annee
+    )
+
     select
         'e02_indicateurs_automatises_pct'::text as indicateur_id,
-        grille.perimetre,
-        grille.annee,
+        perimetre,
+        annee,
         ''::text as ventilation,
-        {{ percentage('count(distinct automatises.indicateur_id)', 'max(catalogue.nb_indicateurs)') }} as valeur,
-        count(distinct automatises.indicateur_id)::numeric as numerateur,
-        max(catalogue.nb_indicateurs)::numeric as denominateur,
+        {{ percentage('count(*) filter (where automatise)', 'count(*)') }} as valeur,
+        (count(*) filter (where automatise))::numeric as numerateur,
+        count(*)::numeric as denominateur,
         null::text as motif
-    from {{ ref('int_indicateurs__perimetres') }} as grille_perimetres
-    cross join (select distinct annee from {{ ref('int_indicateurs__annees_sources') }}) as grille_annees
-    cross join lateral (select grille_perimetres.perimetre, grille_annees.annee) as grille
-    cross join (
-        select count(*) as nb_indicateurs from {{ ref('indicateurs') }}
-        where id <> 'e02_indicateurs_automatises_pct'
-    ) as catalogue
-    left join (
-        select distinct valeurs.indicateur_id, valeurs.perimetre, valeurs.annee
-        from {{ valeurs }} as valeurs
-        inner join {{ ref('indicateurs') }} as indicateurs on indicateurs.id = valeurs.indicateur_id
-        where (valeurs.valeur is not null or valeurs.motif like 'dénominateur vide%')
-            and not exists (
-                select 1
-                from unnest(string_to_array(indicateurs.sources, ',')) as sources (source)
-                where btrim(sources.source) not in (
-                    {%- for source in sources_sans_annee() %}'{{ source }}'{% if not loop.last %}, {% endif %}{% endfor -%})
-                    and not exists (
-                        select 1 from {{ ref('int_indicateurs__annees_sources') }} as annees
-                        where annees.source = btrim(sources.source) and annees.annee = valeurs.annee
-                    )
-            )
-    ) as automatises
-        on automatises.perimetre = grille.perimetre and automatises.annee = grille.annee
-    group by grille.perimetre, grille.annee
+    from jugements
+    group by perimetre, annee
 {%- endmacro %}

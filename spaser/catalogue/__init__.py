@@ -2,7 +2,8 @@
 
 ``indicateurs.yml`` beside this file is the one source of the catalogue. The dbt seeds that carry it
 into the warehouse (``indicateurs``, ``indicateurs_realisation_2022``, ``indicateurs_cibles``,
-``collectivites``) are derived from it: after editing the YAML, regenerate them with
+``collectivites``, ``indicateurs_sources``, ``indicateurs_perimetres``, ``indicateurs_types_registre``) are
+derived from it: after editing the YAML, regenerate them with
 ``python -m spaser.catalogue`` (the test suite fails while they differ).
 """
 from __future__ import annotations
@@ -11,7 +12,11 @@ import csv
 from pathlib import Path
 
 CATALOGUE_PATH = Path(__file__).with_name("indicateurs.yml")
-SEED_NAMES = ("indicateurs", "indicateurs_realisation_2022", "indicateurs_cibles", "collectivites")
+SEED_NAMES = ("indicateurs", "indicateurs_realisation_2022", "indicateurs_cibles", "collectivites",
+              "indicateurs_sources", "indicateurs_perimetres", "indicateurs_types_registre")
+# The catalogue's own keys, absent from the team's specification (../shared/spec/indicateurs.yml):
+# top-level keys, then keys of an indicator entry (the YAML header says what they mean).
+PROJECT_KEYS = {"catalogue": ("sources",), "indicateur": ("perimetres", "registre")}
 
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> dict:
@@ -19,6 +24,16 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> dict:
 
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+def specification(catalogue: dict) -> dict:
+    """The catalogue without the project's own keys: what must equal the team's specification."""
+    kept = {key: value for key, value in catalogue.items() if key not in PROJECT_KEYS["catalogue"]}
+    kept["indicateurs"] = [
+        {key: value for key, value in indicateur.items() if key not in PROJECT_KEYS["indicateur"]}
+        for indicateur in catalogue["indicateurs"]
+    ]
+    return kept
 
 
 def _number_text(value) -> str:
@@ -61,7 +76,7 @@ def seed_rows(catalogue: dict) -> dict[str, list[dict[str, str]]]:
     def perimetre(code: str) -> str:
         return sirens.get(code, code)
 
-    indicateurs, realisations, cibles = [], [], []
+    indicateurs, realisations, cibles, perimetres, types_registre = [], [], [], [], []
     for indicateur in catalogue["indicateurs"]:
         keys = _ventilation_keys(indicateur)
         indicateurs.append({
@@ -73,6 +88,15 @@ def seed_rows(catalogue: dict) -> dict[str, list[dict[str, str]]]:
             "definition": indicateur["definition"],
             "sources": _list_text(indicateur.get("sources")),
         })
+        perimetres.extend(
+            {"indicateur_id": indicateur["id"], "perimetre": perimetre(code)} for code in indicateur.get("perimetres") or []
+        )
+        registre = indicateur.get("registre") or {}
+        types_registre.extend(
+            {"indicateur_id": indicateur["id"], "type_activite": type_activite,
+             "cumul": str(registre.get("cumul", False)).lower()}
+            for type_activite in registre.get("types", [])
+        )
         for code, tree in (indicateur.get("realisation_2022") or {}).items():
             for path, valeur in _leaves(tree, len(keys) if isinstance(tree, dict) else 0):
                 if valeur is not None:
@@ -103,11 +127,19 @@ def seed_rows(catalogue: dict) -> dict[str, list[dict[str, str]]]:
         {"siren": collectivite["siren"], "nom": collectivite["nom"]}
         for collectivite in catalogue["collectivites"].values()
     ]
+    sources = [
+        {"source": source, "acheteur": str(declaration["acheteur"]).lower(),
+         "datee": str(declaration["datee"]).lower(), "retard_publication": str(declaration["retard_publication"])}
+        for source, declaration in catalogue["sources"].items()
+    ]
     return {
         "indicateurs": indicateurs,
         "indicateurs_realisation_2022": realisations,
         "indicateurs_cibles": cibles,
         "collectivites": collectivites,
+        "indicateurs_sources": sources,
+        "indicateurs_perimetres": perimetres,
+        "indicateurs_types_registre": types_registre,
     }
 
 

@@ -44,11 +44,17 @@ with valeurs_marts as (
     {%- endfor %}
 ),
 
--- e02 is computed last, from the catalogue and tonight's values of every other indicator.
+-- e02 is computed last, from the catalogue, the sources' deliveries and tonight's values of every
+-- other indicator (macro e02_indicateurs_automatises: its numerateur is the count of indicators
+-- followed and automated, its denominateur the indicators that apply to the perimetre).
+e02 as (
+    {{ e02_indicateurs_automatises('valeurs_marts') }}
+),
+
 valeurs as (
     select * from valeurs_marts
     union all
-    {{ e02_indicateurs_automatises('valeurs_marts') }}
+    select * from e02
 ),
 
 valeurs_et_totaux as (
