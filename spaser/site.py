@@ -486,7 +486,8 @@ def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
             )
     if _table_exists(conn, "raw", "fichiers"):
         parts.append(_rejected_files(conn))
-    parts.append(_withheld_indicators(conn))
+    if _table_exists(conn, "marts", "fct_indicateurs"):
+        parts.append(_withheld_indicators(conn))
     if _table_exists(conn, "qualite", "chargements_ecartes"):
         parts.append(_loads_set_aside(conn))
     failed = [s for s in quality.suites if not s["succes"]]
