@@ -32,6 +32,8 @@ from typing import Callable
 import psycopg
 from psycopg import sql
 
+from spaser.faults import fault_point
+
 log = logging.getLogger("spaser.publish")
 
 CANDIDATE_SCHEMA = "marts_candidat"
@@ -192,7 +194,9 @@ def in_swap_transaction(conn: psycopg.Connection, swap: Callable[[psycopg.Connec
         try:
             with conn.transaction():
                 conn.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(PUBLISH_LOCK_TIMEOUT)))
-                return swap(conn)
+                outcome = swap(conn)
+                fault_point("publish_before_commit")
+                return outcome
         except psycopg.errors.LockNotAvailable:
             holders = _lock_holders(conn)
             log.warning("Marts verrouillés par d'autres sessions (%s) : tentative %s sur %s.",

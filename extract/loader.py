@@ -49,6 +49,7 @@ from psycopg.types.json import Jsonb
 
 from extract.base import ROW_LINEAGE_COLUMNS, FileRejected, RecordSource, stored_rows_table
 from extract.tabular import FileLineage, LoadCounts, TabularParse, TabularSource
+from spaser.faults import fault_point
 
 log = logging.getLogger(__name__)
 RAW_SCHEMA_PATH = Path(__file__).resolve().parent / "raw_schema.sql"
@@ -319,6 +320,8 @@ def _load_file(conn, source, relative: str, path: Path, content: FileFingerprint
         except Exception as error:
             counts = LoadCounts(message=rejection_message(source, relative, error))
             report.statut = REJECTED
+        if counts.nb_quarantaine:
+            fault_point("quarantine_before_status")
         report.message = counts.message
         report.nb_enregistrements = counts.nb_enregistrements
         report.nb_charges = counts.nb_charges
@@ -330,6 +333,7 @@ def _load_file(conn, source, relative: str, path: Path, content: FileFingerprint
             (report.statut, report.message, report.nb_enregistrements, report.nb_charges,
              report.nb_quarantaine, report.nb_signalements, report.load_id),
         )
+    fault_point("file_committed")
     return report
 
 
@@ -433,6 +437,7 @@ def _load_records(conn: psycopg.Connection, source: RecordSource, path: Path, li
                 [lineage.load_id, record.number,
                  *(_copy_value(record.values.get(column)) for column in source.columns)]
             )
+            fault_point("copy_mid")
             signalement_rows.extend(
                 (*common, record.number, record.key, flag.field, flag.message) for flag in record.flags
             )

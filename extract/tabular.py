@@ -57,6 +57,7 @@ from extract.plausible import PLAUSIBLE_FIRST_DATE, PLAUSIBLE_RANGE_TEXT, latest
 from extract.siret import LA_POSTE_SIREN
 from extract.tva import EU_VAT_DESCRIPTION, EU_VAT_PATTERN
 from extract.xlsx import WORKBOOK_SUFFIX, workbook_csv_bytes
+from spaser.faults import fault_point
 
 # The loader allocates and frees buffers of a few MB block after block: glibc's allocator keeps
 # and reuses them, while mimalloc, pyarrow's default pool, hands freed pages back to the system
@@ -530,6 +531,7 @@ class TabularParse:
                     copy.write(opening)
                     for body in run:
                         copy.write(body.rows)
+                        fault_point("copy_mid")
                     copy.write(closing)
         return loader.finish(conn, lineage)
 

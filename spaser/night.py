@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from spaser.config import exports_dir, site_dir, spaser_home
+from spaser.faults import fault_point
 
 log = logging.getLogger("spaser.night")
 
@@ -179,6 +180,7 @@ def build_dbt_layer(layer: str) -> dict:
         report = build_layer(layer).to_dict()
         if layer == "marts":
             generate_candidate_docs()
+        fault_point(f"dbt_{layer}")
         return report
     except DbtFailed as failure:
         raise NightStepFailed(str(failure)) from failure
@@ -311,12 +313,16 @@ def run_step(run_id: str, step: str, function, *args) -> dict:
 
 def failure_reason(failure: BaseException) -> str:
     """A step's failure in French: our own messages are; anything else is named as unexpected."""
+    import psycopg
     from airflow.sdk.exceptions import AirflowTaskTimeout
 
     if isinstance(failure, NightStepFailed):
         return str(failure)
     if isinstance(failure, AirflowTaskTimeout):
         return f"durée maximale de l'étape dépassée, arrêtée par Airflow ({failure})"
+    if isinstance(failure, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return ("connexion à l'entrepôt perdue pendant l'étape (PostgreSQL arrêté ou redémarré ?) : ce qu'elle "
+                f"n'avait pas validé est annulé ; relancer la nuit une fois l'entrepôt revenu ({failure})")
     return f"erreur inattendue ({type(failure).__name__}) : {failure}"
 
 

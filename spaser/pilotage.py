@@ -93,7 +93,17 @@ class StepBookkeeping:
     step: str
 
     def ended(self, failure_reason: str | None) -> None:
-        record_step(self.conn, self.run_id, self.step, failure_reason)
+        try:
+            record_step(self.conn, self.run_id, self.step, failure_reason)
+        except psycopg.OperationalError:
+            if not self.conn.broken:
+                raise
+            # The step's session was cut (PostgreSQL restarted during the step): its outcome is
+            # recorded on a new one, so that the night's summary names the step and its reason.
+            from spaser.warehouse import warehouse_url
+
+            with psycopg.connect(warehouse_url(), autocommit=True) as conn:
+                record_step(conn, self.run_id, self.step, failure_reason)
 
 
 @contextmanager
@@ -117,6 +127,9 @@ def night_step(run_id: str, step: str) -> Iterator[StepBookkeeping]:
     finally:
         try:
             conn.execute("update pilotage.nuit_en_cours set derniere_activite = now() where run_id = %s", (run_id,))
+        except psycopg.OperationalError as error:
+            # A session cut by the server: its step lock is gone with it, only this date is lost.
+            log.warning("Dernière activité de la nuit %s non enregistrée (session perdue : %s)", run_id, error)
         finally:
             conn.close()
 

@@ -24,6 +24,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from spaser.config import COLLECTIVITES, PERIMETRE_TOUS
+from spaser.faults import fault_point
 from spaser.outputs import staged_directory
 
 ASSETS_DIR = Path(__file__).parent / "site_assets"
@@ -670,6 +671,7 @@ def build_site(conn: psycopg.Connection, target: Path, with_dbt_docs: bool = Tru
         shutil.copytree(ASSETS_DIR, staging / "assets")
         for name, text in pages.items():
             (staging / name).write_text(text, encoding="utf-8")
+        fault_point("site_build")
         if with_dbt_docs:
             from spaser.dbt import write_docs_site
 
