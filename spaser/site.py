@@ -445,20 +445,19 @@ def _drill_down_page(conn: psycopg.Connection, indicator: Indicator) -> str:
 def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
     parts = []
     if _table_exists(conn, "raw", "quarantaine"):
-        night = conn.execute(
-            "select run_id from raw.fichiers where statut = 'charge' order by load_id desc limit 1").fetchone()
-        if night:
+        since = _latest_files_since(conn)
+        if since is not None:
             rows = _fetch(conn, """
                 select q.source, q.champ, q.message, count(distinct (q.load_id, q.enregistrement)) as nb
                 from raw.quarantaine as q inner join raw.fichiers as f on f.load_id = q.load_id
-                where f.run_id = %s group by 1, 2, 3 order by 1, 4 desc, 2
-            """, (night[0],))
+                where f.charge_le > %s group by 1, 2, 3 order by 1, 4 desc, 2
+            """, (since,))
             lines = "".join(
                 f"<tr><td>{html.escape(r['source'])}</td><td>{html.escape(r['champ'])}</td>"
                 f"<td>{html.escape(r['message'])}</td><td>{r['nb']}</td></tr>" for r in rows
             )
             parts.append(
-                f"<h2>Enregistrements mis en quarantaine (dernière nuit de chargement : {html.escape(night[0])})</h2>"
+                "<h2>Enregistrements mis en quarantaine (fichiers chargés depuis la publication précédente)</h2>"
                 + (f'<table id="quarantaine"><thead><tr><th>Source</th><th>Champ</th><th>Motif</th>'
                    f"<th>Enregistrements</th></tr></thead><tbody>{lines}</tbody></table>" if rows
                    else "<p>Aucun enregistrement mis en quarantaine.</p>")
@@ -469,8 +468,8 @@ def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
                 select s.source, regexp_replace(s.champ, '\\[[0-9]+\\]', '', 'g') as champ,
                        count(distinct (s.load_id, s.enregistrement)) as nb, min(s.message) as exemple
                 from raw.signalements as s inner join raw.fichiers as f on f.load_id = s.load_id
-                where f.run_id = %s group by 1, 2 order by 1, 3 desc, 2
-            """, (night[0],))
+                where f.charge_le > %s group by 1, 2 order by 1, 3 desc, 2
+            """, (since,))
             lines = "".join(
                 f"<tr><td>{html.escape(r['source'])}</td><td>{html.escape(r['champ'])}</td>"
                 f"<td>{html.escape(r['exemple'])}</td><td>{r['nb']}</td></tr>" for r in signaled
@@ -506,6 +505,21 @@ def _quality_page(conn: psycopg.Connection, quality: QualityState) -> str:
           "Expectations</a>.</p>"
     )
     return _page("Qualité des données", "".join(parts), with_switch=False)
+
+
+def _latest_files_since(conn: psycopg.Connection) -> datetime | None:
+    """The instant after which the latest files came in: the end of the last publication before the
+    newest load (the beginning of time if none); None when no file is loaded. A night interrupted before it
+    published, then rerun, loaded its files over both nights: they are all the latest files."""
+    newest = conn.execute("select max(charge_le) from raw.fichiers where statut = 'charge'").fetchone()[0]
+    if newest is None:
+        return None
+    previous = None
+    if _table_exists(conn, "pilotage", "etapes"):
+        previous = conn.execute(
+            "select max(termine_le) from pilotage.etapes where etape = 'publish' and statut = 'reussie'"
+            " and termine_le < %s", (newest,)).fetchone()[0]
+    return previous or datetime.min.replace(tzinfo=ZoneInfo("UTC"))
 
 
 def _listing(title: str, intro: str, table_id: str, headers: list[str], rows: list[list[str]]) -> str:
