@@ -18,8 +18,9 @@ Then PostgreSQL restarted in the middle of a COPY (a warehouse on the embedded s
 test's own ``SPASER_HOME``, never the shared test server): the night fails cleanly — exit 1, the
 step and the French reason named — and its rerun succeeds, equal to the reference.
 
-Each night costs about a minute: excluded from the default run, CI runs them with
-``pytest -m fault_injection`` (see .ci/run).
+Each night costs about a minute (the module: 15 min on two pytest-xdist workers, each with its own
+reference night): excluded from the default run, CI runs it with ``pytest -m fault_injection``
+(see .ci/run).
 """
 from __future__ import annotations
 
