@@ -1,30 +1,20 @@
 """spaser_nightly: one night of the SPASER warehouse.
 
 This file only wires the steps; each step is a function of ``spaser.night`` that the tests call
-directly. Nothing here touches the database or imports GX/dbt, so parsing stays fast.
+directly, imported when the task runs. At parse time the file imports only ``spaser.plan``
+(standard library): no database, no extractor, no GX/dbt.
 """
 from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from extract.sources import SOURCES
-from spaser import night
-from spaser.dbt import LAYERS
+from spaser.plan import DBT_LAYERS, SOURCE_EXTRACTORS, STEP_DOCS, extract_task_id, step_timeout
 
-STEP_DOCS = {
-    "prepare_warehouse": "Crée les schémas de l'entrepôt si besoin et signale les fichiers hors périmètre.",
-    "validate_raw": "Great Expectations : une suite par table brute, sur les chargements qu'aucun contrôle réussi"
-                    " n'a encore couverts ; un échec arrête la nuit avant dbt.",
-    "validate_marts": "Porte qualité : les marts candidats ne sont publiés que si toutes les suites passent ;"
-                      " l'empreinte du candidat validé est enregistrée.",
-    "publish": "Publication atomique : bascule du schéma marts_candidat vers marts, s'il est celui que la porte"
-               " a validé ; la publication précédente est gardée une nuit (marts_precedent).",
-    "grant_access": "Rôles spaser_lecteur / spaser_auditeur (créés si le compte le peut) et leurs droits de lecture.",
-    "build_site": "Tableau de bord statique (site/), documentation dbt et page qualité des données.",
-    "export_indicateurs": "Export des indicateurs publiés (CSV et JSON) sous $SPASER_HOME/exports.",
-    "summary": "Résumé de la nuit : fichiers, lignes, quarantaine, contrôles, indicateurs.",
-}
+def _run_step(run_id: str, step: str, function_name: str, *args) -> dict:
+    from spaser import night  # imported when a task runs, never when the file is parsed
+
+    return night.run_step(run_id, step, getattr(night, function_name), *args)
 
 
 @dag(
@@ -45,51 +35,51 @@ STEP_DOCS = {
     doc_md=__doc__,
 )
 def spaser_nightly():
-    @task(doc_md=STEP_DOCS["prepare_warehouse"], execution_timeout=night.step_timeout("prepare_warehouse"))
+    @task(doc_md=STEP_DOCS["prepare_warehouse"], execution_timeout=step_timeout("prepare_warehouse"))
     def prepare_warehouse(params=None, run_id=None) -> dict:
-        return night.run_step(run_id, "prepare_warehouse", night.prepare_warehouse, params["inbox"])
+        return _run_step(run_id, "prepare_warehouse", "prepare_warehouse", params["inbox"])
 
-    @task(doc_md=STEP_DOCS["validate_raw"], execution_timeout=night.step_timeout("validate_raw"))
+    @task(doc_md=STEP_DOCS["validate_raw"], execution_timeout=step_timeout("validate_raw"))
     def validate_raw(run_id=None) -> dict:
-        return night.run_step(run_id, "validate_raw", night.validate_raw, run_id)
+        return _run_step(run_id, "validate_raw", "validate_raw", run_id)
 
-    @task(doc_md=STEP_DOCS["validate_marts"], execution_timeout=night.step_timeout("validate_marts"))
+    @task(doc_md=STEP_DOCS["validate_marts"], execution_timeout=step_timeout("validate_marts"))
     def validate_marts(run_id=None) -> dict:
-        return night.run_step(run_id, "validate_marts", night.validate_marts, run_id)
+        return _run_step(run_id, "validate_marts", "validate_marts", run_id)
 
-    @task(doc_md=STEP_DOCS["publish"], execution_timeout=night.step_timeout("publish"))
+    @task(doc_md=STEP_DOCS["publish"], execution_timeout=step_timeout("publish"))
     def publish(run_id=None) -> dict:
-        return night.run_step(run_id, "publish", night.publish, run_id)
+        return _run_step(run_id, "publish", "publish", run_id)
 
-    @task(doc_md=STEP_DOCS["export_indicateurs"], execution_timeout=night.step_timeout("export_indicateurs"))
+    @task(doc_md=STEP_DOCS["export_indicateurs"], execution_timeout=step_timeout("export_indicateurs"))
     def export_indicateurs(run_id=None) -> dict:
-        return night.run_step(run_id, "export_indicateurs", night.export_indicateurs)
+        return _run_step(run_id, "export_indicateurs", "export_indicateurs")
 
-    @task(doc_md=STEP_DOCS["grant_access"], execution_timeout=night.step_timeout("grant_access"))
+    @task(doc_md=STEP_DOCS["grant_access"], execution_timeout=step_timeout("grant_access"))
     def grant_access(run_id=None) -> dict:
-        return night.run_step(run_id, "grant_access", night.grant_access)
+        return _run_step(run_id, "grant_access", "grant_access")
 
-    @task(doc_md=STEP_DOCS["build_site"], execution_timeout=night.step_timeout("build_site"))
+    @task(doc_md=STEP_DOCS["build_site"], execution_timeout=step_timeout("build_site"))
     def build_site(run_id=None) -> dict:
-        return night.run_step(run_id, "build_site", night.build_site)
+        return _run_step(run_id, "build_site", "build_site")
 
-    @task(trigger_rule="all_done", doc_md=STEP_DOCS["summary"], execution_timeout=night.step_timeout("summary"))
+    @task(trigger_rule="all_done", doc_md=STEP_DOCS["summary"], execution_timeout=step_timeout("summary"))
     def summary(step_task_ids: list[str], ti=None, run_id=None) -> dict:
         results = {task_id: ti.xcom_pull(task_ids=task_id) for task_id in step_task_ids}
+        from spaser import night
+
         return night.summarize_or_fail(run_id, results)
 
     prepared = prepare_warehouse()
 
     extractions = []
-    for source_name in SOURCES:
-        task_id = "extract_" + source_name.replace("/", "_")
+    for source_name in SOURCE_EXTRACTORS:
+        task_id = extract_task_id(source_name)
 
         @task(task_id=task_id, doc_md=f"Extraction de la source {source_name} vers le schéma raw.",
-              execution_timeout=night.step_timeout(task_id))
+              execution_timeout=step_timeout(task_id))
         def extract(preparation: dict, source_name=source_name, task_id=task_id, run_id=None) -> dict:
-            return night.run_step(
-                run_id, task_id, night.extract_source, source_name, preparation["inbox"], run_id
-            )
+            return _run_step(run_id, task_id, "extract_source", source_name, preparation["inbox"], run_id)
 
         extractions.append(extract(prepared))
 
@@ -98,13 +88,13 @@ def spaser_nightly():
 
     previous = raw_checked
     dbt_steps = []
-    for layer in LAYERS:
+    for layer in DBT_LAYERS:
         task_id = f"dbt_{layer}"
 
         @task(task_id=task_id, doc_md=f"dbt : couche {layer} (modèles et leurs tests).",
-              execution_timeout=night.step_timeout(task_id))
+              execution_timeout=step_timeout(task_id))
         def build(layer=layer, task_id=task_id, run_id=None) -> dict:
-            return night.run_step(run_id, task_id, night.build_dbt_layer, layer)
+            return _run_step(run_id, task_id, "build_dbt_layer", layer)
 
         step = build()
         previous >> step

@@ -1,39 +1,20 @@
 """Registry of the sources the night reads: inbox folder -> source instance."""
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 
-from extract.cantine import CantineAchatsSource, CantineMenusSource
-from extract.decp import DecpSource
-from extract.finance import FournisseursSource, MandatsSource, TitresSource
-from extract.fop import FichesOperationSource
-from extract.insertion import InsertionHeuresSource
 from extract.loader import inbox_refusal, matches_patterns, shown_name
-from extract.marches import ConsultationsSource, OffresSource
-from extract.registre import GesTerritoireSource, RegistreActivitesSource, RegistreAgecSource
-from extract.sirene import SireneEtablissementsSource, SireneUnitesLegalesSource
+from spaser.plan import SOURCE_EXTRACTORS
 
-SOURCES = {
-    source.source: source
-    for source in (
-        DecpSource(),
-        ConsultationsSource(),
-        OffresSource(),
-        SireneEtablissementsSource(),
-        SireneUnitesLegalesSource(),
-        CantineAchatsSource(),
-        CantineMenusSource(),
-        InsertionHeuresSource(),
-        RegistreActivitesSource(),
-        RegistreAgecSource(),
-        FichesOperationSource(),
-        GesTerritoireSource(),
-        MandatsSource(),
-        TitresSource(),
-        FournisseursSource(),
-    )
-}
+
+def _extractor(reference: str):
+    module_name, class_name = reference.split(":")
+    return getattr(importlib.import_module(module_name), class_name)()
+
+
+SOURCES = {name: _extractor(reference) for name, reference in SOURCE_EXTRACTORS.items()}
 
 # Folders of ../shared/spec/sources.md that no extractor reads yet: their files are reported as
 # awaiting support rather than as misplaced.

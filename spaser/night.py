@@ -9,7 +9,7 @@ fast.
 
 Every step holds the night lock (``spaser.pilotage.night_step``: one night at a time per
 warehouse) and runs its SQL sessions — psycopg, dbt, Great Expectations, all through libpq — under
-the pipeline's timeouts (``pipeline_timeouts``); the DAG bounds each task (``step_timeout``).
+the pipeline's timeouts (``pipeline_timeouts``); the DAG bounds each task (``spaser.plan.step_timeout``).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import logging
 import os
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -33,18 +33,6 @@ class NightStepFailed(RuntimeError):
 
 
 # The longest each task may run before Airflow stops it (execution_timeout), by task id or prefix.
-STEP_TIMEOUTS = {
-    "prepare_warehouse": timedelta(minutes=10),
-    "extract_": timedelta(hours=2),
-    "validate_raw": timedelta(hours=1),
-    "dbt_": timedelta(hours=2),
-    "validate_marts": timedelta(hours=1),
-    "publish": timedelta(minutes=15),
-    "grant_access": timedelta(minutes=10),
-    "export_indicateurs": timedelta(minutes=30),
-    "build_site": timedelta(hours=1),
-    "summary": timedelta(minutes=10),
-}
 # The pipeline's SQL sessions: no statement longer than an hour, no wait on a lock longer than
 # five minutes, no transaction left idle half an hour (a stuck step cannot hold the warehouse).
 # Overridable by SPASER_STATEMENT_TIMEOUT / SPASER_LOCK_TIMEOUT (PostgreSQL durations).
@@ -53,13 +41,6 @@ SESSION_TIMEOUTS = {
     "lock_timeout": ("SPASER_LOCK_TIMEOUT", "5min"),
     "idle_in_transaction_session_timeout": (None, "30min"),
 }
-
-
-def step_timeout(task_id: str) -> timedelta:
-    for name, timeout in STEP_TIMEOUTS.items():
-        if task_id == name or (name.endswith("_") and task_id.startswith(name)):
-            return timeout
-    raise KeyError(f"aucune durée maximale pour l'étape {task_id}")
 
 
 @contextmanager
@@ -262,11 +243,12 @@ def grant_access() -> dict:
 
 
 def build_site() -> dict:
+    from spaser.dbt import write_docs_site
     from spaser.site import build_site as write_site
     from spaser.warehouse import connect
 
     with connect() as conn:
-        result = write_site(conn, site_dir())
+        result = write_site(conn, site_dir(), write_dbt_docs=write_docs_site)
     log.info("Tableau de bord écrit : %s (%s pages)", result["accueil"], result["nb_pages"])
     return result
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -656,13 +657,14 @@ def _indicator_page(indicator: Indicator) -> str:
 
 # ---------------------------------------------------------------------------- build
 
-def build_site(conn: psycopg.Connection, target: Path, with_dbt_docs: bool = True) -> dict:
+def build_site(conn: psycopg.Connection, target: Path, write_dbt_docs: Callable[[Path], object] | None = None) -> dict:
     """Write the dashboard into ``target`` (the GX reports under target/qualite are left in place).
 
     Every page is written in a staging folder first and moved in only once all of them (and the
     dbt docs) are written (spaser/outputs.py): a failure leaves yesterday's site whole, a reader
     never finds it empty or half-written, and a page that disappeared is removed after the others
-    are in place.
+    are in place. ``write_dbt_docs`` writes the dbt documentation into the folder it is given
+    (the pipeline passes it: the site does not run dbt).
     """
     indicators = _indicators(conn)
     engagements = _fetch(conn, "select * from marts.dim_engagements order by engagement")
@@ -686,10 +688,8 @@ def build_site(conn: psycopg.Connection, target: Path, with_dbt_docs: bool = Tru
         for name, text in pages.items():
             (staging / name).write_text(text, encoding="utf-8")
         fault_point("site_build")
-        if with_dbt_docs:
-            from spaser.dbt import write_docs_site
-
-            write_docs_site(staging / "dbt")
+        if write_dbt_docs is not None:
+            write_dbt_docs(staging / "dbt")
     return {"accueil": str(target / "index.html"), "nb_pages": len(pages), "nb_indicateurs": len(indicators)}
 
 

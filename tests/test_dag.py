@@ -64,9 +64,10 @@ def test_access_is_granted_after_publication_and_the_site_built_after_the_export
     assert nightly_dag.get_task("build_site").upstream_task_ids == {"export_indicateurs"}
 
 
-def test_parsing_the_dag_file_imports_none_of_the_heavy_libraries(tmp_path):
-    """Airflow parses the DAG file again and again: the libraries the tasks use (pandas, dbt,
-    Great Expectations) must be imported when a task runs, not when the file is parsed."""
+def test_parsing_the_dag_file_imports_only_the_night_plan(tmp_path):
+    """Airflow parses the DAG file again and again (and the allocator settings of the extractors
+    must not land in the dag-processor): the file imports the standard-library plan of the night
+    alone; the extractors, psycopg, Arrow, pandas, dbt and GX are imported when a task runs."""
     probe = (
         "import importlib.util, os, sys\n"
         f"os.environ.setdefault('SPASER_HOME', {str(tmp_path)!r})\n"
@@ -76,10 +77,14 @@ def test_parsing_the_dag_file_imports_none_of_the_heavy_libraries(tmp_path):
         "before = set(sys.modules)\n"
         f"spec = importlib.util.spec_from_file_location('spaser_nightly', {str(DAGS_DIR / 'spaser_nightly.py')!r})\n"
         "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-        "print(sorted({name.split('.')[0] for name in set(sys.modules) - before}))\n"
+        "print(sorted(set(sys.modules) - before))\n"
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                                cwd=DAGS_DIR.parent)
     imported = set(ast.literal_eval(completed.stdout.strip().splitlines()[-1]))
-    assert "extract" in imported  # the probe does see what the file imports
-    assert not imported & {"pandas", "dbt", "great_expectations", "sqlalchemy"}
+    project_modules = {name for name in imported if name.split(".")[0] in {"spaser", "extract", "expectations"}}
+    assert "spaser.plan" in project_modules  # the probe does see what the file imports
+    assert project_modules <= {"spaser", "spaser.plan"}, project_modules
+    heavy = {"pandas", "numpy", "pyarrow", "psycopg", "jsonschema", "openpyxl", "dbt", "great_expectations",
+             "sqlalchemy"}
+    assert not {name.split(".")[0] for name in imported} & heavy
