@@ -15,9 +15,9 @@ from expectations import suites
 from expectations.gate import validate_marts, validate_raw
 from expectations.publish import CandidateMissing, prepare_candidate, publish_candidate
 from spaser.catalogue import load_catalogue
+from spaser.migrations import migrate
 from tests.conftest import validated
 
-RAW_SCHEMA_SQL = Path(__file__).resolve().parents[1] / "extract" / "raw_schema.sql"
 VRA_SIRET = "20006878100015"
 VRA = "200068781"
 YEAR = 2024
@@ -145,7 +145,7 @@ def _fill_marts(conn: psycopg.Connection, schema: str, buyer_name: str = "Valenc
 
 
 def _load_raw(conn: psycopg.Connection) -> None:
-    conn.execute(RAW_SCHEMA_SQL.read_text())
+    migrate(conn)
     sha = "a" * 64
     load_id = conn.execute(
         "insert into raw.fichiers (run_id, source, fichier, sha256, statut, nb_enregistrements, nb_charges)"
@@ -244,7 +244,7 @@ def test_a_failing_candidate_is_reported_and_the_published_marts_stay_untouched(
 
 
 def test_empty_marts_are_accepted_only_while_raw_holds_no_data(conn):
-    conn.execute(RAW_SCHEMA_SQL.read_text())
+    migrate(conn)
     _create_marts(conn, "marts_candidat")
     conn.commit()
     assert validate_marts("nuit-vide").success
