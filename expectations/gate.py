@@ -38,6 +38,7 @@ from great_expectations.data_context.types.resource_identifiers import Expectati
 from expectations import suites
 from spaser.config import site_dir
 from spaser.outputs import replaced, write_text
+from spaser.schemas import CANDIDATE_MARTS
 from spaser.warehouse import connect, connection_params
 
 DATASOURCE_NAME = "entrepot"
@@ -146,7 +147,7 @@ def validate_raw(run_id: str) -> GateReport:
                            loads=_loads_to_validate())
 
 
-def validate_marts(run_id: str, schema: str = "marts_candidat") -> GateReport:
+def validate_marts(run_id: str, schema: str = CANDIDATE_MARTS) -> GateReport:
     """Validate the marts of ``schema``: the publication gate (publish only when it succeeds)."""
     planned = {table: factory(schema) for table, factory in suites.CORE_MART_SUITES.items()}
     for table in _tables_of(schema):

@@ -37,12 +37,12 @@ import os
 import psycopg
 from psycopg import sql
 
+from spaser.schemas import PREVIOUS_MARTS as PREVIOUS_SCHEMA, PUBLISHED_MARTS as PUBLISHED_SCHEMA, \
+    QUALITE as QUALITE_SCHEMA
+
 LECTEUR = "spaser_lecteur"
 AUDITEUR = "spaser_auditeur"
 ROLES = (LECTEUR, AUDITEUR)
-PUBLISHED_SCHEMA = "marts"
-PREVIOUS_SCHEMA = "marts_precedent"
-QUALITE_SCHEMA = "qualite"
 IDLE_TIMEOUT_SETTING = "SPASER_READER_IDLE_TIMEOUT"
 DEFAULT_IDLE_TIMEOUT = "5min"
 

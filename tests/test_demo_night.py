@@ -13,9 +13,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from expectations.suites import EXPECTED_INDICATORS
 from extract.sources import SOURCES
+from spaser.catalogue import load_catalogue
 from spaser.cli import main
 from spaser.config import PROJECT_ROOT
 from tests.conftest import fresh_warehouse
@@ -138,6 +140,14 @@ def test_the_night_succeeds_and_says_what_it_did(demo_night):
     assert all(gate["succes"] for gate in summary["controles"].values())
     assert (demo_night["home"] / "exports" / "indicateurs.csv").exists()
     assert (demo_night["home"] / "site" / "qualite" / "index.html").exists()
+
+
+def test_each_indicator_comes_from_the_mart_its_catalogue_entry_names(demo_night):
+    with psycopg.connect(demo_night["url"]) as conn:
+        for entry in load_catalogue()["indicateurs"]:
+            rows = conn.execute(sql.SQL("select count(*) from marts.{} where indicateur_id = %s").format(
+                sql.Identifier(entry["mart"])), (entry["id"],)).fetchone()[0]
+            assert rows > 0, (entry["id"], entry["mart"])
 
 
 @pytest.mark.parametrize("key", sorted(SPASER_2022), ids=lambda k: f"{k[0]}[{k[1]}|{k[2]}]")
