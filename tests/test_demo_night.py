@@ -251,8 +251,10 @@ def test_the_gate_and_dbt_lines_count_what_ran(demo_night):
         checks = demo_night["summaries"][0]["controles"][step]["nb_controles"]
         assert re.fullmatch(rf"\d+ suites · {checks:,} attentes · 0 échec".replace(",", " "), steps[label])
     assert re.fullmatch(r"\d+ seeds", steps["dbt seed"])
-    for layer in ("staging", "intermediate", "marts"):
+    for layer in ("staging", "intermediate"):
         assert re.fullmatch(r"\d+ modèles · \d+ tests", steps[f"dbt {layer}"]), steps[f"dbt {layer}"]
+    # The marts layer runs the unit test of rapport_indicateurs' progress rule.
+    assert re.fullmatch(r"\d+ modèles · \d+ tests · 1 test unitaire", steps["dbt marts"]), steps["dbt marts"]
 
 
 def test_verbose_streams_the_full_logs(demo_night):
