@@ -106,10 +106,11 @@ def child_main(url: str, inbox: Path, path: Path, night: str) -> None:
     import resource
 
     from extract.finance import MandatsSource
-    from extract.loader import ensure_raw_schema, load_file, refresh_statistics
+    from extract.loader import load_file, refresh_statistics
+    from spaser.migrations import migrate
 
     with psycopg.connect(url) as conn:
-        ensure_raw_schema(conn)
+        migrate(conn)
         conn.commit()
         warm_up(conn, MandatsSource(), path)
         started = time.perf_counter()

@@ -141,13 +141,14 @@ def warm_up(conn: psycopg.Connection, source, path: Path) -> None:
 def child_main(url: str, inbox: Path) -> None:
     import resource
 
-    from extract.loader import ensure_raw_schema, load_file
+    from extract.loader import load_file
     from extract.marches import OffresSource
+    from spaser.migrations import migrate
 
     source = OffresSource()
     (path,) = sorted((inbox / source.source).glob("*.csv"))
     with psycopg.connect(url) as conn:
-        ensure_raw_schema(conn)
+        migrate(conn)
         conn.commit()
         warm_up(conn, source, path)
         started = time.perf_counter()

@@ -38,6 +38,7 @@ from great_expectations.data_context.types.resource_identifiers import Expectati
 from expectations import suites
 from spaser.config import site_dir
 from spaser.outputs import replaced, write_text
+from spaser.schemas import CANDIDATE_MARTS
 from spaser.warehouse import connect, connection_params
 
 DATASOURCE_NAME = "entrepot"
@@ -47,27 +48,6 @@ WHOLE_TABLE = "table_entiere"
 # datasource's configuration, which GX may render or log.
 CONNECTION_ENV_VAR = "SPASER_GX_WAREHOUSE_URL"
 SAMPLE_SIZE = 10
-
-QUALITE_DDL = """
-create schema if not exists qualite;
-create table if not exists qualite.validations (
-    validation_id   bigserial primary key,
-    run_id          text not null,
-    valide_le       timestamptz not null default now(),
-    couche          text not null check (couche in ('raw', 'marts')),
-    suite           text not null,
-    table_name      text not null,
-    succes          boolean not null,
-    nb_expectations integer not null,
-    nb_echecs       integer not null,
-    echecs          jsonb not null default '[]'::jsonb,
-    rapport         text  -- GX page of this validation, relative to site/qualite/
-);
-create index if not exists validations_run on qualite.validations (run_id, couche);
--- Loads whose rows a raw validation read (see validate_raw); null: the table whole.
-alter table qualite.validations add column if not exists premier_load_id bigint,
-                                add column if not exists dernier_load_id bigint;
-"""
 
 
 # ---------------------------------------------------------------------------- report
@@ -167,7 +147,7 @@ def validate_raw(run_id: str) -> GateReport:
                            loads=_loads_to_validate())
 
 
-def validate_marts(run_id: str, schema: str = "marts_candidat") -> GateReport:
+def validate_marts(run_id: str, schema: str = CANDIDATE_MARTS) -> GateReport:
     """Validate the marts of ``schema``: the publication gate (publish only when it succeeds)."""
     planned = {table: factory(schema) for table, factory in suites.CORE_MART_SUITES.items()}
     for table in _tables_of(schema):
@@ -464,7 +444,6 @@ def _loads_to_validate() -> tuple[int, int]:
     (spaser chargement retablir) since the last passed night comes back into scope: it was out of
     the raw views while the nights after it were validated."""
     with connect() as conn:
-        conn.execute(QUALITE_DDL)
         return conn.execute(
             "with nuits_reussies as (select max(dernier_load_id) as couvert, max(valide_le) as le"
             "   from qualite.validations where couche = 'raw' group by run_id having bool_and(succes))"
@@ -489,7 +468,6 @@ def _tables_of(schema: str, having_column: str | None = None) -> set[str]:
 
 def _record(run_id: str, couche: str, outcomes: list[SuiteOutcome]) -> None:
     with connect() as conn:
-        conn.execute(QUALITE_DDL)
         conn.execute("delete from qualite.validations where run_id = %s and couche = %s", (run_id, couche))
         with conn.cursor() as cursor:
             cursor.executemany(

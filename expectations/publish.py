@@ -33,12 +33,11 @@ import psycopg
 from psycopg import sql
 
 from spaser.faults import fault_point
+from spaser.schemas import CANDIDATE_MARTS as CANDIDATE_SCHEMA, PREVIOUS_MARTS as PREVIOUS_SCHEMA, \
+    PUBLISHED_MARTS as PUBLISHED_SCHEMA
 
 log = logging.getLogger("spaser.publish")
 
-CANDIDATE_SCHEMA = "marts_candidat"
-PUBLISHED_SCHEMA = "marts"
-PREVIOUS_SCHEMA = "marts_precedent"
 PUBLISH_LOCK_TIMEOUT = "5s"
 PUBLISH_ATTEMPTS = 12
 RETRY_PAUSE_SECONDS = 5.0

@@ -26,9 +26,10 @@ import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
 from extract.plausible import PLAUSIBLE_FIRST_DATE, latest_plausible_date
+from spaser.catalogue import year_axes
 from spaser.config import PERIMETRE_TOUS
+from spaser.schemas import RAW as RAW_SCHEMA
 
-RAW_SCHEMA = "raw"
 LINEAGE_COLUMNS = ("_load_id", "_source_file", "_file_sha256", "_record_number", "_loaded_at")
 
 STATUTS_FICHIER = ("charge", "rejete")
@@ -68,99 +69,11 @@ class YearAxis:
     year_column: str
 
 
-MARCHES_NOTIFIES = YearAxis("fct_marches", "annee_notification")
-LOTS_LANCES = YearAxis("fct_lots", "annee_lancement")
-LOTS_CLOTURES = YearAxis("fct_lots", "annee_cloture")
-OFFRES_DEPOSEES = YearAxis("fct_offres", "annee_depot")
-ACHATS_ALIMENTAIRES = YearAxis("fct_achats_alimentaires", "annee_achat")
-MENUS_SERVIS = YearAxis("fct_menus", "annee_menu")
-HEURES_INSERTION = YearAxis("fct_heures_insertion", "annee_mois")
-ACTIVITES_REGISTRE = YearAxis("fct_activites", "annee_activite")
-DECLARATIONS_AGEC = YearAxis("fct_declarations_agec", "annee")
-FICHES_OPERATION = YearAxis("fct_fiches_operation", "annee_lancement")
-INVENTAIRE_GES = YearAxis("fct_ges_territoire", "annee")
-# e02 is computed for every year any indicator has.
-ANNEES_INDICATEURS = YearAxis("fct_indicateurs", "annee")
-DEPENSES = YearAxis("fct_depenses", "annee_mandat")
-TITRES = YearAxis("fct_titres", "annee_titre")
-SIGNATURES_CHARTE = YearAxis("dim_fournisseurs", "annee_signature_charte")
-
-# The indicators the marts must deliver, each with the years it must cover. Adding an indicator
-# is one line here; adding a source adds a YearAxis and, when it names buyers, a PERIMETRE_SOURCES
-# entry.
+# The indicators the marts must deliver, each with the years it must cover: the catalogue's
+# `annees` (spaser/catalogue/indicateurs.yml). Adding a source that names buyers adds a
+# PERIMETRE_SOURCES entry.
 EXPECTED_INDICATORS: dict[str, YearAxis] = {
-    "k_nb_marches": MARCHES_NOTIFIES,
-    "k_marches_par_categorie_pct": MARCHES_NOTIFIES,
-    "k_soumissionnaires_territoire_pct": OFFRES_DEPOSEES,
-    "e03_mp_infructueux_pct": LOTS_CLOTURES,
-    "e03_nb_nouveaux_fournisseurs": MARCHES_NOTIFIES,
-    "e03_nb_mp_variante": MARCHES_NOTIFIES,
-    "e05_mp_clause_sociale_pct": MARCHES_NOTIFIES,
-    "e05_nb_mp_clause_sociale": MARCHES_NOTIFIES,
-    "e05_mp_clause_sociale_par_categorie_pct": MARCHES_NOTIFIES,
-    "e05_mp_fournitures_clause_insertion_pct": MARCHES_NOTIFIES,
-    "e05_mp_consideration_sociale_pct": MARCHES_NOTIFIES,
-    "e06_nb_marches_reserves_en_cours": MARCHES_NOTIFIES,
-    "e06_nb_marches_insertion_en_cours": MARCHES_NOTIFIES,
-    "e07_nb_interdictions_soumissionner": OFFRES_DEPOSEES,
-    "e08_mp_clause_environnementale_pct": MARCHES_NOTIFIES,
-    "e08_mp_critere_environnemental_pct": MARCHES_NOTIFIES,
-    "e08_mp_consideration_environnementale_pct": MARCHES_NOTIFIES,
-    "e08_nb_mp_innovants": MARCHES_NOTIFIES,
-    "e12_nb_offres_groupements": OFFRES_DEPOSEES,
-    "e13_nb_tpe_pme_soumissionnaires": OFFRES_DEPOSEES,
-    "e13_mp_attribues_tpe_pme_pct": MARCHES_NOTIFIES,
-    "e13_nb_courriers_reserves": OFFRES_DEPOSEES,
-    "e13_procedure_simplifiee_moins_40k_pct": LOTS_LANCES,
-    "e13_allotissement_pct": LOTS_LANCES,
-    "e08_alim_bio_pct": ACHATS_ALIMENTAIRES,
-    "e08_alim_siqo_pct": ACHATS_ALIMENTAIRES,
-    "e08_alim_egalim_pct": ACHATS_ALIMENTAIRES,
-    "e08_alim_viandes_poissons_egalim_pct": ACHATS_ALIMENTAIRES,
-    "e08_alim_local_pct": ACHATS_ALIMENTAIRES,
-    "e08_alim_circuit_court_pct": ACHATS_ALIMENTAIRES,
-    "e08_alim_regional_pct": ACHATS_ALIMENTAIRES,
-    "e08_alim_agglo_pct": ACHATS_ALIMENTAIRES,
-    "e08_menus_vegetariens_pct": MENUS_SERVIS,
-    "e05_heures_insertion": HEURES_INSERTION,
-    "e05_nb_beneficiaires": HEURES_INSERTION,
-    "e05_nb_entreprises_insertion": HEURES_INSERTION,
-    "e05_public_feminin_pct": HEURES_INSERTION,
-    "e05_seniors_pct": HEURES_INSERTION,
-    "e05_nb_contrats_signes": HEURES_INSERTION,
-    "e05_acces_emploi_durable_pct": HEURES_INSERTION,
-    "e01_nb_instances": ACTIVITES_REGISTRE,
-    "e01_nb_referentiels": ACTIVITES_REGISTRE,
-    "e03_nb_agents_formes": ACTIVITES_REGISTRE,
-    "e04_nb_actions_communication": ACTIVITES_REGISTRE,
-    "e10_nb_segments_duree_vie": ACTIVITES_REGISTRE,
-    "e10_operations_reemploi": ACTIVITES_REGISTRE,
-    "e11_nb_reunions_partenariales": ACTIVITES_REGISTRE,
-    "e11_nb_actions_programmees": ACTIVITES_REGISTRE,
-    "e11_nb_partenaires_impliques": ACTIVITES_REGISTRE,
-    "e11_actions_portees_partenaires_pct": ACTIVITES_REGISTRE,
-    "e12_nb_entreprises_accompagnees": ACTIVITES_REGISTRE,
-    "e13_nb_entreprises_sensibilisees": ACTIVITES_REGISTRE,
-    "e13_nb_telechargements_outils": ACTIVITES_REGISTRE,
-    "e10_agec_famille_pct": DECLARATIONS_AGEC,
-    "e10_agec_moyenne_pct": DECLARATIONS_AGEC,
-    "e03_nb_consultations_sourcing": FICHES_OPERATION,
-    "e07_egalite_fh_questionnee_pct": LOTS_LANCES,
-    "e07_nb_besoin_repense_egalite_fh": FICHES_OPERATION,
-    "e09_nb_consultations_label": FICHES_OPERATION,
-    "e09_nb_consultations_sans_pe": FICHES_OPERATION,
-    "e08_mp_cout_global_pct": MARCHES_NOTIFIES,
-    "e09_nb_mp_critere_carbone": MARCHES_NOTIFIES,
-    "e10_mp_btp_reemploi_pct": MARCHES_NOTIFIES,
-    "e09_ges_territoire_ktco2e": INVENTAIRE_GES,
-    "e02_indicateurs_automatises_pct": ANNEES_INDICATEURS,
-    "k_depenses_territoire_pct": DEPENSES,
-    "k_depenses_categorie_territoire_pct": DEPENSES,
-    "e06_depenses_structures_inclusives_eur": DEPENSES,
-    "e08_traiteurs_circuit_court_pct": DEPENSES,
-    "e09_empreinte_carbone_achats_tco2e": DEPENSES,
-    "e10_recette_encheres_eur": TITRES,
-    "e12_nb_signataires_charte": SIGNATURES_CHARTE,
+    indicator_id: YearAxis(*axis) for indicator_id, axis in year_axes().items()
 }
 
 # Marts naming the buyers of the loaded sources: (table, SIREN column).

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
+from spaser.schemas import RAW_STORAGE as STORAGE_SCHEMA
+
 # The lineage stored on every raw row; raw.<table> adds the file's own (_source_file,
-# _file_sha256, _loaded_at) from raw.fichiers: see raw_schema.sql.
+# _file_sha256, _loaded_at) from raw.fichiers: see spaser/migrations/0002_brut.sql.
 ROW_LINEAGE_COLUMNS = ("_load_id", "_record_number")
-STORAGE_SCHEMA = "raw_stockage"
 
 
 def stored_rows_table(raw_table: str) -> str:

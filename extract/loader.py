@@ -52,12 +52,8 @@ from extract.tabular import FileLineage, LoadCounts, TabularParse, TabularSource
 from spaser.faults import fault_point
 
 log = logging.getLogger(__name__)
-RAW_SCHEMA_PATH = Path(__file__).resolve().parent / "raw_schema.sql"
-RAW_LINEAGE_DEFAULTS_PATH = Path(__file__).resolve().parent / "raw_lineage_defaults.sql"
 READ_CHUNK_BYTES = 1 << 20
 UTF8_BOM = codecs.BOM_UTF8
-# Serialises concurrent schema set-ups (two `create ... if not exists` at once may fail).
-SCHEMA_LOCK_KEY = 0x5350_4153  # "SPAS"
 
 LOADED = "charge"
 ALREADY_LOADED = "deja_charge"
@@ -67,14 +63,6 @@ ALREADY_REJECTED = "deja_rejete"  # reported only: the content's rejection is al
 CONNECTION_FAILURES = (psycopg.OperationalError, psycopg.InterfaceError)
 QUIET_SECONDS_SETTING = "SPASER_INBOX_QUIET_SECONDS"
 DEFAULT_QUIET_SECONDS = 300.0
-
-
-def ensure_raw_schema(conn: psycopg.Connection) -> None:
-    """Create or update the raw schema and its tables (idempotent)."""
-    with conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
-        conn.execute(RAW_SCHEMA_PATH.read_text(encoding="utf-8"))
-        conn.execute(RAW_LINEAGE_DEFAULTS_PATH.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

@@ -548,7 +548,7 @@ def _file_load_id_default(conn: psycopg.Connection, stored_table: str, load_id: 
 
     The load id, constant within a file, reaches the rows through the column default rather than
     through COPY, and as a literal: PostgreSQL evaluates a default on every row, and the resting
-    one (raw_lineage_defaults.sql, which makes a write without lineage fail) calls
+    one (spaser/migrations/0004_vues_brutes.sql, which makes a write without lineage fail) calls
     current_setting. The default in place is put back before the file's transaction ends, and a
     failed load rolls both changes back; in between, the ALTER TABLE keeps other sessions off
     this table, which no step reads while its source loads (extraction, then the raw checks,

@@ -37,38 +37,14 @@ import os
 import psycopg
 from psycopg import sql
 
+from spaser.schemas import PREVIOUS_MARTS as PREVIOUS_SCHEMA, PUBLISHED_MARTS as PUBLISHED_SCHEMA, \
+    QUALITE as QUALITE_SCHEMA
+
 LECTEUR = "spaser_lecteur"
 AUDITEUR = "spaser_auditeur"
 ROLES = (LECTEUR, AUDITEUR)
-PUBLISHED_SCHEMA = "marts"
-PREVIOUS_SCHEMA = "marts_precedent"
-QUALITE_SCHEMA = "qualite"
 IDLE_TIMEOUT_SETTING = "SPASER_READER_IDLE_TIMEOUT"
 DEFAULT_IDLE_TIMEOUT = "5min"
-
-# Read by the auditors' role: the failed expectations one row each, and the quarantine as counts.
-QUALITE_VIEWS_DDL = """
-create or replace view qualite.attentes_en_echec as
-select v.validation_id, v.run_id, v.valide_le, v.couche, v.suite, v.table_name,
-       echec ->> 'expectation' as attente, echec ->> 'column' as colonne,
-       (echec ->> 'unexpected_count')::bigint as nb_lignes_en_ecart, echec ->> 'summary' as resume
-from qualite.validations as v
-cross join lateral jsonb_array_elements(v.echecs) as echec;
-
-create or replace view qualite.quarantaine_par_source as
-select f.run_id, q.source, q.champ, q.message as motif,
-       count(distinct (q.load_id, q.enregistrement)) as nb_enregistrements, count(*) as nb_violations
-from raw.quarantaine as q
-inner join raw.fichiers as f on f.load_id = q.load_id
-group by f.run_id, q.source, q.champ, q.message;
-
-create or replace view qualite.signalements_par_source as
-select f.run_id, s.source, s.champ, s.message as motif,
-       count(distinct (s.load_id, s.enregistrement)) as nb_enregistrements, count(*) as nb_signalements
-from raw.signalements as s
-inner join raw.fichiers as f on f.load_id = s.load_id
-group by f.run_id, s.source, s.champ, s.message;
-"""
 
 
 def reader_idle_timeout() -> str:
@@ -154,7 +130,6 @@ def grant_published(conn: psycopg.Connection) -> list[str]:
             conn.execute(sql.SQL("revoke usage on schema {schema} from {role}").format(
                 schema=sql.Identifier(PREVIOUS_SCHEMA), role=sql.Identifier(role)))
     if AUDITEUR in present and _schema_exists(conn, QUALITE_SCHEMA):
-        conn.execute(QUALITE_VIEWS_DDL)
         for statement in (
             "grant usage on schema {schema} to {role}",
             "grant select on all tables in schema {schema} to {role}",

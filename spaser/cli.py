@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from spaser.config import demo_inbox_dir, spaser_home
+from spaser.night import NightStepFailed
 
 EXIT_PUBLISHED = 0
 EXIT_FAILED = 1
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.handler(args)
+    except NightStepFailed as refusal:
+        # Our own refusals (a night running, a migration refused…) are messages, not tracebacks.
+        print(refusal, file=sys.stderr)
+        return EXIT_FAILED
     finally:
         _announce_embedded_warehouse()
 
@@ -237,7 +242,6 @@ def _load_nightly_dag():
     from airflow.dag_processing.dagbag import DagBag
 
     from spaser.config import DAGS_DIR
-    from spaser.night import NightStepFailed
 
     bag = DagBag(dag_folder=str(DAGS_DIR))
     if bag.import_errors:
@@ -390,12 +394,12 @@ def _quarantaine(args: argparse.Namespace) -> int:
 
 def _renew_key(args: argparse.Namespace) -> int:
     from extract.base import SourceUnavailable
-    from extract.loader import ensure_raw_schema
     from extract.pseudonymisation import renew_key
+    from spaser.pilotage import upgrade_warehouse
     from spaser.warehouse import connect
 
     with connect() as conn:
-        ensure_raw_schema(conn)
+        upgrade_warehouse(conn)
         try:
             fingerprint = renew_key(conn, args.motif)
         except SourceUnavailable as refusal:
@@ -420,12 +424,12 @@ def _restore_load(args: argparse.Namespace) -> int:
 
 
 def _change_load(action, args: argparse.Namespace, outcome: str) -> int:
-    from extract.loader import ensure_raw_schema
     from spaser.ecarts import EcartRefused
+    from spaser.pilotage import upgrade_warehouse
     from spaser.warehouse import connect
 
     with connect() as conn:
-        ensure_raw_schema(conn)
+        upgrade_warehouse(conn)
         try:
             load = action(conn, args.load_id, args.motif)
         except EcartRefused as refusal:
@@ -437,11 +441,11 @@ def _change_load(action, args: argparse.Namespace, outcome: str) -> int:
 
 
 def _list_loads(args: argparse.Namespace) -> int:
-    from extract.loader import ensure_raw_schema
+    from spaser.pilotage import upgrade_warehouse
     from spaser.warehouse import connect
 
     with connect() as conn:
-        ensure_raw_schema(conn)
+        upgrade_warehouse(conn)
         rows = conn.execute(
             "select f.load_id, f.run_id, f.source, f.fichier, f.nb_charges,"
             " exists (select from qualite.chargements_ecartes e where e.load_id = f.load_id)"
@@ -456,16 +460,16 @@ def _list_loads(args: argparse.Namespace) -> int:
 
 
 def _load_journal(args: argparse.Namespace) -> int:
-    from extract.loader import ensure_raw_schema
     from zoneinfo import ZoneInfo
 
     from spaser.ecarts import journal
+    from spaser.pilotage import upgrade_warehouse
     from spaser.warehouse import connect
 
     PARIS = ZoneInfo("Europe/Paris")
 
     with connect() as conn:
-        ensure_raw_schema(conn)
+        upgrade_warehouse(conn)
         entries = journal(conn)
     if not entries:
         print("Aucun chargement écarté.")

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Iterator
 
 from spaser import ecarts
+from spaser.catalogue import indicator_marts
 from spaser.config import DBT_PROJECT_DIR, spaser_home
+from spaser.schemas import CANDIDATE_MARTS as CANDIDATE_MARTS_SCHEMA, DBT_SCHEMA_VARIABLES, \
+    PUBLISHED_MARTS as PUBLISHED_MARTS_SCHEMA
 from spaser.warehouse import connect, connection_params
 
 log = logging.getLogger(__name__)
-
-CANDIDATE_MARTS_SCHEMA = "marts_candidat"
-PUBLISHED_MARTS_SCHEMA = "marts"
 
 # The night's dbt steps, in order: (step name, dbt arguments). Cautious indirect selection keeps
 # a test that also reads a later layer (e.g. a singular test over the marts) out of earlier layers.
@@ -107,9 +107,9 @@ def dbt_environment() -> dict[str, str]:
         "SPASER_PG_USER": params.user,
         "SPASER_PG_PASSWORD": params.password,
         "SPASER_PG_DBNAME": params.dbname,
-        "SPASER_MARTS_SCHEMA": CANDIDATE_MARTS_SCHEMA,
-        # fct_indicateurs reads the last validated values of the rows the granular gate withholds.
-        "SPASER_PUBLISHED_SCHEMA": PUBLISHED_MARTS_SCHEMA,
+        **DBT_SCHEMA_VARIABLES,
+        # The indicator marts fct_indicateurs unites, as the catalogue names them.
+        "SPASER_INDICATOR_MARTS": ",".join(indicator_marts()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     for name, value in params.parameters:

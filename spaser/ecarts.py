@@ -2,8 +2,8 @@
 every check and must not count (`spaser chargement ecarter LOAD_ID --motif "…"`).
 
 A load set aside stays in the warehouse (raw_stockage, raw.fichiers, its quarantine), but the raw
-views leave its rows out (extract/raw_schema.sql): the raw gate no longer reads it, and the next
-night's models no longer count it. The incremental models, which read only new loads, are rebuilt
+views leave its rows out (spaser/migrations/0004_vues_brutes.sql): the raw gate no longer reads
+it, and the next night's models no longer count it. The incremental models, which read only new loads, are rebuilt
 from scratch by the next night after any change (``rebuild_pending``). Every action is journaled in
 ``qualite.journal_chargements_ecartes`` with its reason and author, and shown on the quality page.
 """

@@ -99,13 +99,17 @@ def resolve_inbox(requested: str | None) -> Path:
 
 
 def prepare_warehouse(inbox: str | None) -> dict:
-    from extract.loader import ensure_raw_schema
+    """The night's first step: the warehouse at this code's schema, the inbox checked.
+
+    In a night, ``run_step`` applied the pending migrations as the step took the warehouse
+    (``spaser.pilotage``): none is left here. Called by itself (tests), the step applies them."""
     from extract.sources import unexpected_entries
+    from spaser.migrations import migrate
     from spaser.warehouse import connect
 
     resolved = resolve_inbox(inbox)
     with connect() as conn:
-        ensure_raw_schema(conn)
+        migrate(conn)
     unexpected = unexpected_entries(resolved)
     for message in unexpected:
         log.warning("%s", message)
@@ -198,7 +202,7 @@ def publish(run_id: str) -> dict:
     from expectations.publish import CandidateMissing, CandidateNotValidated, PublicationLocked, \
         in_swap_transaction, publish_candidate
     from spaser.access import grant_published
-    from spaser.pilotage import ensure_pilotage, validated_fingerprint
+    from spaser.pilotage import validated_fingerprint
     from spaser.warehouse import connect
 
     def swap(conn) -> dict:
@@ -208,7 +212,6 @@ def publish(run_id: str) -> dict:
         return {"granted": grant_published(conn), "left_behind": left_behind}
 
     with connect() as conn:
-        ensure_pilotage(conn)
         try:
             outcome = in_swap_transaction(conn, swap)
         except (CandidateMissing, CandidateNotValidated, PublicationLocked) as refusal:

@@ -9,6 +9,10 @@
   the summary of a night rerun green is green. Any executor, on any machine, reads the same rows.
 - ``pilotage.candidats_valides``: what the marts gate validated for a night (the fingerprint of the
   candidate schema), which publication checks in its own transaction (``expectations.publish``).
+- The warehouse's migrations (``spaser.migrations``, recorded in ``pilotage.migrations``, which
+  also create these tables) are applied as a step takes the warehouse, once no other night holds
+  it, under the lock that serialises the taking: no step of another night runs while the schema
+  changes. ``upgrade_warehouse`` does the same for a command run outside a night.
 
 The lock rule. Airflow runs each task in its own process, so no database session lives as long as a
 night. A night is alive while either
@@ -32,40 +36,17 @@ from typing import Iterator
 
 import psycopg
 
+from spaser.migrations import MigrationRefused, migrate, pending
 from spaser.night import NightStepFailed
 
 log = logging.getLogger("spaser.pilotage")
 
 GRACE_SETTING = "SPASER_NIGHT_GRACE_SECONDS"
 DEFAULT_GRACE_SECONDS = 600.0
-# Serialises the check-and-take of the night lock (and the schema's creation).
+# Serialises the check-and-take of the night lock (and the warehouse's migrations).
 SETUP_LOCK_KEY = 0x5350_5049  # "SPPI"
 # Held (shared) by every running step of the night that holds the warehouse.
 STEP_LOCK_KEY = 0x5350_4E55  # "SPNU"
-
-SCHEMA_DDL = """
-create schema if not exists pilotage;
-create table if not exists pilotage.nuit_en_cours (
-    verrou            boolean primary key default true check (verrou),  -- one row at most
-    run_id            text not null,
-    commencee_le      timestamptz not null default now(),
-    derniere_activite timestamptz not null default now()
-);
-create table if not exists pilotage.etapes (
-    run_id     text not null,
-    etape      text not null,
-    statut     text not null check (statut in ('reussie', 'echec')),
-    motif      text,                                  -- the French reason of a failure
-    termine_le timestamptz not null default now(),
-    primary key (run_id, etape)
-);
-create table if not exists pilotage.candidats_valides (
-    run_id     text primary key,
-    empreinte  text not null,                         -- expectations.publish.candidate_fingerprint
-    valide_le  timestamptz not null default now()
-);
-"""
-
 
 def grace_seconds() -> float:
     configured = os.environ.get(GRACE_SETTING, "").strip()
@@ -73,13 +54,6 @@ def grace_seconds() -> float:
         return float(configured) if configured else DEFAULT_GRACE_SECONDS
     except ValueError:
         raise ValueError(f"{GRACE_SETTING} doit être un nombre de secondes (lu : {configured!r})") from None
-
-
-def ensure_pilotage(conn: psycopg.Connection) -> None:
-    """Create the schema and its tables (idempotent), in the caller's transaction if one is open."""
-    with conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(%s)", (SETUP_LOCK_KEY,))
-        conn.execute(SCHEMA_DDL)
 
 
 class NightAlreadyRunning(NightStepFailed):
@@ -120,8 +94,9 @@ def night_step(run_id: str, step: str) -> Iterator[StepBookkeeping]:
         bookkeeping = StepBookkeeping(conn, run_id, step)
         try:
             _take(conn, run_id)
-        except NightAlreadyRunning as refusal:
-            bookkeeping.ended(str(refusal))
+        except (NightAlreadyRunning, MigrationRefused) as refusal:
+            if _migrated(conn):
+                bookkeeping.ended(str(refusal))
             raise
         yield bookkeeping
     finally:
@@ -137,7 +112,6 @@ def night_step(run_id: str, step: str) -> Iterator[StepBookkeeping]:
 def _take(conn: psycopg.Connection, run_id: str) -> None:
     conn.execute("select pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
     try:
-        conn.execute(SCHEMA_DDL)
         holder = _holder(conn)
         if holder is not None and holder[0] != run_id:
             other, started, last, idle = holder
@@ -152,6 +126,7 @@ def _take(conn: psycopg.Connection, run_id: str) -> None:
                 "La nuit %s détenait l'entrepôt sans plus rien exécuter depuis %.0f s (plus de %s s) : "
                 "elle est tenue pour interrompue, la nuit %s prend la main.", other, idle, grace_seconds(), run_id,
             )
+        migrate(conn)
         if holder is None or holder[0] != run_id:
             conn.execute("delete from pilotage.nuit_en_cours")
             conn.execute("insert into pilotage.nuit_en_cours (run_id) values (%s)", (run_id,))
@@ -164,10 +139,17 @@ def _take(conn: psycopg.Connection, run_id: str) -> None:
 
 def _holder(conn: psycopg.Connection) -> tuple | None:
     """The night holding the warehouse: run id, start, last activity, seconds since."""
+    if not _migrated(conn):
+        return None
     return conn.execute(
         "select run_id, commencee_le, derniere_activite, extract(epoch from now() - derniere_activite)"
         " from pilotage.nuit_en_cours"
     ).fetchone()
+
+
+def _migrated(conn: psycopg.Connection) -> bool:
+    """Whether a night (or a command) has set the warehouse up: before, no night can hold it."""
+    return conn.execute("select to_regclass('pilotage.nuit_en_cours')").fetchone()[0] is not None
 
 
 def _is_alive(conn: psycopg.Connection, idle_seconds) -> bool:
@@ -181,9 +163,9 @@ def _is_alive(conn: psycopg.Connection, idle_seconds) -> bool:
 
 def release_night(conn: psycopg.Connection, run_id: str) -> None:
     """The night's end: the warehouse is free (only if this night holds it)."""
-    ensure_pilotage(conn)
     with conn.transaction():
-        conn.execute("delete from pilotage.nuit_en_cours where run_id = %s", (run_id,))
+        if _migrated(conn):
+            conn.execute("delete from pilotage.nuit_en_cours where run_id = %s", (run_id,))
 
 
 def release_night_of(run_id: str) -> None:
@@ -200,7 +182,6 @@ def release_night_of(run_id: str) -> None:
 
 def running_night(conn: psycopg.Connection) -> str | None:
     """The run id of the night holding the warehouse, if it is alive (see the lock rule)."""
-    ensure_pilotage(conn)
     holder = _holder(conn)
     alive = holder is not None and _is_alive(conn, holder[3])
     conn.commit()
@@ -219,7 +200,6 @@ def record_step(conn: psycopg.Connection, run_id: str, step: str, failure_reason
 
 def failed_steps(conn: psycopg.Connection, run_id: str) -> dict[str, str]:
     """The steps of the night whose last run failed, with their French reasons."""
-    ensure_pilotage(conn)
     rows = conn.execute(
         "select etape, motif from pilotage.etapes where run_id = %s and statut = 'echec' order by etape", (run_id,)
     ).fetchall()
@@ -227,7 +207,6 @@ def failed_steps(conn: psycopg.Connection, run_id: str) -> dict[str, str]:
 
 
 def record_validated(conn: psycopg.Connection, run_id: str, fingerprint: str) -> None:
-    ensure_pilotage(conn)
     with conn.transaction():
         conn.execute(
             "insert into pilotage.candidats_valides (run_id, empreinte) values (%s, %s)"
@@ -242,3 +221,23 @@ def validated_fingerprint(conn: psycopg.Connection, run_id: str) -> str | None:
         "select empreinte from pilotage.candidats_valides where run_id = %s", (run_id,)
     ).fetchone()
     return row[0] if row else None
+
+
+def upgrade_warehouse(conn: psycopg.Connection) -> list[str]:
+    """Apply the pending migrations for a command run outside a night; returns the files applied.
+
+    Nothing pending (the usual case): nothing done, whether a night runs or not. Otherwise refused
+    while a night is running, whose steps must not see the schema change under them."""
+    conn.execute("select pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+    try:
+        if not pending(conn):
+            return []
+        holder = _holder(conn)
+        if holder is not None and _is_alive(conn, holder[3]):
+            raise NightAlreadyRunning(
+                f"L'entrepôt attend des migrations, mais la nuit {holder[0]} est en cours : elle les appliquera, "
+                "ou relancez la commande quand elle sera terminée."
+            )
+        return migrate(conn)
+    finally:
+        conn.execute("select pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))

@@ -32,7 +32,7 @@ SOURCE_EXTRACTORS = {
 DBT_LAYERS = ("seed", "staging", "intermediate", "marts")
 
 STEP_DOCS = {
-    "prepare_warehouse": "Crée les schémas de l'entrepôt si besoin et signale les fichiers hors périmètre.",
+    "prepare_warehouse": "Applique les migrations de l'entrepôt en attente et signale les fichiers hors périmètre.",
     "validate_raw": "Great Expectations : une suite par table brute, sur les chargements qu'aucun contrôle réussi"
                     " n'a encore couverts ; un échec arrête la nuit avant dbt.",
     "validate_marts": "Porte qualité : les marts candidats ne sont publiés que si toutes les suites passent ;"

@@ -71,7 +71,7 @@ def step_details(step: str, result: dict) -> str:
         by_type: dict[str, int] = {}
         for node in result["nodes"]:
             by_type[node["type"]] = by_type.get(node["type"], 0) + 1
-        names = {"seed": "seed", "model": "modèle", "test": "test", "snapshot": "snapshot"}
+        names = {"seed": "seed", "model": "modèle", "test": "test", "unit_test": "test unitaire", "snapshot": "snapshot"}
         return " · ".join(_count(n, names.get(kind, kind)) for kind, n in sorted(by_type.items(), key=_dbt_order))
     if step == "prepare_warehouse":
         outside = len(result["hors_perimetre"])
@@ -90,7 +90,7 @@ def step_details(step: str, result: dict) -> str:
 
 
 def _dbt_order(item: tuple[str, int]) -> int:
-    order = ["seed", "model", "snapshot", "test"]
+    order = ["seed", "model", "snapshot", "test", "unit_test"]
     return order.index(item[0]) if item[0] in order else len(order)
 
 
@@ -99,7 +99,8 @@ def _number(n: int) -> str:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{_number(n)} {noun}{'s' if n > 1 else ''}"
+    # A French noun and its adjective both take the plural: « tests unitaires ».
+    return f"{_number(n)} {' '.join(word + 's' for word in noun.split()) if n > 1 else noun}"
 
 
 def format_seconds(seconds: float) -> str:

@@ -22,8 +22,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
+from spaser.catalogue import drill_downs
 from spaser.config import COLLECTIVITES, PERIMETRE_TOUS
 from spaser.faults import fault_point
 from spaser.outputs import staged_directory
@@ -75,17 +77,8 @@ REGLE_AVANCEMENT = (
     "sont publiés ; la dernière valeur validée reste affichée, marquée ⚠.</li></ul>"
 )
 # The records behind a value: the published contracts that an indicator counts (its numerator, or
-# the count itself), as the indicator marts filter them.
-DRILL_DOWNS = {
-    "k_nb_marches": ("marchés notifiés dans l'année", "true"),
-    "e05_nb_mp_clause_sociale": ("marchés avec clause sociale", "clause_sociale"),
-    "e05_mp_clause_sociale_pct": ("marchés avec clause sociale", "clause_sociale"),
-    "e05_mp_consideration_sociale_pct": ("marchés avec une considération sociale", "consideration_sociale"),
-    "e08_mp_clause_environnementale_pct": ("marchés avec clause environnementale", "clause_environnementale"),
-    "e08_mp_critere_environnemental_pct": ("marchés avec critère environnemental", "critere_environnemental"),
-    "e08_mp_consideration_environnementale_pct": (
-        "marchés avec une considération environnementale", "consideration_environnementale"),
-}
+# the count itself), as the indicator marts filter them; the catalogue's `detail` declares them.
+DRILL_DOWNS = drill_downs()
 # e02's rows carry the count the SPASER names (« nombre d'indicateurs suivis et automatisés ») in
 # numerateur and the indicators that apply to the perimetre in denominateur: shown beside the share.
 AUTOMATISATION = "e02_indicateurs_automatises_pct"
@@ -411,8 +404,9 @@ def _engagement_page(title: str, members: list[Indicator], quality: QualityState
 
 
 def _drill_down_page(conn: psycopg.Connection, indicator: Indicator) -> str:
-    label, condition = DRILL_DOWNS[indicator.indicateur_id]
-    # condition is one of DRILL_DOWNS' fixed column names, never user input.
+    label, column = DRILL_DOWNS[indicator.indicateur_id]
+    # A boolean column of fct_marches named by the catalogue (none: every contract of the year).
+    condition = sql.Identifier(column).as_string(conn) if column else "true"
     records = _fetch(conn, f"""
         select acheteur_siren, annee_notification, id_marche, objet, date_notification, montant, categorie_achat
         from marts.fct_marches where ({condition}) and annee_notification >= 2022

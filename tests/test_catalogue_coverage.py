@@ -1,35 +1,38 @@
-"""Every indicator of the catalogue is computed every night: its id is emitted by a dbt model or
-macro, and the publication gate requires it."""
+"""Every indicator of the catalogue is computed every night: the mart its entry names emits its id
+(in its SQL or a macro it calls), fct_indicateurs unites exactly the indicator marts the catalogue
+names, and the publication gate requires it (expectations.suites, from the catalogue)."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from expectations.suites import EXPECTED_INDICATORS
-from spaser.catalogue import load_catalogue
+from spaser.catalogue import indicator_marts, load_catalogue
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
-def _catalogue_ids() -> list[str]:
-    return [entry["id"] for entry in load_catalogue()["indicateurs"]]
+def _model_sql(name: str) -> str:
+    (path,) = (DBT_DIR / "models").rglob(f"{name}.sql")
+    return path.read_text(encoding="utf-8")
 
 
-def _modelled_ids() -> set[str]:
-    text = "\n".join(
-        path.read_text(encoding="utf-8")
-        for folder in ("models", "macros") for path in (DBT_DIR / folder).rglob("*.sql")
-    )
-    return set(re.findall(r"'([a-z0-9_]+)'", text))
+def _macros() -> dict[str, str]:
+    """Each macro of the project, by name, with its body."""
+    text = "\n".join(path.read_text(encoding="utf-8") for path in (DBT_DIR / "macros").rglob("*.sql"))
+    return dict(re.findall(r"\{%-?\s*macro\s+(\w+)\(.*?%\}(.*?)\{%-?\s*endmacro", text, re.S))
 
 
-def test_every_catalogue_indicator_has_a_model():
-    modelled = _modelled_ids()
-    assert [id_ for id_ in _catalogue_ids() if id_ not in modelled] == []
+def test_each_indicator_is_emitted_by_the_mart_its_entry_names():
+    macros = _macros()
+    for entry in load_catalogue()["indicateurs"]:
+        sql = _model_sql(entry["mart"])
+        called = "\n".join(macros.get(name, "") for name in re.findall(r"(\w+)\(", sql))
+        assert f"'{entry['id']}'" in sql + called, (entry["id"], entry["mart"])
 
 
-def test_the_gate_requires_every_catalogue_indicator():
-    assert set(EXPECTED_INDICATORS) == set(_catalogue_ids())
+def test_fct_indicateurs_unites_every_indicator_mart_and_only_those():
+    models = {path.stem for path in (DBT_DIR / "models" / "marts" / "indicateurs").glob("*.sql")}
+    assert sorted(indicator_marts()) == sorted(models)
 
 
 def test_the_dbt_agec_categories_are_the_declared_ones():

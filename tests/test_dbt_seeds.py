@@ -45,8 +45,8 @@ def test_a_catalogue_change_shows_in_the_derived_seeds(catalogue):
 @needs_reference(SPEC_DIR / "indicateurs.yml")
 def test_the_catalogue_is_the_specification_of_the_team():
     # Same data, not same bytes: the team's file may be re-indented without changing a fact. The
-    # project's own keys (PROJECT_KEYS: sources' delivery rules, perimetres of an indicator) are
-    # left out explicitly; nothing else may differ.
+    # project's own keys (PROJECT_KEYS: sources' delivery rules; an indicator's perimetres, register
+    # types, mart, years and drill-down) are left out explicitly; nothing else may differ.
     assert specification(load_catalogue()) == load_catalogue(SPEC_DIR / "indicateurs.yml"), (
         "spaser/catalogue/indicateurs.yml diffère de ../shared/spec/indicateurs.yml : reportez le changement"
         " puis lancez `python -m spaser.catalogue`"
@@ -57,9 +57,11 @@ def test_the_specification_view_drops_only_the_project_keys(catalogue):
     spec_view = specification(catalogue)
     assert set(catalogue) - set(spec_view) == {"sources"} == set(PROJECT_KEYS["catalogue"])
     entries = dict(zip((entry["id"] for entry in catalogue["indicateurs"]), spec_view["indicateurs"]))
-    assert set(catalogue["indicateurs"][0]) == set(entries["k_nb_marches"])
+    k_nb_marches = catalogue["indicateurs"][0]
+    assert set(k_nb_marches) - set(entries["k_nb_marches"]) == {"mart", "annees", "detail"}
     e01 = next(entry for entry in catalogue["indicateurs"] if entry["id"] == "e01_nb_instances")
-    assert set(e01) - set(entries["e01_nb_instances"]) == {"perimetres", "registre"} == set(PROJECT_KEYS["indicateur"])
+    assert set(e01) - set(entries["e01_nb_instances"]) == {"mart", "annees", "perimetres", "registre"}
+    assert set(PROJECT_KEYS["indicateur"]) == {"mart", "annees", "detail", "perimetres", "registre"}
 
 
 def test_every_register_indicator_declares_the_record_types_its_definition_reads(catalogue):

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from expectations.suites import EXPECTED_INDICATORS
 from extract.sources import SOURCES
+from spaser.catalogue import load_catalogue
 from spaser.cli import main
 from spaser.config import PROJECT_ROOT
 from tests.conftest import fresh_warehouse
@@ -140,6 +142,14 @@ def test_the_night_succeeds_and_says_what_it_did(demo_night):
     assert (demo_night["home"] / "site" / "qualite" / "index.html").exists()
 
 
+def test_each_indicator_comes_from_the_mart_its_catalogue_entry_names(demo_night):
+    with psycopg.connect(demo_night["url"]) as conn:
+        for entry in load_catalogue()["indicateurs"]:
+            rows = conn.execute(sql.SQL("select count(*) from marts.{} where indicateur_id = %s").format(
+                sql.Identifier(entry["mart"])), (entry["id"],)).fetchone()[0]
+            assert rows > 0, (entry["id"], entry["mart"])
+
+
 @pytest.mark.parametrize("key", sorted(SPASER_2022), ids=lambda k: f"{k[0]}[{k[1]}|{k[2]}]")
 def test_demo_reproduces_the_spaser_2022_figures(demo_night, key):
     values = {
@@ -241,8 +251,10 @@ def test_the_gate_and_dbt_lines_count_what_ran(demo_night):
         checks = demo_night["summaries"][0]["controles"][step]["nb_controles"]
         assert re.fullmatch(rf"\d+ suites · {checks:,} attentes · 0 échec".replace(",", " "), steps[label])
     assert re.fullmatch(r"\d+ seeds", steps["dbt seed"])
-    for layer in ("staging", "intermediate", "marts"):
+    for layer in ("staging", "intermediate"):
         assert re.fullmatch(r"\d+ modèles · \d+ tests", steps[f"dbt {layer}"]), steps[f"dbt {layer}"]
+    # The marts layer runs the unit test of rapport_indicateurs' progress rule.
+    assert re.fullmatch(r"\d+ modèles · \d+ tests · 1 test unitaire", steps["dbt marts"]), steps["dbt marts"]
 
 
 def test_verbose_streams_the_full_logs(demo_night):

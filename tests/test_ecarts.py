@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 
 from expectations.gate import validate_raw
-from extract.loader import ensure_raw_schema
 from spaser.cli import EXIT_USAGE, main
+from spaser.migrations import migrate
 
 
 def _deliver(conn: psycopg.Connection, run_id: str, siren: str) -> int:
@@ -22,7 +22,7 @@ def _deliver(conn: psycopg.Connection, run_id: str, siren: str) -> int:
 
 
 def test_a_load_set_aside_leaves_the_raw_gate_and_comes_back_when_restored(conn, capsys):
-    ensure_raw_schema(conn)
+    migrate(conn)
     good = _deliver(conn, "nuit-1", "123456789")
     bad = _deliver(conn, "nuit-2", "12345678")  # 8 digits: the raw gate refuses it night after night
     assert not validate_raw("nuit-2").success
@@ -57,7 +57,7 @@ def test_a_load_set_aside_leaves_the_raw_gate_and_comes_back_when_restored(conn,
 
 
 def test_setting_aside_is_refused_without_a_reason_an_existing_load_or_twice(conn, capsys):
-    ensure_raw_schema(conn)
+    migrate(conn)
     load = _deliver(conn, "nuit-1", "123456789")
     assert main(["chargement", "ecarter", str(load), "--motif", "  "]) == EXIT_USAGE
     assert "un motif est obligatoire" in capsys.readouterr().err

@@ -576,9 +576,10 @@ REELS_EXPECTED = {
 
 @needs_reference(CROIX, RAMA)
 def test_real_buyers_files_load_every_contract_an_indicator_can_use(conn, tmp_path):
-    from extract.loader import ensure_raw_schema, load_source
+    from extract.loader import load_source
+    from spaser.migrations import migrate
 
-    ensure_raw_schema(conn)
+    migrate(conn)
     inbox = tmp_path / "inbox"
     deliver(inbox, CROIX, RAMA)
 

@@ -16,11 +16,12 @@ import extract.loader
 import extract.tabular
 
 from extract.base import ParsedRecord, RecordSource, Violation
-from extract.loader import ensure_raw_schema, fingerprint, load_file, load_lock_name, load_source
+from extract.loader import fingerprint, load_file, load_lock_name, load_source
 from extract.marches import ConsultationsSource, OffresSource
 from extract.sirene import SireneEtablissementsSource, SireneUnitesLegalesSource
 from extract.sources import SOURCES
 from extract.tabular import TabularSource, _arrow_type
+from spaser.migrations import migrate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"
 
@@ -34,8 +35,7 @@ def inbox(tmp_path) -> Path:
 
 @pytest.fixture
 def warehouse(conn):
-    ensure_raw_schema(conn)
-    conn.commit()
+    migrate(conn)
     return conn
 
 
@@ -198,11 +198,13 @@ LOAD_ID_DEFAULTS = ("select count(*), count(*) filter (where column_default like
 
 
 def test_the_load_id_default_is_migrated_onto_an_older_database_and_never_silently_empty(warehouse, inbox):
-    # A database created before the lineage defaults: its stored raw rows have none.
+    # A database created before the lineage defaults, and before the migrations: its stored raw
+    # rows have none, and no migration is recorded.
     warehouse.execute("alter table raw_stockage.marches_offres alter column _load_id drop default")
+    warehouse.execute("drop table pilotage.migrations")
     warehouse.commit()
-    ensure_raw_schema(warehouse)
-    ensure_raw_schema(warehouse)  # idempotent
+    migrate(warehouse)
+    migrate(warehouse)  # applied once
     (defaults,) = rows(warehouse, LOAD_ID_DEFAULTS)
     assert defaults[0] >= 15 and defaults[0] == defaults[1]
     source = OffresSource()
@@ -230,7 +232,7 @@ def test_the_load_id_default_is_migrated_onto_an_older_database_and_never_silent
 
 def test_raw_tables_that_held_the_file_lineage_on_every_row_are_migrated_without_loss(conn):
     """A database of the first layout: raw.marches_offres a table repeating the file's name, hash
-    and load time on every row. The night's schema set-up moves its rows to raw_stockage and
+    and load time on every row. The baseline migrations move its rows to raw_stockage and
     raw.marches_offres becomes the view: same rows, same lineage."""
     conn.execute("create schema raw")
     conn.execute(
@@ -255,8 +257,8 @@ def test_raw_tables_that_held_the_file_lineage_on_every_row_are_migrated_without
         " '2022-0042', 1, '73282932000074', 'SIRET', false, '2022-04-14', true, null, false)", (load_id, "c" * 64))
     conn.commit()
 
-    ensure_raw_schema(conn)
-    ensure_raw_schema(conn)
+    migrate(conn)
+    migrate(conn)
 
     assert rows(conn, "select table_type from information_schema.tables"
                       " where table_schema = 'raw' and table_name = 'marches_offres'") == [("VIEW",)]

@@ -286,7 +286,7 @@ def test_a_source_loads_commit_in_load_id_order(warehouse_url, tmp_path, monkeyp
     build in between (int_finance__mandats_lignes: ``_load_id > max(_load_id)`` already merged)
     would take the second's rows, and the first's would never be merged."""
     from extract import loader
-    from extract.loader import ensure_raw_schema
+    from spaser.migrations import migrate
 
     source = SOURCES["finance/mandats"]
     inbox = tmp_path / "inbox"
@@ -296,7 +296,7 @@ def test_a_source_loads_commit_in_load_id_order(warehouse_url, tmp_path, monkeyp
     for path in (first, second):
         path.write_bytes((FINANCE / "finance" / "mandats" / path.name).read_bytes())
     with psycopg.connect(warehouse_url) as conn:
-        ensure_raw_schema(conn)
+        migrate(conn)
         source.prepare(conn)
         conn.commit()
 

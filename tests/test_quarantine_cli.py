@@ -6,8 +6,9 @@ import shutil
 from pathlib import Path
 
 from extract.decp import DecpSource
-from extract.loader import ensure_raw_schema, load_source
+from extract.loader import load_source
 from spaser.cli import main
+from spaser.migrations import migrate
 from tests.conftest import REFERENCE_DIR, needs_reference
 
 DEFAUTS_2022 = REFERENCE_DIR / "decp" / "defauts_reels_decp_2022.json"
@@ -18,7 +19,7 @@ def test_lists_each_defective_decp_record_with_file_record_field_and_message(con
     inbox = tmp_path / "inbox"
     (inbox / "marches" / "decp").mkdir(parents=True)
     shutil.copyfile(DEFAUTS_2022, inbox / "marches" / "decp" / "defauts.json")
-    ensure_raw_schema(conn)
+    migrate(conn)
     report = load_source(conn, DecpSource(), inbox, "nuit-test")
     quarantined = report.to_dict()["fichiers"][0]["nb_quarantaine"]
     assert quarantined > 0
@@ -48,7 +49,7 @@ def test_quarantined_records_and_loaded_records_with_signalements_are_told_apart
     (inbox / "marches" / "decp").mkdir(parents=True)
     (inbox / "marches" / "decp" / "export.json").write_text(
         json.dumps({"marches": {"marche": [good, signaled, quarantined]}}, ensure_ascii=False), encoding="utf-8")
-    ensure_raw_schema(conn)
+    migrate(conn)
     load_source(conn, DecpSource(), inbox, "nuit-test")
 
     assert main(["quarantaine"]) == 0
@@ -75,7 +76,7 @@ def test_quarantined_records_and_loaded_records_with_signalements_are_told_apart
 
 
 def test_says_so_when_nothing_is_quarantined(conn, capsys):
-    ensure_raw_schema(conn)
+    migrate(conn)
     conn.commit()
     assert main(["quarantaine"]) == 0
     assert capsys.readouterr().out.strip() == "Aucun enregistrement en quarantaine."

@@ -4,7 +4,10 @@
 into the warehouse (``indicateurs``, ``indicateurs_realisation_2022``, ``indicateurs_cibles``,
 ``collectivites``, ``indicateurs_sources``, ``indicateurs_perimetres``, ``indicateurs_types_registre``) are
 derived from it: after editing the YAML, regenerate them with
-``python -m spaser.catalogue`` (the test suite fails while they differ).
+``python -m spaser.catalogue`` (the test suite fails while they differ). What the code needs of it
+besides the seeds is read from it here: the indicator marts fct_indicateurs unites
+(``indicator_marts``), the years the marts gate requires of each indicator (``year_axes``) and the
+dashboard's lists of counted contracts (``drill_downs``).
 """
 from __future__ import annotations
 
@@ -16,14 +19,41 @@ SEED_NAMES = ("indicateurs", "indicateurs_realisation_2022", "indicateurs_cibles
               "indicateurs_sources", "indicateurs_perimetres", "indicateurs_types_registre")
 # The catalogue's own keys, absent from the team's specification (../shared/spec/indicateurs.yml):
 # top-level keys, then keys of an indicator entry (the YAML header says what they mean).
-PROJECT_KEYS = {"catalogue": ("sources",), "indicateur": ("perimetres", "registre")}
+PROJECT_KEYS = {"catalogue": ("sources",), "indicateur": ("perimetres", "registre", "mart", "annees", "detail")}
+# The model that computes e02 itself, from every other indicator (its `mart` in the catalogue).
+INDICATOR_TABLE = "fct_indicateurs"
 
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> dict:
     import yaml
 
+    # libyaml's loader when PyYAML has it: the catalogue is read at every dbt invocation.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=loader)
+
+
+def indicator_marts(catalogue: dict | None = None) -> list[str]:
+    """The marts whose rows fct_indicateurs unites, in catalogue order."""
+    marts = [entry["mart"] for entry in (catalogue or load_catalogue())["indicateurs"]]
+    return [mart for mart in dict.fromkeys(marts) if mart != INDICATOR_TABLE]
+
+
+def year_axes(catalogue: dict | None = None) -> dict[str, tuple[str, str]]:
+    """Each indicator's (mart, year column): the years it must be published for."""
+    return {
+        entry["id"]: tuple(entry["annees"].split(".", 1))
+        for entry in (catalogue or load_catalogue())["indicateurs"]
+    }
+
+
+def drill_downs(catalogue: dict | None = None) -> dict[str, tuple[str, str | None]]:
+    """The indicators whose counted contracts the dashboard lists: (what they are, the boolean
+    column of marts.fct_marches that selects them, None for every contract notified in the year)."""
+    return {
+        entry["id"]: (entry["detail"]["marches"], entry["detail"].get("filtre"))
+        for entry in (catalogue or load_catalogue())["indicateurs"] if "detail" in entry
+    }
 
 
 def specification(catalogue: dict) -> dict:

@@ -23,18 +23,9 @@
 {%- endif -%}
 {%- set publiees = api.Relation.create(database=this.database, schema=env_var('SPASER_PUBLISHED_SCHEMA'),
                                       identifier=this.identifier) if colonnes_publiees else none -%}
-{%- set indicator_marts = [
-    'ind_chiffres_cles', 'ind_e03_sourcing', 'ind_e05_insertion', 'ind_e06_ess',
-    'ind_e07_non_discrimination', 'ind_e08_environnement', 'ind_e12_filieres_locales', 'ind_e13_tpe_pme',
-    'ind_e08_alimentation',
-
-    'ind_e01_gouvernance', 'ind_e03_formation', 'ind_e04_communication', 'ind_e05_heures_insertion',
-    'ind_e07_egalite_fh', 'ind_e08_cout_global', 'ind_e09_climat', 'ind_e10_economie_circulaire',
-    'ind_e11_dynamique_territoriale', 'ind_e12_accompagnement', 'ind_e13_sensibilisation',
-
-    'ind_chiffres_cles_depenses', 'ind_e06_achats_inclusifs', 'ind_e08_traiteurs', 'ind_e09_carbone_achats',
-    'ind_e10_encheres', 'ind_e12_charte',
-] %}
+{#- The indicator marts: those the catalogue names (spaser/catalogue/indicateurs.yml, key `mart`),
+    passed by spaser/dbt.py in SPASER_INDICATOR_MARTS. -#}
+{%- set indicator_marts = env_var('SPASER_INDICATOR_MARTS').split(',') %}
 with valeurs_marts as (
     {% for mart in indicator_marts -%}
     select indicateur_id, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif

@@ -1,5 +1,8 @@
 -- Raw layer: what the source systems delivered, validated record by record, with lineage.
--- Idempotent: applied at the start of every night.
+-- Migrations 0001 to 0004 are the baseline: the DDL every night applied again before the
+-- warehouse had migrations, idempotent (`if not exists`, `do` blocks that look before they
+-- change), so that a warehouse created by any earlier version upgrades by applying them over what
+-- it has; their `do` blocks move the older layouts on.
 --
 -- Every raw data table raw.<name> is a view over its rows, stored in raw_stockage.<name>, and
 -- raw.fichiers. Each stored row carries its own lineage, _load_id (one per loaded file,
@@ -11,8 +14,7 @@
 -- the file (benchmarks/bench_loader.py). Everything reads raw.<name>; only the loader writes
 -- raw_stockage. The view is a left join: a stored row whose load is missing from raw.fichiers
 -- would show an empty lineage, which the raw gate refuses, rather than vanish.
--- The resting default of _load_id (raw_lineage_defaults.sql, applied right after this file)
--- makes a write without lineage fail.
+-- The resting default of _load_id (0004_vues_brutes.sql) makes a write without lineage fail.
 -- The data tables have no foreign key onto raw.fichiers: checking it costs a lookup per row, a
 -- third of a multi-million-line load, while _load_id is only ever written by the loader from the
 -- raw.fichiers row it has just created, in the same transaction (the raw GX suite checks the
@@ -190,7 +192,9 @@ create table if not exists raw_stockage.sirene_unites_legales (
 );
 
 -- Databases created before the data tables lost their foreign keys: drop them, looking them up
--- first so that a night on an up-to-date database takes no lock on the tables.
+-- first so that an up-to-date database takes no lock on the tables. Only the stored data tables'
+-- (before the migrations, the nights ran this without that restriction and also dropped those of
+-- the qualite tables, which 0003_qualite.sql puts back).
 do $$
 declare
     foreign_key record;
@@ -199,7 +203,7 @@ begin
         select conrelid::regclass as data_table, conname
         from pg_constraint
         where contype = 'f' and confrelid = 'raw.fichiers'::regclass
-          and conrelid not in ('raw.quarantaine'::regclass, 'raw.signalements'::regclass)
+          and connamespace = 'raw_stockage'::regnamespace
     loop
         execute format('alter table %s drop constraint %I', foreign_key.data_table, foreign_key.conname);
     end loop;
@@ -373,57 +377,3 @@ create table if not exists raw_stockage.registre_fournisseurs (
     date_signature_charte date,
     circuit_court   boolean not null
 );
-
--- Loads set aside by an operator (`spaser chargement ecarter`, spaser/ecarts.py): the raw views
--- below leave their rows out, so they leave everything downstream; the journal keeps every setting
--- aside and restoring, with its reason, for the auditors. A journal row not yet taken into account
--- by a build makes the next night rebuild the incremental models from scratch.
-create schema if not exists qualite;
-create table if not exists qualite.chargements_ecartes (
-    load_id     bigint primary key references raw.fichiers (load_id),
-    motif       text not null check (btrim(motif) <> ''),
-    ecarte_par  text not null,
-    ecarte_le   timestamptz not null default now()
-);
-create table if not exists qualite.journal_chargements_ecartes (
-    id          bigserial primary key,
-    load_id     bigint not null references raw.fichiers (load_id),
-    action      text not null check (action in ('ecarte', 'retabli')),
-    motif       text not null check (btrim(motif) <> ''),
-    par         text not null,
-    le          timestamptz not null default now(),
-    reconstruit boolean not null default false
-);
-
--- raw.<name>: the stored rows with the lineage of their file (see the top of this file), but for the
--- loads set aside. Created when missing, when the stored table gained a column (appended at the end
--- of the view, which `create or replace view` allows) or when the view predates the loads set
--- aside; otherwise left alone, so a night takes no lock here.
-do $$
-declare
-    stored record;
-begin
-    for stored in
-        select t.table_name,
-               string_agg(format('stored.%I', c.column_name), ', ' order by c.ordinal_position)
-                   filter (where c.column_name not in ('_load_id', '_record_number')) as data_columns,
-               count(*) + 3 as view_width
-        from information_schema.tables as t
-        join information_schema.columns as c using (table_schema, table_name)
-        where t.table_schema = 'raw_stockage' and t.table_type = 'BASE TABLE'
-        group by t.table_name
-    loop
-        if (select count(*) from information_schema.columns
-            where table_schema = 'raw' and table_name = stored.table_name) <> stored.view_width
-           or not exists (select 1 from pg_views where schemaname = 'raw' and viewname = stored.table_name
-                          and definition like '%chargements_ecartes%') then
-            execute format(
-                'create or replace view raw.%1$I as select stored._load_id, fichier.fichier as _source_file,'
-                ' fichier.sha256 as _file_sha256, stored._record_number, fichier.charge_le as _loaded_at, %2$s'
-                ' from raw_stockage.%1$I as stored left join raw.fichiers as fichier on fichier.load_id = stored._load_id'
-                ' where not exists (select from qualite.chargements_ecartes as ecarte where ecarte.load_id = stored._load_id)',
-                stored.table_name, stored.data_columns);
-        end if;
-    end loop;
-end
-$$;

@@ -1,0 +1,38 @@
+-- The nights' own bookkeeping (spaser/pilotage.py), and the record of the migrations applied to
+-- the warehouse (spaser/migrations/__init__.py), which starts here.
+
+create schema if not exists pilotage;
+
+-- The night that holds the warehouse: one row at most (the lock rule: spaser/pilotage.py).
+create table if not exists pilotage.nuit_en_cours (
+    verrou            boolean primary key default true check (verrou),  -- one row at most
+    run_id            text not null,
+    commencee_le      timestamptz not null default now(),
+    derniere_activite timestamptz not null default now()
+);
+
+-- How each step of each night ended; a step rerun under the same run id overwrites its row.
+create table if not exists pilotage.etapes (
+    run_id     text not null,
+    etape      text not null,
+    statut     text not null check (statut in ('reussie', 'echec')),
+    motif      text,                                  -- the French reason of a failure
+    termine_le timestamptz not null default now(),
+    primary key (run_id, etape)
+);
+
+-- What the marts gate validated for a night, which publication checks in its own transaction.
+create table if not exists pilotage.candidats_valides (
+    run_id     text primary key,
+    empreinte  text not null,                         -- expectations.publish.candidate_fingerprint
+    valide_le  timestamptz not null default now()
+);
+
+-- One row per migration applied, with the checksum of its file as applied: an applied migration
+-- is never edited (a changed file is refused), a change of the schema is a new migration.
+create table if not exists pilotage.migrations (
+    version      integer primary key,
+    nom          text not null,                       -- the file, e.g. 0001_pilotage.sql
+    empreinte    text not null,                       -- sha256 of the file's text
+    appliquee_le timestamptz not null default now()
+);
