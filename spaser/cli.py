@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from spaser.config import demo_inbox_dir, spaser_home
-from spaser.night import NightStepFailed
+from spaser.errors import NightStepFailed
 
 EXIT_PUBLISHED = 0
 EXIT_FAILED = 1

@@ -22,17 +22,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from spaser.errors import NightStepFailed
 from spaser.config import exports_dir, site_dir, spaser_home
 from spaser.faults import fault_point
 
 log = logging.getLogger("spaser.night")
 
 
-class NightStepFailed(RuntimeError):
-    """A step decided that the night cannot go on; the message says why, in French."""
-
-
-# The longest each task may run before Airflow stops it (execution_timeout), by task id or prefix.
 # The pipeline's SQL sessions: no statement longer than an hour, no wait on a lock longer than
 # five minutes, no transaction left idle half an hour (a stuck step cannot hold the warehouse).
 # Overridable by SPASER_STATEMENT_TIMEOUT / SPASER_LOCK_TIMEOUT (PostgreSQL durations).

@@ -37,7 +37,7 @@ from typing import Iterator
 import psycopg
 
 from spaser.migrations import MigrationRefused, migrate, pending
-from spaser.night import NightStepFailed
+from spaser.errors import NightStepFailed
 
 log = logging.getLogger("spaser.pilotage")
 

@@ -16,7 +16,7 @@ from extract.sources import SOURCES
 from spaser import night
 from spaser.cli import main
 from spaser.migrations import MIGRATIONS_DIR, MigrationRefused, available, migrate, pending
-from spaser.night import NightStepFailed
+from spaser.errors import NightStepFailed
 from spaser.pilotage import failed_steps
 
 BASELINE = ["0001_pilotage.sql", "0002_brut.sql", "0003_qualite.sql", "0004_vues_brutes.sql"]

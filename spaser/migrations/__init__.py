@@ -30,7 +30,7 @@ from pathlib import Path
 import psycopg
 from psycopg.pq import TransactionStatus
 
-from spaser.night import NightStepFailed
+from spaser.errors import NightStepFailed
 
 log = logging.getLogger("spaser.migrations")
 
