@@ -86,7 +86,8 @@ objectifs as (
         end as comparaison,
         case when cible_annee ~ '^[0-9]{4}$' then cible_annee::integer end as echeance,
         case
-            when cible_sens ~ '^\+[0-9]+ % par rapport à 2022$' and reference_annee is distinct from 2022
+            -- IS DISTINCT FROM in parentheses: sqlfluff 4.5 cannot parse it bare in a WHEN
+            when cible_sens ~ '^\+[0-9]+ % par rapport à 2022$' and (reference_annee is distinct from 2022)
                 then 'pas d''objectif : aucune valeur 2022 pour ce périmètre, base de « ' || cible_sens || ' »'
             when cible_sens ~ '^\+[0-9]+ points par an' and valeur_annee_precedente is null
                 then 'pas d''objectif : aucune valeur l''année précédente, base de « ' || cible_sens || ' »'
