@@ -37,7 +37,15 @@
 ] %}
 with valeurs_marts as (
     {% for mart in indicator_marts -%}
-    select indicateur_id, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif
+    select
+        indicateur_id,
+        perimetre,
+        annee,
+        ventilation,
+        valeur,
+        numerateur,
+        denominateur,
+        motif
     from {{ ref(mart) }}
     {% if not loop.last %}union all
     {% endif %}
@@ -58,7 +66,9 @@ valeurs as (
 ),
 
 valeurs_et_totaux as (
-    select *, bool_or(ventilation = '') over (partition by indicateur_id) as a_une_ligne_totale
+    select
+        *,
+        bool_or(ventilation = '') over (partition by indicateur_id) as a_une_ligne_totale
     from valeurs
 ),
 
@@ -68,7 +78,8 @@ cibles as (
         cibles.indicateur_id,
         case
             {%- for indicateur_id, lecture in lectures.items() %}{% for catalogue_value, row_value in (lecture.ventilation or {}).items() %}
-            when cibles.indicateur_id = '{{ indicateur_id }}' and cibles.ventilation = '{{ catalogue_value }}'
+            when cibles.indicateur_id = '{{ indicateur_id }}'
+                and cibles.ventilation = '{{ catalogue_value }}'
                 then '{{ row_value }}'
             {%- endfor %}{% endfor %}
             else nullif(cibles.ventilation, '')
@@ -110,8 +121,9 @@ select
         else 'pas_de_donnees'
     end)::text as statut,
     valeurs.motif::text as motif,
-    (case when valeurs.motif like '{{ motif_controle_en_echec() }}%' then
-        {%- if publiees is not none %}
+    (case when valeurs.motif like '{{ motif_controle_en_echec() }}%'
+            then
+                {%- if publiees is not none %}
         case when publiees.statut = 'calcule' then publiees.valeur
         {%- if 'derniere_valeur_validee' in colonnes_publiees %}
              else publiees.derniere_valeur_validee
@@ -120,16 +132,19 @@ select
         {%- endif %}
     end)::numeric as derniere_valeur_validee
 from valeurs_et_totaux as valeurs
-inner join {{ ref('indicateurs') }} as indicateurs on indicateurs.id = valeurs.indicateur_id
+inner join {{ ref('indicateurs') }} as indicateurs on valeurs.indicateur_id = indicateurs.id
 left join {{ ref('indicateurs_realisation_2022') }} as realisations
-    on realisations.indicateur_id = valeurs.indicateur_id
-    and realisations.perimetre = valeurs.perimetre
+    on valeurs.indicateur_id = realisations.indicateur_id
+    and valeurs.perimetre = realisations.perimetre
     and coalesce(realisations.ventilation, '') = valeurs.ventilation
 left join cibles
-    on cibles.indicateur_id = valeurs.indicateur_id
+    on valeurs.indicateur_id = cibles.indicateur_id
     and (
-        cibles.ventilation = valeurs.ventilation
-        or (cibles.ventilation is null and (valeurs.ventilation = '' or not valeurs.a_une_ligne_totale))
+        valeurs.ventilation = cibles.ventilation
+        or (
+            cibles.ventilation is null
+            and (valeurs.ventilation = '' or not valeurs.a_une_ligne_totale)
+        )
     )
     and coalesce(cibles.perimetre, valeurs.perimetre) = valeurs.perimetre
 {%- if publiees is not none %}

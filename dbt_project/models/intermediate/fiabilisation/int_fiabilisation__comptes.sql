@@ -7,20 +7,31 @@ with anomalies as (
 ),
 
 debuts as (
-    select make_date(left(semestre, 4)::integer, case when right(semestre, 1) = '1' then 1 else 7 end, 1)
-        as debut
+    select
+        make_date(
+            left(semestre, 4)::integer, case when right(semestre, 1) = '1' then 1 else 7 end, 1
+        )
+            as debut
     from anomalies
 ),
 
 semestres as (
-    select {{ semestre('debut') }} as semestre, debut, (debut + interval '6 months')::date as fin
+    select
+        {{ semestre('debut') }} as semestre,
+        debut,
+        (debut + interval '6 months')::date as fin
     from generate_series(
-        (select min(debut) from debuts), (select max(debut) from debuts), interval '6 months'
-    ) as serie (debut)
+            (select min(debut) from debuts), (select max(debut) from debuts), interval '6 months'
+        ) as serie (debut)
 ),
 
 grille as (
-    select semestres.semestre, semestres.debut, semestres.fin, perimetres.perimetre, regles.regle
+    select
+        semestres.semestre,
+        semestres.debut,
+        semestres.fin,
+        perimetres.perimetre,
+        regles.regle
     from semestres
     cross join {{ ref('int_indicateurs__perimetres') }} as perimetres
     cross join {{ ref('regles_fiabilisation') }} as regles
@@ -36,7 +47,7 @@ select
     count(anomalies.anomalie_cle)::integer as nb_anomalies
 from grille
 left join anomalies
-    on anomalies.semestre = grille.semestre
-    and anomalies.regle = grille.regle
+    on grille.semestre = anomalies.semestre
+    and grille.regle = anomalies.regle
     and grille.perimetre in (anomalies.acheteur_siren, 'TOUS')
 group by grille.semestre, grille.debut, grille.fin, grille.perimetre, grille.regle

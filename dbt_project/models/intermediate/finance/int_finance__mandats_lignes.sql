@@ -49,7 +49,7 @@ dernieres as (
         _load_id,
         _record_number
     from livrees
-    order by mandat_cle, _load_id desc, _record_number desc
+    order by mandat_cle asc, _load_id desc, _record_number desc
 )
 
 select
@@ -66,5 +66,5 @@ select
     {%- endif %} as depense_cles_precedentes
 from dernieres
 {% if is_incremental() -%}
-left join {{ this }} as precedente on precedente.mandat_cle = dernieres.mandat_cle
+left join {{ this }} as precedente on dernieres.mandat_cle = precedente.mandat_cle
 {%- endif %}
