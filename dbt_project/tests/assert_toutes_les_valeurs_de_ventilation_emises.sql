@@ -19,8 +19,10 @@ attendu as (
             {% endfor -%}
         end,
         case indicateurs.ventilation
-            {% for key in ['categorie_achat', 'territoire', 'taille', 'mesure', 'type_instance', 'public_cible',
-                           'type_produit_acquis', 'secteur', 'type_structure'] -%}
+            {% for key in [
+                'categorie_achat', 'territoire', 'taille', 'mesure', 'type_instance', 'public_cible',
+                'type_produit_acquis', 'secteur', 'type_structure'
+            ] -%}
             when '{{ key }}' then {{ ventilation_values(key) | length }}
             {% endfor -%}
             when
@@ -54,7 +56,7 @@ select
     annees_tous.indicateur_id,
     perimetres.perimetre,
     annees_tous.annee,
-    'année manquante'
+    'année manquante' as probleme
 from annees_tous
 cross join {{ ref('int_indicateurs__perimetres') }} as perimetres
 left join lignes

@@ -8,11 +8,12 @@
 --   (ventilation '') when the indicator has one — « 2 communications / an » is the total of the
 --   five audiences, not 2 for each — and on every row only when there is no total, i.e. when the
 --   target is set per class (e10_agec_famille_pct: « 5 % par an sur chaque famille d'achats »).
--- statut: 'controle_en_echec' when the granular gate withheld the value (macros/controles_valeurs.sql),
--- else 'calcule' when valeur is not NULL, else 'pas_de_donnees' with the motif.
+-- statut: 'controle_en_echec' when the granular gate withheld the value
+-- (macros/controles_valeurs.sql), else 'calcule' when valeur is not NULL, else 'pas_de_donnees'
+-- with the motif.
 -- derniere_valeur_validee: on a withheld row, the value the last publication validated for the same
--- row (read from the published schema while the candidate is built; NULL on a first publication), so
--- the dashboard keeps showing it, flagged.
+-- row (read from the published schema while the candidate is built; NULL on a first publication),
+-- so the dashboard keeps showing it, flagged.
 {#- The published table, found in the catalog: with dbt 1.11, adapter.get_relation returns None for
     a relation of a schema the project does not build (marts), although it exists. -#}
 {%- set colonnes_publiees = [] -%}
@@ -21,8 +22,9 @@
         "select column_name from information_schema.columns where table_schema = '"
         ~ env_var('SPASER_PUBLISHED_SCHEMA') ~ "' and table_name = '" ~ this.identifier ~ "'").columns[0].values() | list -%}
 {%- endif -%}
-{%- set publiees = api.Relation.create(database=this.database, schema=env_var('SPASER_PUBLISHED_SCHEMA'),
-                                      identifier=this.identifier) if colonnes_publiees else none -%}
+{%- set publiees = api.Relation.create(
+    database=this.database, schema=env_var('SPASER_PUBLISHED_SCHEMA'), identifier=this.identifier
+) if colonnes_publiees else none -%}
 {%- set indicator_marts = [
     'ind_chiffres_cles', 'ind_e03_sourcing', 'ind_e05_insertion', 'ind_e06_ess',
     'ind_e07_non_discrimination', 'ind_e08_environnement', 'ind_e12_filieres_locales', 'ind_e13_tpe_pme',
@@ -77,7 +79,8 @@ cibles as (
     select
         cibles.indicateur_id,
         case
-            {%- for indicateur_id, lecture in lectures.items() %}{% for catalogue_value, row_value in (lecture.ventilation or {}).items() %}
+            {%- for indicateur_id, lecture in lectures.items() %}
+            {%- for catalogue_value, row_value in (lecture.ventilation or {}).items() %}
             when cibles.indicateur_id = '{{ indicateur_id }}'
                 and cibles.ventilation = '{{ catalogue_value }}'
                 then '{{ row_value }}'
@@ -99,8 +102,9 @@ cibles as (
 )
 
 select
-    {{ surrogate_key(['valeurs.indicateur_id', 'valeurs.perimetre', 'valeurs.annee', 'valeurs.ventilation']) }}::text
-        as indicateur_cle,
+    {{ surrogate_key([
+        'valeurs.indicateur_id', 'valeurs.perimetre', 'valeurs.annee', 'valeurs.ventilation'
+    ]) }}::text as indicateur_cle,
     valeurs.indicateur_id::text as indicateur_id,
     indicateurs.engagement::text as engagement,
     indicateurs.libelle::text as libelle,

@@ -24,6 +24,10 @@ entreprises as (
             as type_identifiant
     from identifiants
     group by entreprise_id
+),
+
+etablissements as (
+    select distinct siren from {{ ref('int_entreprises__etablissements') }}
 )
 
 select
@@ -39,7 +43,5 @@ select
 from entreprises
 left join {{ ref('int_entreprises__unites_legales') }} as unites_legales
     on entreprises.type_identifiant = 'SIRET' and entreprises.entreprise_id = unites_legales.siren
-left join (
-    select distinct siren from {{ ref('int_entreprises__etablissements') }}
-) as etablissements
+left join etablissements
     on entreprises.type_identifiant = 'SIRET' and entreprises.entreprise_id = etablissements.siren

@@ -3,7 +3,8 @@
 -- departement (the agglomeration's département), region (its région), france (any other commune).
 -- département = first 2 characters of the commune code, 3 for 97x (Paris, Lyon and Marseille
 -- arrondissement codes fall in their département); région through the departements seed.
--- An establishment without commune code cannot be located: inconnu, like a SIRET absent from SIRENE.
+-- An establishment without commune code cannot be located: inconnu, like a SIRET absent from
+-- SIRENE.
 with latest as (
     select distinct on (siret)
         siret,

@@ -118,7 +118,9 @@ lot_marche_absent_decp as (
         lots_attribues.montant_estime_ht as montant_ht
     from lots_attribues
     where lots_attribues.id_marche is not null
-        and lots_attribues.acheteur_siren in (select acheteur_siren from acheteurs_decp)
+        and lots_attribues.acheteur_siren in (
+            select acheteurs_decp.acheteur_siren from acheteurs_decp
+        )
         and not exists (
             select from marches
             where marches.acheteur_id = lots_attribues.acheteur_siret
@@ -229,7 +231,7 @@ paiement_sans_decp as (
     from paiements_contrat as paiements
     where paiements.cumul_ht >= {{ var('seuil_publication_decp_ht') }}
         and paiements.total_ht >= {{ var('seuil_publication_decp_ht') }}
-        and paiements.acheteur_siren in (select acheteur_siren from acheteurs_decp)
+        and paiements.acheteur_siren in (select acheteurs_decp.acheteur_siren from acheteurs_decp)
         and not exists (
             select from marches_par_siren as marche
             where marche.acheteur_siren = paiements.acheteur_siren
@@ -325,7 +327,7 @@ hors_sirene as (
     ) as identifiants
     left join etablissements on identifiants.siret = etablissements.siret
     where {{ is_siret('identifiants.siret') }}
-        and (select chargee from sirene_chargee)
+        and (select sirene_chargee.chargee from sirene_chargee)
         and (etablissements.siret is null or etablissements.etat_administratif_etablissement = 'F')
 ),
 
@@ -376,7 +378,7 @@ soumissionnaire_hors_sirene as (
     from offres
     inner join hors_sirene on offres.soumissionnaire_id = hors_sirene.siret
     where offres.date_reference is not null
-        and offres.offre_cle not in (select offre_cle from offres_invalides)
+        and offres.offre_cle not in (select offres_invalides.offre_cle from offres_invalides)
 ),
 
 heures_sans_decp as (
@@ -393,7 +395,7 @@ heures_sans_decp as (
         null::numeric as montant_ht,
         {{ semestre('heures.mois') }} as semestre
     from {{ ref('int_insertion__heures_courantes') }} as heures
-    where heures.acheteur_siren in (select acheteur_siren from acheteurs_decp)
+    where heures.acheteur_siren in (select acheteurs_decp.acheteur_siren from acheteurs_decp)
         and not exists (
             select from marches
             where marches.acheteur_id = heures.acheteur_siret

@@ -1,7 +1,8 @@
 -- Count of tonight's anomalies per semester, perimetre (every buyer SIREN of the indicators, and
 -- TOUS) and rule, zeros included: every semester from the earliest to the latest one holding an
 -- anomaly. These counts follow the sources: a record corrected in its system leaves the count
--- of its semester. The counts as they stood when each semester closed are int_fiabilisation__releves.
+-- of its semester. The counts as they stood when each semester closed are
+-- int_fiabilisation__releves.
 with anomalies as (
     select * from {{ ref('int_fiabilisation__anomalies') }}
 ),

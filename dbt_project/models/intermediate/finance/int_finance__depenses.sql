@@ -48,7 +48,7 @@ agregees as (
         max(_load_id) as _load_id
     from {{ ref('int_finance__mandats_lignes') }}
     {% if is_incremental() -%}
-    where depense_cle in (select depense_cle from touchees)
+    where depense_cle in (select touchees.depense_cle from touchees)
     {%- endif %}
     group by depense_cle, collectivite_siren, annee, tiers_id, compte_nature, id_marche
 )
@@ -68,7 +68,7 @@ select
     0 as nb_lignes,
     anciennes._load_id
 from {{ this }} as anciennes
-where anciennes.depense_cle in (select depense_cle from touchees)
+where anciennes.depense_cle in (select touchees.depense_cle from touchees)
     -- not exists, not "not in": an anti-join, where "not in" rescanned the recomputed groups
     -- for every touched group (quadratic: seconds for one day of mandats at ×100)
     and not exists (

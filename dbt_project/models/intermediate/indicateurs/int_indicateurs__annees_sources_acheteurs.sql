@@ -46,32 +46,32 @@ annees as (
     from {{ ref('int_marches__marches_courants') }}
     union
     select
-        'marches.consultations',
+        'marches.consultations' as source,
         acheteur_siren,
         annee_lancement
     from {{ ref('int_marches__lots_courants') }}
     union
     select
-        'marches.consultations',
+        'marches.consultations' as source,
         acheteur_siren,
         annee_cloture
     from {{ ref('int_marches__lots_courants') }}
     union
     select
-        'marches.offres',
+        'marches.offres' as source,
         acheteur_siren,
         annee_depot
     from {{ ref('int_marches__offres_courantes') }}
     union
     -- Central kitchen: purchases by their date, menus by theirs.
     select
-        'cuisine.achats',
+        'cuisine.achats' as source,
         acheteur_siren,
         annee
     from {{ ref('int_cuisine__achats') }}
     union
     select
-        'cuisine.menus',
+        'cuisine.menus' as source,
         acheteur_siren,
         annee
     from {{ ref('int_cuisine__menus') }}
@@ -80,20 +80,20 @@ annees as (
     -- complete year of hours on
     union
     select
-        'insertion.heures',
+        'insertion.heures' as source,
         acheteur_siren,
         annee
     from annees_insertion
-    where annee >= (select premiere_annee from premiere_annee_insertion)
+    where annee >= (select premiere_annee_insertion.premiere_annee from premiere_annee_insertion)
     union
     select
-        'registre.activites',
-        {{ siren_porteur_spaser() }},
+        'registre.activites' as source,
+        {{ siren_porteur_spaser() }} as perimetre,
         annee_activite
     from {{ ref('int_registre__activites_courantes') }}
     union
     select
-        'registre.agec',
+        'registre.agec' as source,
         acheteur_siren,
         annee
     from {{ ref('int_registre__agec_courantes') }}
@@ -102,22 +102,25 @@ annees as (
     -- launch year on
     union
     select
-        'ged.fop',
+        'ged.fop' as source,
         acheteur_siren,
         annee_lancement
     from {{ ref('int_ged__fiches_courantes') }}
     union
     select
-        'ged.fop',
+        'ged.fop' as source,
         acheteur_siren,
         annee_validation
     from {{ ref('int_ged__fiches_courantes') }}
     where annee_validation
-        >= coalesce((select premiere_annee from premiere_annee_fiches), annee_validation)
+        >= coalesce(
+            (select premiere_annee_fiches.premiere_annee from premiere_annee_fiches),
+            annee_validation
+        )
     union
     select
-        'referentiels.ges_territoire',
-        {{ siren_porteur_spaser() }},
+        'referentiels.ges_territoire' as source,
+        {{ siren_porteur_spaser() }} as perimetre,
         annee
     from {{ ref('int_referentiels__ges_territoire_courant') }}
     union
@@ -125,22 +128,22 @@ annees as (
     -- the supplier register by year of charter signature (the years of the charter indicator; the
     -- register itself is a state, not dated events: e02 asks only that it be loaded).
     select
-        'finance.mandats',
+        'finance.mandats' as source,
         collectivite_siren,
         annee
     from {{ ref('int_finance__depenses') }}
     where nb_lignes > 0
     union
     select
-        'finance.titres',
+        'finance.titres' as source,
         collectivite_siren,
         annee
     from {{ ref('int_finance__titres_courants') }}
     union
     select
-        'registre.fournisseurs',
-        {{ siren_porteur_spaser() }},
-        extract(year from date_signature_charte)::integer
+        'registre.fournisseurs' as source,
+        {{ siren_porteur_spaser() }} as perimetre,
+        extract(year from date_signature_charte)::integer as annee
     from {{ ref('int_finance__fournisseurs_courants') }}
 )
 

@@ -2,7 +2,8 @@
 -- * deduplicated on (acheteur.id, id): a contract published in both DECP formats keeps its
 --   format 2024 record (the richer one: considérations, innovation); within a format the latest
 --   datePublicationDonnees wins, on a tie the later delivery (_load_id desc, then _record_number
---   desc). Quarantined records never reach raw.marches_decp, so the last valid version stays current;
+--   desc). Quarantined records never reach raw.marches_decp, so the last valid version stays
+--   current;
 -- * the considérations and marcheInnovant of a format 2019 record are NULL, not false: that
 --   format did not publish them (considerations_publiees says which contracts carry them);
 -- * montant and dureeMois are those of the modification with the highest id that sets them, else
@@ -132,7 +133,8 @@ marches as (
 select
     marches.*,
     extract(year from marches.date_notification)::integer as annee_notification,
-    -- DECP's dureeMois includes potential renewals: the end is notification + dureeMois calendar months.
+    -- DECP's dureeMois includes potential renewals: the end is notification + dureeMois calendar
+    -- months.
     (marches.date_notification + make_interval(months => marches.duree_mois))::date as date_fin,
     case
         when

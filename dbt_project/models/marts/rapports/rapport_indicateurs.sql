@@ -16,8 +16,9 @@
 --   (percentage points: e10_agec_famille_pct's « progression de 5 % par an sur chaque famille »
 --   reads as 5 points of share a year, the only reading that moves a family starting at 0 %
 --   towards the AGEC decree's thresholds, themselves shares of the family's spend).
--- * avancement: controle_en_echec when the granular gate withheld the value (fct_indicateurs.statut;
---   derniere_valeur_validee is the last value published for the row); pas_de_donnees when the value (or the reference its objectif needs) is missing;
+-- * avancement: controle_en_echec when the granular gate withheld the value
+--   (fct_indicateurs.statut; derniere_valeur_validee is the last value published for the row);
+--   pas_de_donnees when the value (or the reference its objectif needs) is missing;
 --   sans_objectif when the SPASER sets no target; atteint when the value meets the objectif;
 --   otherwise en_retard when the deadline is reached (Y >= echeance, or a yearly target);
 --   otherwise en_bonne_voie when the value is at least on the straight line from the reference
@@ -121,9 +122,10 @@ trajectoires as (
 )
 
 select
-    {{ surrogate_key(['trajectoires.indicateur_id', "coalesce(engagements_des_indicateurs.engagement::text, '')",
-                      'trajectoires.perimetre', 'trajectoires.annee', 'trajectoires.ventilation']) }}::text
-        as rapport_cle,
+    {{ surrogate_key([
+        'trajectoires.indicateur_id', "coalesce(engagements_des_indicateurs.engagement::text, '')",
+        'trajectoires.perimetre', 'trajectoires.annee', 'trajectoires.ventilation'
+    ]) }}::text as rapport_cle,
     coalesce(engagements.axe, 'chiffres_cles')::text as axe,
     engagements_des_indicateurs.engagement::integer as engagement,
     engagements.libelle::text as engagement_libelle,
