@@ -23,4 +23,4 @@ left join {{ ref('collectivites') }} as collectivites
 left join {{ ref('int_entreprises__unites_legales') }} as unites_legales
     on unites_legales.siren = left(acheteurs.acheteur_siret, 9)
 left join {{ ref('int_entreprises__etablissements') }} as etablissements
-    on etablissements.siret = acheteurs.acheteur_siret
+    on acheteurs.acheteur_siret = etablissements.siret

@@ -26,4 +26,4 @@ select
     lot.source_fichier::text as source_fichier
 from {{ ref('int_marches__lots_courants') }} as lot
 left join {{ ref('int_marches__marches_courants') }} as marche
-    on marche.acheteur_id = lot.acheteur_siret and marche.id_marche = lot.id_marche
+    on lot.acheteur_siret = marche.acheteur_id and lot.id_marche = marche.id_marche

@@ -3,7 +3,8 @@ with titulaires as (
         titulaire.marche_cle,
         count(*) as nb_titulaires,
         (array_agg(titulaire.titulaire_id order by titulaire.rang))[1] as titulaire_principal_id,
-        (array_agg(titulaire.entreprise_id order by titulaire.rang))[1] as titulaire_principal_entreprise_id
+        (array_agg(titulaire.entreprise_id order by titulaire.rang))[1]
+            as titulaire_principal_entreprise_id
     from {{ ref('int_marches__titulaires_courants') }} as titulaire
     group by titulaire.marche_cle
 )
@@ -46,6 +47,6 @@ select
     marche.lot_mpgp::boolean as lot_mpgp,
     marche.source_fichier::text as source_fichier
 from {{ ref('int_marches__marches_courants') }} as marche
-left join titulaires on titulaires.marche_cle = marche.marche_cle
+left join titulaires on marche.marche_cle = titulaires.marche_cle
 left join {{ ref('int_entreprises__entreprises') }} as entreprise
-    on entreprise.entreprise_id = titulaires.titulaire_principal_entreprise_id
+    on titulaires.titulaire_principal_entreprise_id = entreprise.entreprise_id

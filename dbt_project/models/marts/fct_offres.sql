@@ -25,6 +25,6 @@ select
     offre.source_fichier::text as source_fichier
 from {{ ref('int_marches__offres_courantes') }} as offre
 left join {{ ref('int_entreprises__etablissements') }} as etablissement
-    on etablissement.siret = offre.soumissionnaire_id
+    on offre.soumissionnaire_id = etablissement.siret
 left join {{ ref('int_entreprises__entreprises') }} as entreprise
-    on entreprise.entreprise_id = offre.entreprise_id
+    on offre.entreprise_id = entreprise.entreprise_id

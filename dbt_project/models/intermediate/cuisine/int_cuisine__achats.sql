@@ -20,8 +20,13 @@ select
     case
         when 'BIO' = any(caracteristiques) then 'bio'
         when caracteristiques && array['LABEL_ROUGE', 'AOCAOP', 'IGP', 'STG'] then 'siqo'
-        when caracteristiques && array['HVE', 'PECHE_DURABLE', 'RUP', 'FERMIER', 'COMMERCE_EQUITABLE'] then 'egalim_autres'
-        when caracteristiques && array['EXTERNALITES', 'PERFORMANCE'] then 'externalites_performance'
+        when
+            caracteristiques
+            && array['HVE', 'PECHE_DURABLE', 'RUP', 'FERMIER', 'COMMERCE_EQUITABLE']
+            then 'egalim_autres'
+        when
+            caracteristiques && array['EXTERNALITES', 'PERFORMANCE']
+            then 'externalites_performance'
     end as groupe_egalim,
     'LOCAL' = any(caracteristiques) as est_local,
     'CIRCUIT_COURT' = any(caracteristiques) as est_circuit_court,

@@ -12,7 +12,13 @@ select
     vegetarien,
     _source_file as source_fichier
 from (
-    select menus.*, row_number() over (partition by menu_cle order by _load_id desc, _record_number desc) as rang
+    select
+        menus.*,
+        row_number()
+            over (
+                partition by menus.menu_cle order by menus._load_id desc, menus._record_number desc
+            )
+            as rang
     from {{ ref('stg_cuisine__menus') }} as menus
 ) as versions
 where rang = 1

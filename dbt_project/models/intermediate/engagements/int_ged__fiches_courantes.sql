@@ -9,7 +9,10 @@ with courantes as (
 ),
 
 consultations as (
-    select acheteur_siret, id_consultation, min(date_lancement) as date_lancement
+    select
+        acheteur_siret,
+        id_consultation,
+        min(date_lancement) as date_lancement
     from {{ ref('int_marches__lots_courants') }}
     group by acheteur_siret, id_consultation
 )
@@ -41,5 +44,5 @@ select
     courantes._source_file as source_fichier
 from courantes
 left join consultations
-    on consultations.acheteur_siret = courantes.acheteur_siret
-    and consultations.id_consultation = courantes.id_consultation
+    on courantes.acheteur_siret = consultations.acheteur_siret
+    and courantes.id_consultation = consultations.id_consultation

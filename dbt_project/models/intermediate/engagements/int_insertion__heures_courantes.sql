@@ -29,4 +29,4 @@ select
     courantes._source_file as source_fichier
 from courantes
 left join {{ ref('int_entreprises__etablissements') }} as etablissements
-    on etablissements.siret = courantes.entreprise_siret
+    on courantes.entreprise_siret = etablissements.siret

@@ -2,10 +2,14 @@
 -- whole identifier when it is not a SIRET. Unknown and foreign companies are neither PME nor TPE
 -- (and stay in every denominator). connue_sirene: the SIREN is in either SIRENE extract.
 with identifiants as (
-    select entreprise_id, type_identifiant
+    select
+        entreprise_id,
+        type_identifiant
     from {{ ref('int_marches__titulaires_courants') }}
     union
-    select entreprise_id, {{ type_identifiant_entreprise('soumissionnaire_id', 'type_identifiant') }}
+    select
+        entreprise_id,
+        {{ type_identifiant_entreprise('soumissionnaire_id', 'type_identifiant') }}
     from {{ ref('int_marches__offres_courantes') }}
 ),
 
@@ -14,10 +18,16 @@ with identifiants as (
 entreprises as (
     select
         entreprise_id,
-        (array['SIRET', 'TVA_UE', 'autre'])[min(array_position(array['SIRET', 'TVA_UE', 'autre'], type_identifiant))]
+        (array['SIRET', 'TVA_UE', 'autre'])[
+            min(array_position(array['SIRET', 'TVA_UE', 'autre'], type_identifiant))
+        ]
             as type_identifiant
     from identifiants
     group by entreprise_id
+),
+
+etablissements as (
+    select distinct siren from {{ ref('int_entreprises__etablissements') }}
 )
 
 select
@@ -32,8 +42,6 @@ select
     (unites_legales.siren is not null or etablissements.siren is not null) as connue_sirene
 from entreprises
 left join {{ ref('int_entreprises__unites_legales') }} as unites_legales
-    on entreprises.type_identifiant = 'SIRET' and unites_legales.siren = entreprises.entreprise_id
-left join (
-    select distinct siren from {{ ref('int_entreprises__etablissements') }}
-) as etablissements
-    on entreprises.type_identifiant = 'SIRET' and etablissements.siren = entreprises.entreprise_id
+    on entreprises.type_identifiant = 'SIRET' and entreprises.entreprise_id = unites_legales.siren
+left join etablissements
+    on entreprises.type_identifiant = 'SIRET' and entreprises.entreprise_id = etablissements.siren

@@ -3,7 +3,8 @@
 -- departement (the agglomeration's département), region (its région), france (any other commune).
 -- département = first 2 characters of the commune code, 3 for 97x (Paris, Lyon and Marseille
 -- arrondissement codes fall in their département); région through the departements seed.
--- An establishment without commune code cannot be located: inconnu, like a SIRET absent from SIRENE.
+-- An establishment without commune code cannot be located: inconnu, like a SIRET absent from
+-- SIRENE.
 with latest as (
     select distinct on (siret)
         siret,
@@ -12,13 +13,16 @@ with latest as (
         denomination_usuelle_etablissement,
         etat_administratif_etablissement
     from {{ ref('stg_sirene__etablissements') }}
-    order by siret, _load_id desc, _record_number desc
+    order by siret asc, _load_id desc, _record_number desc
 ),
 
 located as (
     select
         latest.*,
-        case when code_commune like '97%' then left(code_commune, 3) else left(code_commune, 2) end
+        case
+            when latest.code_commune like '97%' then left(latest.code_commune, 3) else
+                left(latest.code_commune, 2)
+        end
             as departement
     from latest
 )
@@ -39,5 +43,7 @@ select
         else 'france'
     end as territoire
 from located
-left join {{ ref('communes_agglo') }} as communes_agglo on communes_agglo.insee_com = located.code_commune
-left join {{ ref('departements') }} as departements on departements.dep = located.departement
+left join
+    {{ ref('communes_agglo') }} as communes_agglo
+    on located.code_commune = communes_agglo.insee_com
+left join {{ ref('departements') }} as departements on located.departement = departements.dep

@@ -5,17 +5,19 @@
 with latest as (
     select distinct on (siren) *
     from {{ ref('stg_sirene__unites_legales') }}
-    order by siren, _load_id desc, _record_number desc
+    order by siren asc, _load_id desc, _record_number desc
 ),
 
 sized as (
     select
         latest.*,
         coalesce(
-            categorie_entreprise = 'PME'
+            latest.categorie_entreprise = 'PME'
             or (
-                categorie_entreprise is null
-                and tranche_effectifs_unite_legale in ('NN', '00', '01', '02', '03', '11', '12', '21', '22', '31')
+                latest.categorie_entreprise is null
+                and latest.tranche_effectifs_unite_legale in (
+                    'NN', '00', '01', '02', '03', '11', '12', '21', '22', '31'
+                )
             ),
             false
         ) as est_pme
@@ -28,7 +30,9 @@ select
     categorie_entreprise,
     tranche_effectifs_unite_legale,
     est_pme,
-    est_pme and coalesce(tranche_effectifs_unite_legale in ('NN', '00', '01', '02', '03'), false) as est_tpe,
+    est_pme
+    and coalesce(tranche_effectifs_unite_legale in ('NN', '00', '01', '02', '03'), false)
+        as est_tpe,
     coalesce(economie_sociale_solidaire_unite_legale = 'O', false) as est_ess,
     categorie_juridique_unite_legale,
     etat_administratif_unite_legale

@@ -38,12 +38,16 @@ etablissements as (
 ),
 
 sirene_chargee as (
-    select exists (select from etablissements) as chargee
+    select exists(select from etablissements) as chargee
 ),
 
 -- DECP marchés by (SIREN, id_marche), as finance names them (fct_depenses links the same way).
 marches_par_siren as (
-    select distinct on (acheteur_siren, id_marche) acheteur_siren, id_marche, marche_cle, date_notification
+    select distinct on (acheteur_siren, id_marche)
+        acheteur_siren,
+        id_marche,
+        marche_cle,
+        date_notification
     from marches
     order by acheteur_siren, id_marche, acheteur_id
 ),
@@ -58,16 +62,24 @@ decp_sans_lot as (
         marches.acheteur_siren,
         marches.marche_cle as enregistrement_cle,
         marches.date_notification as date_reference,
-        'marché ' || marches.id_marche || ' notifié le ' || to_char(marches.date_notification, 'DD/MM/YYYY')
-            || ' (' || coalesce(marches.objet, 'sans objet') || ')' as detail,
+        'marché '
+        || marches.id_marche
+        || ' notifié le '
+        || to_char(marches.date_notification, 'DD/MM/YYYY')
+        || ' (' || coalesce(marches.objet, 'sans objet') || ')' as detail,
         marches.montant as montant_ht
     from marches
     where marches.id_consultation is null
-        and exists (select from lots where lots.acheteur_siret = marches.acheteur_id)
+        and exists (
+            select from lots
+            where lots.acheteur_siret = marches.acheteur_id
+        )
 ),
 
 lots_attribues as (
-    select lots.*, coalesce(lots.date_cloture, lots.date_lancement) as date_reference
+    select
+        lots.*,
+        coalesce(lots.date_cloture, lots.date_lancement) as date_reference
     from lots
     where lots.statut = 'attribue'
         and coalesce(lots.montant_estime_ht >= {{ var('seuil_publication_decp_ht') }}, true)
@@ -80,8 +92,12 @@ lot_sans_id_marche as (
         acheteur_siren,
         lot_cle as enregistrement_cle,
         date_reference,
-        'consultation ' || id_consultation || ', lot ' || lot || ' attribué sans identifiant de marché ('
-            || coalesce(objet, 'sans objet') || ')' as detail,
+        'consultation '
+        || id_consultation
+        || ', lot '
+        || lot
+        || ' attribué sans identifiant de marché ('
+        || coalesce(objet, 'sans objet') || ')' as detail,
         montant_estime_ht as montant_ht
     from lots_attribues
     where id_marche is null
@@ -93,12 +109,18 @@ lot_marche_absent_decp as (
         lots_attribues.acheteur_siren,
         lots_attribues.lot_cle as enregistrement_cle,
         lots_attribues.date_reference,
-        'consultation ' || lots_attribues.id_consultation || ', lot ' || lots_attribues.lot || ' : marché '
-            || lots_attribues.id_marche || ' absent des DECP' as detail,
+        'consultation '
+        || lots_attribues.id_consultation
+        || ', lot '
+        || lots_attribues.lot
+        || ' : marché '
+        || lots_attribues.id_marche || ' absent des DECP' as detail,
         lots_attribues.montant_estime_ht as montant_ht
     from lots_attribues
     where lots_attribues.id_marche is not null
-        and lots_attribues.acheteur_siren in (select acheteur_siren from acheteurs_decp)
+        and lots_attribues.acheteur_siren in (
+            select acheteurs_decp.acheteur_siren from acheteurs_decp
+        )
         and not exists (
             select from marches
             where marches.acheteur_id = lots_attribues.acheteur_siret
@@ -107,9 +129,11 @@ lot_marche_absent_decp as (
 ),
 
 offres as (
-    select offre.*, coalesce(offre.date_depot, lot.date_lancement) as date_reference
+    select
+        offre.*,
+        coalesce(offre.date_depot, lot.date_lancement) as date_reference
     from {{ ref('int_marches__offres_courantes') }} as offre
-    left join lots as lot on lot.lot_cle = offre.lot_cle
+    left join lots as lot on offre.lot_cle = lot.lot_cle
 ),
 
 -- The bid's current delivery carries the loader's check-digit warning on its identifier.
@@ -117,13 +141,15 @@ offres_invalides as (
     select offres.*
     from offres
     where exists (
-        select from {{ ref('stg_extraction__signalements') }} as signalement
-        where signalement.load_id = offres._load_id
-            and signalement.source = 'marches/offres'
-            and signalement.champ = 'soumissionnaire_siret'
-            and signalement.cle = concat_ws('|', offres.acheteur_siret, offres.id_consultation,
-                                            offres.lot::text, offres.soumissionnaire_id)
-    )
+            select from {{ ref('stg_extraction__signalements') }} as signalement
+            where signalement.load_id = offres._load_id
+                and signalement.source = 'marches/offres'
+                and signalement.champ = 'soumissionnaire_siret'
+                and signalement.cle = concat_ws(
+                    '|', offres.acheteur_siret, offres.id_consultation,
+                    offres.lot::text, offres.soumissionnaire_id
+                )
+        )
 ),
 
 offre_identifiant_invalide as (
@@ -133,14 +159,18 @@ offre_identifiant_invalide as (
         offre_cle as enregistrement_cle,
         date_reference,
         'consultation ' || id_consultation || ', lot ' || lot || ' : SIRET ' || soumissionnaire_id
-            || ' invalide (clé de contrôle)' as detail,
+        || ' invalide (clé de contrôle)' as detail,
         null::numeric as montant_ht
     from offres_invalides
     where date_reference is not null
 ),
 
 consultations as (
-    select acheteur_siret, acheteur_siren, id_consultation, min(date_lancement) as date_lancement,
+    select
+        acheteur_siret,
+        acheteur_siren,
+        id_consultation,
+        min(date_lancement) as date_lancement,
         min(objet) as objet
     from lots
     group by acheteur_siret, acheteur_siren, id_consultation
@@ -154,14 +184,18 @@ consultation_sans_fiche as (
     select
         'consultation_sans_fiche' as regle,
         consultations.acheteur_siren,
-        {{ surrogate_key(['consultations.acheteur_siret', 'consultations.id_consultation']) }} as enregistrement_cle,
+        {{ surrogate_key(['consultations.acheteur_siret', 'consultations.id_consultation']) }}
+            as enregistrement_cle,
         consultations.date_lancement as date_reference,
         'consultation ' || consultations.id_consultation || ' lancée le '
-            || to_char(consultations.date_lancement, 'DD/MM/YYYY') || ' sans fiche opération' as detail,
+        || to_char(consultations.date_lancement, 'DD/MM/YYYY') || ' sans fiche opération' as detail,
         null::numeric as montant_ht
     from consultations
     where consultations.date_lancement is not null
-        and exists (select from fiches where fiches.acheteur_siret = consultations.acheteur_siret)
+        and exists (
+            select from fiches
+            where fiches.acheteur_siret = consultations.acheteur_siret
+        )
         and not exists (
             select from fiches
             where fiches.acheteur_siret = consultations.acheteur_siret
@@ -188,24 +222,28 @@ paiement_sans_decp as (
     select
         'paiement_sans_decp' as regle,
         paiements.acheteur_siren,
-        {{ surrogate_key(['paiements.acheteur_siren', 'paiements.id_marche']) }} as enregistrement_cle,
+        {{ surrogate_key(['paiements.acheteur_siren', 'paiements.id_marche']) }}
+            as enregistrement_cle,
         min(paiements.date_mandat) as date_reference,
         'marché ' || paiements.id_marche || ' : ' || round(max(paiements.total_ht), 2)::text
-            || ' € HT payés, absent des DECP' as detail,
+        || ' € HT payés, absent des DECP' as detail,
         max(paiements.total_ht) as montant_ht
     from paiements_contrat as paiements
     where paiements.cumul_ht >= {{ var('seuil_publication_decp_ht') }}
         and paiements.total_ht >= {{ var('seuil_publication_decp_ht') }}
-        and paiements.acheteur_siren in (select acheteur_siren from acheteurs_decp)
+        and paiements.acheteur_siren in (select acheteurs_decp.acheteur_siren from acheteurs_decp)
         and not exists (
             select from marches_par_siren as marche
-            where marche.acheteur_siren = paiements.acheteur_siren and marche.id_marche = paiements.id_marche
+            where marche.acheteur_siren = paiements.acheteur_siren
+                and marche.id_marche = paiements.id_marche
         )
     group by paiements.acheteur_siren, paiements.id_marche
 ),
 
 dernier_mandat as (
-    select collectivite_siren as acheteur_siren, max(date_mandat) as date_mandat
+    select
+        collectivite_siren as acheteur_siren,
+        max(date_mandat) as date_mandat
     from mandats
     group by collectivite_siren
 ),
@@ -215,23 +253,31 @@ decp_sans_paiement as (
         'decp_sans_paiement' as regle,
         marches.acheteur_siren,
         marches.marche_cle as enregistrement_cle,
-        (marches.date_notification + make_interval(months => {{ var('delai_paiement_mois') }}))::date
+        (
+            marches.date_notification + make_interval(months => {{ var('delai_paiement_mois') }})
+        )::date
             as date_reference,
-        'marché ' || marches.id_marche || ' notifié le ' || to_char(marches.date_notification, 'DD/MM/YYYY')
-            || ', aucun mandat au ' || to_char(dernier_mandat.date_mandat, 'DD/MM/YYYY') as detail,
+        'marché '
+        || marches.id_marche
+        || ' notifié le '
+        || to_char(marches.date_notification, 'DD/MM/YYYY')
+        || ', aucun mandat au ' || to_char(dernier_mandat.date_mandat, 'DD/MM/YYYY') as detail,
         marches.montant as montant_ht
     from marches
-    inner join dernier_mandat on dernier_mandat.acheteur_siren = marches.acheteur_siren
+    inner join dernier_mandat on marches.acheteur_siren = dernier_mandat.acheteur_siren
     where marches.date_notification + make_interval(months => {{ var('delai_paiement_mois') }})
-            <= dernier_mandat.date_mandat
+        <= dernier_mandat.date_mandat
         and not exists (
             select from mandats
-            where mandats.collectivite_siren = marches.acheteur_siren and mandats.id_marche = marches.id_marche
+            where mandats.collectivite_siren = marches.acheteur_siren
+                and mandats.id_marche = marches.id_marche
         )
 ),
 
 titulaires as (
-    select marche_cle, array_agg(titulaire_id order by rang) as titulaire_ids
+    select
+        marche_cle,
+        array_agg(titulaire_id order by rang) as titulaire_ids
     from {{ ref('int_marches__titulaires_courants') }}
     group by marche_cle
 ),
@@ -242,24 +288,35 @@ paiement_autre_siret as (
         mandats.collectivite_siren as acheteur_siren,
         {{ surrogate_key(['marche.marche_cle', 'mandats.tiers_id']) }} as enregistrement_cle,
         min(mandats.date_mandat) as date_reference,
-        'marché ' || marche.id_marche || ' : ' || count(*) || ' mandat(s) payé(s) au SIRET ' || mandats.tiers_id
-            || ', titulaire(s) DECP ' || array_to_string(min(titulaires.titulaire_ids), ', ') as detail,
+        'marché '
+        || marche.id_marche
+        || ' : '
+        || count(*)
+        || ' mandat(s) payé(s) au SIRET '
+        || mandats.tiers_id
+        || ', titulaire(s) DECP ' || array_to_string(min(titulaires.titulaire_ids), ', ') as detail,
         sum(mandats.montant_ht) as montant_ht,
         {{ semestre('mandats.date_mandat') }} as semestre
     from mandats
     inner join marches_par_siren as marche
-        on marche.acheteur_siren = mandats.collectivite_siren and marche.id_marche = mandats.id_marche
-    inner join titulaires on titulaires.marche_cle = marche.marche_cle
+        on mandats.collectivite_siren = marche.acheteur_siren
+        and mandats.id_marche = marche.id_marche
+    inner join titulaires on marche.marche_cle = titulaires.marche_cle
     where {{ is_siret('mandats.tiers_id') }}
         and not mandats.tiers_id = any(titulaires.titulaire_ids)
-    group by mandats.collectivite_siren, marche.marche_cle, marche.id_marche, mandats.tiers_id,
+    group by
+        mandats.collectivite_siren, marche.marche_cle, marche.id_marche, mandats.tiers_id,
         {{ semestre('mandats.date_mandat') }}
 ),
 
 -- SIRENE state of a SIRET: absent, or closed (F).
 hors_sirene as (
-    select identifiants.siret,
-        case when etablissements.siret is null then 'absent de SIRENE' else 'établissement fermé dans SIRENE' end
+    select
+        identifiants.siret,
+        case
+            when etablissements.siret is null then 'absent de SIRENE' else
+                'établissement fermé dans SIRENE'
+        end
             as constat
     from (
         select titulaire_id as siret from {{ ref('int_marches__titulaires_courants') }}
@@ -268,9 +325,9 @@ hors_sirene as (
         union
         select soumissionnaire_id from offres
     ) as identifiants
-    left join etablissements on etablissements.siret = identifiants.siret
+    left join etablissements on identifiants.siret = etablissements.siret
     where {{ is_siret('identifiants.siret') }}
-        and (select chargee from sirene_chargee)
+        and (select sirene_chargee.chargee from sirene_chargee)
         and (etablissements.siret is null or etablissements.etat_administratif_etablissement = 'F')
 ),
 
@@ -280,26 +337,32 @@ titulaire_hors_sirene as (
         marches.acheteur_siren,
         titulaire.marche_titulaire_cle as enregistrement_cle,
         marches.date_notification as date_reference,
-        'marché ' || marches.id_marche || ' : titulaire ' || titulaire.titulaire_id || ' ' || hors_sirene.constat
+        'marché '
+        || marches.id_marche
+        || ' : titulaire '
+        || titulaire.titulaire_id
+        || ' '
+        || hors_sirene.constat
             as detail,
         marches.montant as montant_ht
     from {{ ref('int_marches__titulaires_courants') }} as titulaire
-    inner join marches on marches.marche_cle = titulaire.marche_cle
-    inner join hors_sirene on hors_sirene.siret = titulaire.titulaire_id
+    inner join marches on titulaire.marche_cle = marches.marche_cle
+    inner join hors_sirene on titulaire.titulaire_id = hors_sirene.siret
 ),
 
 tiers_hors_sirene as (
     select
         'tiers_hors_sirene' as regle,
         mandats.collectivite_siren as acheteur_siren,
-        {{ surrogate_key(['mandats.collectivite_siren', 'mandats.tiers_id']) }} as enregistrement_cle,
+        {{ surrogate_key(['mandats.collectivite_siren', 'mandats.tiers_id']) }}
+            as enregistrement_cle,
         min(mandats.date_mandat) as date_reference,
         'tiers ' || mandats.tiers_id || ' (' || coalesce(max(mandats.tiers_nom), 'sans nom') || ') '
-            || min(hors_sirene.constat) || ' : ' || count(*) || ' mandat(s)' as detail,
+        || min(hors_sirene.constat) || ' : ' || count(*) || ' mandat(s)' as detail,
         sum(mandats.montant_ht) as montant_ht,
         {{ semestre('mandats.date_mandat') }} as semestre
     from mandats
-    inner join hors_sirene on hors_sirene.siret = mandats.tiers_id
+    inner join hors_sirene on mandats.tiers_id = hors_sirene.siret
     group by mandats.collectivite_siren, mandats.tiers_id, {{ semestre('mandats.date_mandat') }}
 ),
 
@@ -310,12 +373,12 @@ soumissionnaire_hors_sirene as (
         offres.offre_cle as enregistrement_cle,
         offres.date_reference,
         'consultation ' || offres.id_consultation || ', lot ' || offres.lot || ' : soumissionnaire '
-            || offres.soumissionnaire_id || ' ' || hors_sirene.constat as detail,
+        || offres.soumissionnaire_id || ' ' || hors_sirene.constat as detail,
         null::numeric as montant_ht
     from offres
-    inner join hors_sirene on hors_sirene.siret = offres.soumissionnaire_id
+    inner join hors_sirene on offres.soumissionnaire_id = hors_sirene.siret
     where offres.date_reference is not null
-        and offres.offre_cle not in (select offre_cle from offres_invalides)
+        and offres.offre_cle not in (select offres_invalides.offre_cle from offres_invalides)
 ),
 
 heures_sans_decp as (
@@ -324,17 +387,25 @@ heures_sans_decp as (
         heures.acheteur_siren,
         {{ surrogate_key(['heures.acheteur_siret', 'heures.id_marche']) }} as enregistrement_cle,
         min(heures.mois) as date_reference,
-        coalesce('marché ' || heures.id_marche || ' inconnu des DECP', 'heures sans identifiant de marché')
-            || ' : ' || round(sum(heures.heures), 1)::text || ' heure(s)' as detail,
+        coalesce(
+            'marché ' || heures.id_marche || ' inconnu des DECP',
+            'heures sans identifiant de marché'
+        )
+        || ' : ' || round(sum(heures.heures), 1)::text || ' heure(s)' as detail,
         null::numeric as montant_ht,
         {{ semestre('heures.mois') }} as semestre
     from {{ ref('int_insertion__heures_courantes') }} as heures
-    where heures.acheteur_siren in (select acheteur_siren from acheteurs_decp)
+    where heures.acheteur_siren in (select acheteurs_decp.acheteur_siren from acheteurs_decp)
         and not exists (
             select from marches
-            where marches.acheteur_id = heures.acheteur_siret and marches.id_marche = heures.id_marche
+            where marches.acheteur_id = heures.acheteur_siret
+                and marches.id_marche = heures.id_marche
         )
-    group by heures.acheteur_siren, heures.acheteur_siret, heures.id_marche, {{ semestre('heures.mois') }}
+    group by
+        heures.acheteur_siren,
+        heures.acheteur_siret,
+        heures.id_marche,
+        {{ semestre('heures.mois') }}
 ),
 
 -- Only format 2024 records publish considérations: a format 2019 contract cannot be judged.
@@ -345,11 +416,13 @@ clause_insertion_sans_clause_sociale as (
         marches.marche_cle as enregistrement_cle,
         marches.date_notification as date_reference,
         'marché ' || marches.id_marche || ' (consultation ' || marches.id_consultation
-            || ') : clause d''insertion retenue dans la fiche, aucune clause sociale dans les DECP' as detail,
+        || ') : clause d''insertion retenue dans la fiche, aucune clause sociale dans les DECP'
+            as detail,
         marches.montant as montant_ht
     from marches
     inner join fiches
-        on fiches.acheteur_siret = marches.acheteur_id and fiches.id_consultation = marches.id_consultation
+        on marches.acheteur_id = fiches.acheteur_siret
+        and marches.id_consultation = fiches.id_consultation
     where fiches.clause_insertion_retenue
         and marches.considerations_publiees
         and not marches.clause_sociale
@@ -357,28 +430,48 @@ clause_insertion_sans_clause_sociale as (
 
 unitaires as (
     select * from decp_sans_lot
-    union all select * from lot_sans_id_marche
-    union all select * from lot_marche_absent_decp
-    union all select * from offre_identifiant_invalide
-    union all select * from consultation_sans_fiche
-    union all select * from paiement_sans_decp
-    union all select * from decp_sans_paiement
-    union all select * from titulaire_hors_sirene
-    union all select * from soumissionnaire_hors_sirene
-    union all select * from clause_insertion_sans_clause_sociale
+    union all
+    select * from lot_sans_id_marche
+    union all
+    select * from lot_marche_absent_decp
+    union all
+    select * from offre_identifiant_invalide
+    union all
+    select * from consultation_sans_fiche
+    union all
+    select * from paiement_sans_decp
+    union all
+    select * from decp_sans_paiement
+    union all
+    select * from titulaire_hors_sirene
+    union all
+    select * from soumissionnaire_hors_sirene
+    union all
+    select * from clause_insertion_sans_clause_sociale
 ),
 
 par_semestre as (
     select * from paiement_autre_siret
-    union all select * from tiers_hors_sirene
-    union all select * from heures_sans_decp
+    union all
+    select * from tiers_hors_sirene
+    union all
+    select * from heures_sans_decp
 )
 
 select
     {{ surrogate_key(['regle', 'semestre', 'enregistrement_cle']) }} as anomalie_cle,
-    regle, semestre, acheteur_siren, enregistrement_cle, date_reference, detail, montant_ht
+    regle,
+    semestre,
+    acheteur_siren,
+    enregistrement_cle,
+    date_reference,
+    detail,
+    montant_ht
 from (
-    select unitaires.*, {{ semestre('unitaires.date_reference') }} as semestre from unitaires
+    select
+        unitaires.*,
+        {{ semestre('unitaires.date_reference') }} as semestre
+    from unitaires
     union all
     select * from par_semestre
 ) as anomalies

@@ -22,6 +22,9 @@ select
     current_date as releve_le
 from {{ ref('int_fiabilisation__comptes') }} as comptes
 where comptes.fin <= current_date
-{% if is_incremental() -%}
-    and not exists (select from {{ this }} as releves where releves.compte_cle = comptes.compte_cle)
-{%- endif %}
+{% if is_incremental() %}
+and not exists (
+    select from {{ this }} as releves
+    where releves.compte_cle = comptes.compte_cle
+)
+{% endif %}

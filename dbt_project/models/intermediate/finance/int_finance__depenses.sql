@@ -18,7 +18,9 @@
 -- amount so that delete+insert replaces its former total; fct_depenses leaves it out.
 {% if is_incremental() -%}
 with nouvelles as (
-    select depense_cle, depense_cles_precedentes
+    select
+        depense_cle,
+        depense_cles_precedentes
     from {{ ref('int_finance__mandats_lignes') }}
     where _load_id > {{ max_load_id(this) }}
 ),
@@ -46,7 +48,7 @@ agregees as (
         max(_load_id) as _load_id
     from {{ ref('int_finance__mandats_lignes') }}
     {% if is_incremental() -%}
-    where depense_cle in (select depense_cle from touchees)
+    where depense_cle in (select touchees.depense_cle from touchees)
     {%- endif %}
     group by depense_cle, collectivite_siren, annee, tiers_id, compte_nature, id_marche
 )
@@ -66,8 +68,11 @@ select
     0 as nb_lignes,
     anciennes._load_id
 from {{ this }} as anciennes
-where anciennes.depense_cle in (select depense_cle from touchees)
+where anciennes.depense_cle in (select touchees.depense_cle from touchees)
     -- not exists, not "not in": an anti-join, where "not in" rescanned the recomputed groups
     -- for every touched group (quadratic: seconds for one day of mandats at ×100)
-    and not exists (select from agregees where agregees.depense_cle = anciennes.depense_cle)
+    and not exists (
+        select from agregees
+        where agregees.depense_cle = anciennes.depense_cle
+    )
 {%- endif %}

@@ -8,4 +8,4 @@ select distinct on (siret)
     _load_id,
     _source_file
 from {{ ref('stg_registre__fournisseurs') }}
-order by siret, _load_id desc, _record_number desc
+order by siret asc, _load_id desc, _record_number desc

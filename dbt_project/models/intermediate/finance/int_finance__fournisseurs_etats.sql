@@ -3,7 +3,9 @@
 -- carry the rows it changes). e12_nb_signataires_charte compares tonight's register with these
 -- earlier states so that a correction never rewrites a past year silently.
 with livraisons as (
-    select _load_id, min(_source_file) as source_fichier
+    select
+        _load_id,
+        min(_source_file) as source_fichier
     from {{ ref('stg_registre__fournisseurs') }}
     group by _load_id
 )
@@ -15,8 +17,10 @@ select
     versions.date_signature_charte
 from livraisons
 cross join lateral (
-    select distinct on (fournisseurs.siret) fournisseurs.siret, fournisseurs.date_signature_charte
+    select distinct on (fournisseurs.siret)
+        fournisseurs.siret,
+        fournisseurs.date_signature_charte
     from {{ ref('stg_registre__fournisseurs') }} as fournisseurs
     where fournisseurs._load_id <= livraisons._load_id
-    order by fournisseurs.siret, fournisseurs._load_id desc, fournisseurs._record_number desc
+    order by fournisseurs.siret asc, fournisseurs._load_id desc, fournisseurs._record_number desc
 ) as versions

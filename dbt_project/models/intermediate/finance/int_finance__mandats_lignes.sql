@@ -13,14 +13,15 @@
 -- post_hook: statistics when the table is built from scratch (see macros/incremental.sql).
 -- The current version of every mandat line: newest delivery per business key (later night, then
 -- later file, then later line). Incremental: a night reads only the lines delivered since the last
--- build (_load_id above the table's highest, a literal served by raw's _load_id index) and replaces the
--- earlier versions of their keys (delete+insert on mandat_cle), so a re-delivered correction
+-- build (_load_id above the table's highest, a literal served by raw's _load_id index) and replaces
+-- the earlier versions of their keys (delete+insert on mandat_cle), so a re-delivered correction
 -- replaces the line instead of adding to it. See _finance__models.yml for the whole design.
 -- A cancellation (negative montant_ht) counts in the year of its own date_mandat, as the source
--- contract says (date_mandat drives the year), even when it cancels a mandat of an earlier year: the
--- line names no mandat it cancels, and restating a closed year would silently rewrite figures already
--- published. A year whose cancellations exceed its mandats in a class can then be net negative: the
--- indicators it breaks are withheld for that year (macros/controles_valeurs.sql), never the night.
+-- contract says (date_mandat drives the year), even when it cancels a mandat of an earlier year:
+-- the line names no mandat it cancels, and restating a closed year would silently rewrite figures
+-- already published. A year whose cancellations exceed its mandats in a class can then be net
+-- negative: the indicators it breaks are withheld for that year (macros/controles_valeurs.sql),
+-- never the night.
 with livrees as (
     select *
     from {{ ref('stg_finance__mandats') }}
@@ -32,8 +33,9 @@ with livrees as (
 dernieres as (
     select distinct on (mandat_cle)
         mandat_cle,
-        {{ surrogate_key(['collectivite_siren', 'extract(year from date_mandat)', 'tiers_id', 'compte_nature', 'id_marche']) }}
-            as depense_cle,
+        {{ surrogate_key([
+            'collectivite_siren', 'extract(year from date_mandat)', 'tiers_id', 'compte_nature', 'id_marche'
+        ]) }} as depense_cle,
         collectivite_siren,
         exercice,
         numero_bordereau,
@@ -49,7 +51,7 @@ dernieres as (
         _load_id,
         _record_number
     from livrees
-    order by mandat_cle, _load_id desc, _record_number desc
+    order by mandat_cle asc, _load_id desc, _record_number desc
 )
 
 select
@@ -66,5 +68,5 @@ select
     {%- endif %} as depense_cles_precedentes
 from dernieres
 {% if is_incremental() -%}
-left join {{ this }} as precedente on precedente.mandat_cle = dernieres.mandat_cle
+left join {{ this }} as precedente on dernieres.mandat_cle = precedente.mandat_cle
 {%- endif %}

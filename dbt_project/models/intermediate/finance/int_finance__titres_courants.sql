@@ -15,4 +15,4 @@ select distinct on (titre_cle)
     _load_id,
     _source_file
 from {{ ref('stg_finance__titres') }}
-order by titre_cle, _load_id desc, _record_number desc
+order by titre_cle asc, _load_id desc, _record_number desc

@@ -18,11 +18,20 @@ with premiere_annee_insertion as (
 ),
 
 annees_insertion as (
-    select acheteur_siren, annee_mois as annee from {{ ref('int_insertion__heures_courantes') }}
+    select
+        acheteur_siren,
+        annee_mois as annee
+    from {{ ref('int_insertion__heures_courantes') }}
     union
-    select acheteur_siren, annee_debut_contrat from {{ ref('int_insertion__heures_courantes') }}
+    select
+        acheteur_siren,
+        annee_debut_contrat
+    from {{ ref('int_insertion__heures_courantes') }}
     union
-    select acheteur_siren, annee_sortie from {{ ref('int_insertion__heures_courantes') }}
+    select
+        acheteur_siren,
+        annee_sortie
+    from {{ ref('int_insertion__heures_courantes') }}
 ),
 
 premiere_annee_fiches as (
@@ -30,53 +39,118 @@ premiere_annee_fiches as (
 ),
 
 annees as (
-    select 'marches.decp' as source, acheteur_siren as perimetre, annee_notification as annee
+    select
+        'marches.decp' as source,
+        acheteur_siren as perimetre,
+        annee_notification as annee
     from {{ ref('int_marches__marches_courants') }}
     union
-    select 'marches.consultations', acheteur_siren, annee_lancement from {{ ref('int_marches__lots_courants') }}
+    select
+        'marches.consultations' as source,
+        acheteur_siren,
+        annee_lancement
+    from {{ ref('int_marches__lots_courants') }}
     union
-    select 'marches.consultations', acheteur_siren, annee_cloture from {{ ref('int_marches__lots_courants') }}
+    select
+        'marches.consultations' as source,
+        acheteur_siren,
+        annee_cloture
+    from {{ ref('int_marches__lots_courants') }}
     union
-    select 'marches.offres', acheteur_siren, annee_depot from {{ ref('int_marches__offres_courantes') }}
+    select
+        'marches.offres' as source,
+        acheteur_siren,
+        annee_depot
+    from {{ ref('int_marches__offres_courantes') }}
     union
     -- Central kitchen: purchases by their date, menus by theirs.
-    select 'cuisine.achats', acheteur_siren, annee from {{ ref('int_cuisine__achats') }}
+    select
+        'cuisine.achats' as source,
+        acheteur_siren,
+        annee
+    from {{ ref('int_cuisine__achats') }}
     union
-    select 'cuisine.menus', acheteur_siren, annee from {{ ref('int_cuisine__menus') }}
+    select
+        'cuisine.menus' as source,
+        acheteur_siren,
+        annee
+    from {{ ref('int_cuisine__menus') }}
 
     -- insertion hours by month, contracts by their start, exits by their date, from the first
     -- complete year of hours on
     union
-    select 'insertion.heures', acheteur_siren, annee from annees_insertion
-    where annee >= (select premiere_annee from premiere_annee_insertion)
+    select
+        'insertion.heures' as source,
+        acheteur_siren,
+        annee
+    from annees_insertion
+    where annee >= (select premiere_annee_insertion.premiere_annee from premiere_annee_insertion)
     union
-    select 'registre.activites', {{ siren_porteur_spaser() }}, annee_activite
+    select
+        'registre.activites' as source,
+        {{ siren_porteur_spaser() }} as perimetre,
+        annee_activite
     from {{ ref('int_registre__activites_courantes') }}
     union
-    select 'registre.agec', acheteur_siren, annee from {{ ref('int_registre__agec_courantes') }}
+    select
+        'registre.agec' as source,
+        acheteur_siren,
+        annee
+    from {{ ref('int_registre__agec_courantes') }}
     -- fiches opération by the launch year of their consultation, and by their validation year
     -- (a fiche validated but not yet launched is still a delivery of the GED) from the first
     -- launch year on
     union
-    select 'ged.fop', acheteur_siren, annee_lancement from {{ ref('int_ged__fiches_courantes') }}
+    select
+        'ged.fop' as source,
+        acheteur_siren,
+        annee_lancement
+    from {{ ref('int_ged__fiches_courantes') }}
     union
-    select 'ged.fop', acheteur_siren, annee_validation from {{ ref('int_ged__fiches_courantes') }}
-    where annee_validation >= coalesce((select premiere_annee from premiere_annee_fiches), annee_validation)
+    select
+        'ged.fop' as source,
+        acheteur_siren,
+        annee_validation
+    from {{ ref('int_ged__fiches_courantes') }}
+    where annee_validation
+        >= coalesce(
+            (select premiere_annee_fiches.premiere_annee from premiere_annee_fiches),
+            annee_validation
+        )
     union
-    select 'referentiels.ges_territoire', {{ siren_porteur_spaser() }}, annee
+    select
+        'referentiels.ges_territoire' as source,
+        {{ siren_porteur_spaser() }} as perimetre,
+        annee
     from {{ ref('int_referentiels__ges_territoire_courant') }}
     union
     -- Finance: mandats by year of date_mandat (purchase accounts or not), receipts by date_titre;
     -- the supplier register by year of charter signature (the years of the charter indicator; the
     -- register itself is a state, not dated events: e02 asks only that it be loaded).
-    select 'finance.mandats', collectivite_siren, annee from {{ ref('int_finance__depenses') }} where nb_lignes > 0
+    select
+        'finance.mandats' as source,
+        collectivite_siren,
+        annee
+    from {{ ref('int_finance__depenses') }}
+    where nb_lignes > 0
     union
-    select 'finance.titres', collectivite_siren, annee from {{ ref('int_finance__titres_courants') }}
+    select
+        'finance.titres' as source,
+        collectivite_siren,
+        annee
+    from {{ ref('int_finance__titres_courants') }}
     union
-    select 'registre.fournisseurs', {{ siren_porteur_spaser() }}, extract(year from date_signature_charte)::integer
+    select
+        'registre.fournisseurs' as source,
+        {{ siren_porteur_spaser() }} as perimetre,
+        extract(year from date_signature_charte)::integer as annee
     from {{ ref('int_finance__fournisseurs_courants') }}
 )
 
-select {{ surrogate_key(['source', 'perimetre', 'annee']) }} as source_perimetre_annee_cle, source, perimetre, annee
+select
+    {{ surrogate_key(['source', 'perimetre', 'annee']) }} as source_perimetre_annee_cle,
+    source,
+    perimetre,
+    annee
 from annees
 where annee is not null and perimetre is not null

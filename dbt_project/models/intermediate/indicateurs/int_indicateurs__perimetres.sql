@@ -29,7 +29,9 @@ union
 select acheteur_siren from {{ ref('int_cuisine__menus') }}
 union
 -- The SPASER team's registers and the territory's inventory belong to the SPASER's carrier (VRA).
-select {{ siren_porteur_spaser() }} where exists (select 1 from {{ ref('stg_registre__activites') }})
+select
+    {{ siren_porteur_spaser() }}
+where exists (select 1 from {{ ref('stg_registre__activites') }})
     or exists (select 1 from {{ ref('stg_registre__fournisseurs') }})
     or exists (select 1 from {{ ref('stg_referentiels__ges_territoire') }})
 union

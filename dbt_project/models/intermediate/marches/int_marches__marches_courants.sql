@@ -2,7 +2,8 @@
 -- * deduplicated on (acheteur.id, id): a contract published in both DECP formats keeps its
 --   format 2024 record (the richer one: considérations, innovation); within a format the latest
 --   datePublicationDonnees wins, on a tie the later delivery (_load_id desc, then _record_number
---   desc). Quarantined records never reach raw.marches_decp, so the last valid version stays current;
+--   desc). Quarantined records never reach raw.marches_decp, so the last valid version stays
+--   current;
 -- * the considérations and marcheInnovant of a format 2019 record are NULL, not false: that
 --   format did not publish them (considerations_publiees says which contracts carry them);
 -- * montant and dureeMois are those of the modification with the highest id that sets them, else
@@ -15,7 +16,8 @@ with versions as (
         contrat.*,
         row_number() over (
             partition by contrat.acheteur_id, contrat.id_marche
-            order by contrat.format_decp = '2024' desc,
+            order by
+                contrat.format_decp = '2024' desc,
                 contrat.date_publication_donnees desc nulls last,
                 contrat._load_id desc, contrat._record_number desc
         ) as version_rang
@@ -24,21 +26,26 @@ with versions as (
 ),
 
 courants as (
-    select * from versions where version_rang = 1
+    select * from versions
+    where version_rang = 1
 ),
 
 montant_modifie as (
-    select distinct on (decp_enregistrement_cle) decp_enregistrement_cle, montant
+    select distinct on (decp_enregistrement_cle)
+        decp_enregistrement_cle,
+        montant
     from {{ ref('stg_marches__decp_modifications') }}
     where montant is not null
-    order by decp_enregistrement_cle, modification_id desc nulls last, modification_rang desc
+    order by decp_enregistrement_cle asc, modification_id desc nulls last, modification_rang desc
 ),
 
 duree_modifiee as (
-    select distinct on (decp_enregistrement_cle) decp_enregistrement_cle, duree_mois
+    select distinct on (decp_enregistrement_cle)
+        decp_enregistrement_cle,
+        duree_mois
     from {{ ref('stg_marches__decp_modifications') }}
     where duree_mois is not null
-    order by decp_enregistrement_cle, modification_id desc nulls last, modification_rang desc
+    order by decp_enregistrement_cle asc, modification_id desc nulls last, modification_rang desc
 ),
 
 considerations as (
@@ -93,7 +100,11 @@ marches as (
         courants.marche_innovant,
         {% for consideration in ['clause_sociale', 'critere_social', 'marche_reserve',
                                  'clause_environnementale', 'critere_environnemental'] -%}
-        case when courants.format_decp = '2024' then coalesce(considerations.{{ consideration }}, false) end
+        case
+            when
+                courants.format_decp = '2024'
+                then coalesce(considerations.{{ consideration }}, false)
+        end
             as {{ consideration }},
         {% endfor -%}
         lots_lies.id_consultation,
@@ -105,26 +116,40 @@ marches as (
         coalesce(lots_lies.mpgp, false) as lot_mpgp,
         courants._source_file as source_fichier
     from courants
-    left join montant_modifie on montant_modifie.decp_enregistrement_cle = courants.decp_enregistrement_cle
-    left join duree_modifiee on duree_modifiee.decp_enregistrement_cle = courants.decp_enregistrement_cle
-    left join considerations on considerations.decp_enregistrement_cle = courants.decp_enregistrement_cle
+    left join
+        montant_modifie
+        on courants.decp_enregistrement_cle = montant_modifie.decp_enregistrement_cle
+    left join
+        duree_modifiee
+        on courants.decp_enregistrement_cle = duree_modifiee.decp_enregistrement_cle
+    left join
+        considerations
+        on courants.decp_enregistrement_cle = considerations.decp_enregistrement_cle
     left join lots_lies
-        on lots_lies.acheteur_siret = courants.acheteur_id
-        and lots_lies.id_marche = courants.id_marche
+        on courants.acheteur_id = lots_lies.acheteur_siret
+        and courants.id_marche = lots_lies.id_marche
 )
 
 select
     marches.*,
-    extract(year from date_notification)::integer as annee_notification,
-    -- DECP's dureeMois includes potential renewals: the end is notification + dureeMois calendar months.
-    (date_notification + make_interval(months => duree_mois))::date as date_fin,
+    extract(year from marches.date_notification)::integer as annee_notification,
+    -- DECP's dureeMois includes potential renewals: the end is notification + dureeMois calendar
+    -- months.
+    (marches.date_notification + make_interval(months => marches.duree_mois))::date as date_fin,
     case
-        when lot_categorie in ('travaux', 'fournitures', 'services') then lot_categorie
-        when left(code_cpv, 2) = '45' then 'travaux'
-        when left(code_cpv, 2) between '03' and '44' or left(code_cpv, 2) = '48' then 'fournitures'
+        when
+            marches.lot_categorie in ('travaux', 'fournitures', 'services')
+            then marches.lot_categorie
+        when left(marches.code_cpv, 2) = '45' then 'travaux'
+        when
+            left(marches.code_cpv, 2) between '03' and '44' or left(marches.code_cpv, 2) = '48'
+            then 'fournitures'
         else 'services'
     end as categorie_achat,
-    clause_sociale or critere_social or marche_reserve as consideration_sociale,
-    clause_environnementale or critere_environnemental as consideration_environnementale,
-    'Système d''acquisition dynamique' = any(techniques) as systeme_acquisition_dynamique
+    marches.clause_sociale
+    or marches.critere_social
+    or marches.marche_reserve as consideration_sociale,
+    marches.clause_environnementale
+    or marches.critere_environnemental as consideration_environnementale,
+    'Système d''acquisition dynamique' = any(marches.techniques) as systeme_acquisition_dynamique
 from marches

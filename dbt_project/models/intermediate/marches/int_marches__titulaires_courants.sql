@@ -7,9 +7,10 @@ with listes as (
         titulaire.modification_rang
     from {{ ref('stg_marches__decp_titulaires') }} as titulaire
     left join {{ ref('stg_marches__decp_modifications') }} as modification
-        on modification.decp_enregistrement_cle = titulaire.decp_enregistrement_cle
-        and modification.modification_rang = titulaire.modification_rang
-    order by titulaire.decp_enregistrement_cle,
+        on titulaire.decp_enregistrement_cle = modification.decp_enregistrement_cle
+        and titulaire.modification_rang = modification.modification_rang
+    order by
+        titulaire.decp_enregistrement_cle asc,
         titulaire.modification_rang > 0 desc,
         modification.modification_id desc nulls last,
         titulaire.modification_rang desc
@@ -22,11 +23,12 @@ select
     marche.annee_notification,
     titulaire.rang,
     titulaire.titulaire_id,
-    {{ type_identifiant_entreprise('titulaire.titulaire_id', 'titulaire.type_identifiant') }} as type_identifiant,
+    {{ type_identifiant_entreprise('titulaire.titulaire_id', 'titulaire.type_identifiant') }}
+        as type_identifiant,
     titulaire.type_identifiant as type_identifiant_decp,
     {{ entreprise_id('titulaire.titulaire_id') }} as entreprise_id
 from {{ ref('int_marches__marches_courants') }} as marche
-inner join listes on listes.decp_enregistrement_cle = marche.decp_enregistrement_cle
+inner join listes on marche.decp_enregistrement_cle = listes.decp_enregistrement_cle
 inner join {{ ref('stg_marches__decp_titulaires') }} as titulaire
-    on titulaire.decp_enregistrement_cle = listes.decp_enregistrement_cle
-    and titulaire.modification_rang = listes.modification_rang
+    on listes.decp_enregistrement_cle = titulaire.decp_enregistrement_cle
+    and listes.modification_rang = titulaire.modification_rang

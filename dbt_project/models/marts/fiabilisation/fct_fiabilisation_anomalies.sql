@@ -15,5 +15,7 @@ select
     anomalies.montant_ht::numeric as montant_ht,
     replace(regles.indicateurs, ' ', ', ')::text as indicateurs
 from {{ ref('int_fiabilisation__anomalies') }} as anomalies
-inner join {{ ref('regles_fiabilisation') }} as regles on regles.regle = anomalies.regle
-left join {{ ref('collectivites') }} as collectivites on collectivites.siren = anomalies.acheteur_siren
+inner join {{ ref('regles_fiabilisation') }} as regles on anomalies.regle = regles.regle
+left join
+    {{ ref('collectivites') }} as collectivites
+    on anomalies.acheteur_siren = collectivites.siren

@@ -11,13 +11,17 @@ with comptes as (
         releves.releve_le,
         coalesce(releves.nb_anomalies, comptes.nb_anomalies) as nb_reference
     from {{ ref('int_fiabilisation__comptes') }} as comptes
-    left join {{ ref('int_fiabilisation__releves') }} as releves on releves.compte_cle = comptes.compte_cle
+    left join
+        {{ ref('int_fiabilisation__releves') }} as releves
+        on comptes.compte_cle = releves.compte_cle
 ),
 
 suivis as (
     select
         comptes.*,
-        lag(nb_reference) over (partition by perimetre, regle order by semestre) as nb_precedent
+        lag(comptes.nb_reference)
+            over (partition by comptes.perimetre, comptes.regle order by comptes.semestre)
+            as nb_precedent
     from comptes
 )
 
@@ -41,4 +45,4 @@ select
         else 'stable'
     end)::text as tendance
 from suivis
-inner join {{ ref('regles_fiabilisation') }} as regles on regles.regle = suivis.regle
+inner join {{ ref('regles_fiabilisation') }} as regles on suivis.regle = regles.regle

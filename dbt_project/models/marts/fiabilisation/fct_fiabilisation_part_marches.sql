@@ -6,8 +6,11 @@ select
     acheteur_siren::text as acheteur_siren,
     annee_mandat::integer as annee,
     sum(montant_ht)::numeric as montant_achats_ht,
-    coalesce(sum(montant_ht) filter (where marche_cle is not null), 0)::numeric as montant_sous_marche_publie_ht,
-    (100 * coalesce(sum(montant_ht) filter (where marche_cle is not null), 0)
-        / nullif(sum(montant_ht), 0))::numeric as part_sous_marche_publie_pct
+    coalesce(sum(montant_ht) filter (where marche_cle is not null), 0)::numeric
+        as montant_sous_marche_publie_ht,
+    (
+        100 * coalesce(sum(montant_ht) filter (where marche_cle is not null), 0)
+        / nullif(sum(montant_ht), 0)
+    )::numeric as part_sous_marche_publie_pct
 from {{ ref('fct_depenses') }}
 group by acheteur_siren, annee_mandat

@@ -19,7 +19,11 @@ with depenses as (
 
 marches as (
     select distinct on (acheteur_siren, id_marche)
-        acheteur_siren, id_marche, marche_cle, categorie_achat, code_cpv
+        acheteur_siren,
+        id_marche,
+        marche_cle,
+        categorie_achat,
+        code_cpv
     from {{ ref('int_marches__marches_courants') }}
     order by acheteur_siren, id_marche, acheteur_id
 ),
@@ -29,23 +33,25 @@ classees as (
         depenses.*,
         marches.marche_cle,
         coalesce(marches.categorie_achat, compte.categorie_achat) as categorie_achat,
-        (depenses.compte_nature like '6257%' or coalesce(marches.code_cpv like '5552%', false)) as est_restauration,
+        (depenses.compte_nature like '6257%' or coalesce(marches.code_cpv like '5552%', false))
+            as est_restauration,
         case
             when depenses.tiers_id is null then 'absent'
             when {{ is_siret('depenses.tiers_id') }} then 'SIRET'
             else 'etranger'
         end as type_identifiant
     from depenses
-    cross join lateral (
-        select m57.categorie_achat
-        from {{ ref('m57_categories_achat') }} as m57
-        where depenses.compte_nature like m57.prefixe_compte || '%'
-        order by length(m57.prefixe_compte) desc
-        limit 1
-    ) as compte
+    cross join
+        lateral (
+            select m57.categorie_achat
+            from {{ ref('m57_categories_achat') }} as m57
+            where depenses.compte_nature like m57.prefixe_compte || '%'
+            order by length(m57.prefixe_compte) desc
+            limit 1
+        ) as compte
     left join marches
-        on marches.acheteur_siren = depenses.collectivite_siren
-        and marches.id_marche = depenses.id_marche
+        on depenses.collectivite_siren = marches.acheteur_siren
+        and depenses.id_marche = marches.id_marche
 )
 
 select
@@ -74,9 +80,11 @@ select
     classees.nb_lignes::integer as nb_lignes
 from classees
 left join {{ ref('int_entreprises__etablissements') }} as etablissements
-    on classees.type_identifiant = 'SIRET' and etablissements.siret = classees.tiers_id
+    on classees.type_identifiant = 'SIRET' and classees.tiers_id = etablissements.siret
 left join {{ ref('int_entreprises__unites_legales') }} as unites_legales
     on classees.type_identifiant = 'SIRET' and unites_legales.siren = left(classees.tiers_id, 9)
 left join {{ ref('int_finance__fournisseurs_courants') }} as fournisseurs
-    on fournisseurs.siret = classees.tiers_id
-left join {{ ref('ratios_monetaires') }} as ratios on ratios.categorie_achat = classees.categorie_achat
+    on classees.tiers_id = fournisseurs.siret
+left join
+    {{ ref('ratios_monetaires') }} as ratios
+    on classees.categorie_achat = ratios.categorie_achat

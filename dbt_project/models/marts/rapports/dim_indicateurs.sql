@@ -10,4 +10,4 @@ select
     catalogue.sources::text as sources,
     (donut.indicateur_id is not null)::boolean as est_donut
 from {{ ref('indicateurs') }} as catalogue
-left join {{ ref('indicateurs_donut') }} as donut on donut.indicateur_id = catalogue.id
+left join {{ ref('indicateurs_donut') }} as donut on catalogue.id = donut.indicateur_id

@@ -16,28 +16,37 @@
 --   (percentage points: e10_agec_famille_pct's « progression de 5 % par an sur chaque famille »
 --   reads as 5 points of share a year, the only reading that moves a family starting at 0 %
 --   towards the AGEC decree's thresholds, themselves shares of the family's spend).
--- * avancement: controle_en_echec when the granular gate withheld the value (fct_indicateurs.statut;
---   derniere_valeur_validee is the last value published for the row); pas_de_donnees when the value (or the reference its objectif needs) is missing;
+-- * avancement: controle_en_echec when the granular gate withheld the value
+--   (fct_indicateurs.statut; derniere_valeur_validee is the last value published for the row);
+--   pas_de_donnees when the value (or the reference its objectif needs) is missing;
 --   sans_objectif when the SPASER sets no target; atteint when the value meets the objectif;
 --   otherwise en_retard when the deadline is reached (Y >= echeance, or a yearly target);
 --   otherwise en_bonne_voie when the value is at least on the straight line from the reference
 --   (reference_annee) to the objectif (echeance), else en_retard.
 with valeurs as (
-    select * from {{ ref('fct_indicateurs') }} where annee >= 2022
+    select * from {{ ref('fct_indicateurs') }}
+    where annee >= 2022
 ),
 
 engagements_des_indicateurs as (
-    select catalogue.id as indicateur_id, trim(numeros.numero)::integer as engagement
+    select
+        catalogue.id as indicateur_id,
+        trim(numeros.numero)::integer as engagement
     from {{ ref('indicateurs') }} as catalogue
     cross join lateral unnest(
         case when coalesce(catalogue.engagement, '') = '' then array[null::text]
-             else string_to_array(catalogue.engagement, ',') end
+            else string_to_array(catalogue.engagement, ',')
+        end
     ) as numeros (numero)
 ),
 
 premieres_valeurs as (
     select distinct on (indicateur_id, perimetre, ventilation)
-        indicateur_id, perimetre, ventilation, annee, valeur
+        indicateur_id,
+        perimetre,
+        ventilation,
+        annee,
+        valeur
     from valeurs
     where valeur is not null
     order by indicateur_id, perimetre, ventilation, annee
@@ -58,14 +67,17 @@ references_et_precedentes as (
         precedentes.valeur as valeur_annee_precedente
     from valeurs
     left join valeurs as valeurs_2022
-        on valeurs_2022.indicateur_id = valeurs.indicateur_id and valeurs_2022.perimetre = valeurs.perimetre
-        and valeurs_2022.ventilation = valeurs.ventilation and valeurs_2022.annee = 2022
+        on valeurs.indicateur_id = valeurs_2022.indicateur_id
+        and valeurs.perimetre = valeurs_2022.perimetre
+        and valeurs.ventilation = valeurs_2022.ventilation and valeurs_2022.annee = 2022
     left join valeurs as precedentes
-        on precedentes.indicateur_id = valeurs.indicateur_id and precedentes.perimetre = valeurs.perimetre
-        and precedentes.ventilation = valeurs.ventilation and precedentes.annee = valeurs.annee - 1
+        on valeurs.indicateur_id = precedentes.indicateur_id
+        and valeurs.perimetre = precedentes.perimetre
+        and valeurs.ventilation = precedentes.ventilation and precedentes.annee = valeurs.annee - 1
     left join premieres_valeurs
-        on premieres_valeurs.indicateur_id = valeurs.indicateur_id and premieres_valeurs.perimetre = valeurs.perimetre
-        and premieres_valeurs.ventilation = valeurs.ventilation
+        on valeurs.indicateur_id = premieres_valeurs.indicateur_id
+        and valeurs.perimetre = premieres_valeurs.perimetre
+        and valeurs.ventilation = premieres_valeurs.ventilation
 ),
 
 objectifs as (
@@ -75,7 +87,8 @@ objectifs as (
             when cible_sens in ('>=', '<=', '=') then cible_valeur
             when cible_sens = 'hausse' then reference_valeur
             when cible_sens ~ '^\+[0-9]+ % par rapport à 2022$' and reference_annee = 2022
-                then reference_valeur * (1 + substring(cible_sens from '^\+([0-9]+)')::numeric / 100)
+                then reference_valeur
+                    * (1 + substring(cible_sens from '^\+([0-9]+)')::numeric / 100)
             when cible_sens ~ '^\+[0-9]+ points par an'
                 then valeur_annee_precedente + substring(cible_sens from '^\+([0-9]+)')::numeric
         end as objectif,
@@ -86,10 +99,16 @@ objectifs as (
         end as comparaison,
         case when cible_annee ~ '^[0-9]{4}$' then cible_annee::integer end as echeance,
         case
-            when cible_sens ~ '^\+[0-9]+ % par rapport à 2022$' and reference_annee is distinct from 2022
-                then 'pas d''objectif : aucune valeur 2022 pour ce périmètre, base de « ' || cible_sens || ' »'
+            -- IS DISTINCT FROM in parentheses: sqlfluff 4.5 cannot parse it bare in a WHEN
+            when cible_sens ~ '^\+[0-9]+ % par rapport à 2022$'
+                and (reference_annee is distinct from 2022)
+                then 'pas d''objectif : aucune valeur 2022 pour ce périmètre, base de « '
+                    || cible_sens
+                    || ' »'
             when cible_sens ~ '^\+[0-9]+ points par an' and valeur_annee_precedente is null
-                then 'pas d''objectif : aucune valeur l''année précédente, base de « ' || cible_sens || ' »'
+                then 'pas d''objectif : aucune valeur l''année précédente, base de « '
+                    || cible_sens
+                    || ' »'
         end as objectif_motif
     from references_et_precedentes
 ),
@@ -98,14 +117,15 @@ trajectoires as (
     select
         *,
         reference_valeur + (objectif - reference_valeur)
-            * (annee - reference_annee)::numeric / nullif(echeance - reference_annee, 0) as attendu
+        * (annee - reference_annee)::numeric / nullif(echeance - reference_annee, 0) as attendu
     from objectifs
 )
 
 select
-    {{ surrogate_key(['trajectoires.indicateur_id', "coalesce(engagements_des_indicateurs.engagement::text, '')",
-                      'trajectoires.perimetre', 'trajectoires.annee', 'trajectoires.ventilation']) }}::text
-        as rapport_cle,
+    {{ surrogate_key([
+        'trajectoires.indicateur_id', "coalesce(engagements_des_indicateurs.engagement::text, '')",
+        'trajectoires.perimetre', 'trajectoires.annee', 'trajectoires.ventilation'
+    ]) }}::text as rapport_cle,
     coalesce(engagements.axe, 'chiffres_cles')::text as axe,
     engagements_des_indicateurs.engagement::integer as engagement,
     engagements.libelle::text as engagement_libelle,
@@ -113,8 +133,10 @@ select
     trajectoires.libelle::text as libelle,
     trajectoires.unite::text as unite,
     trajectoires.perimetre::text as perimetre,
-    coalesce(collectivites.nom, case when trajectoires.perimetre = 'TOUS' then 'Service commun' end,
-             trajectoires.perimetre)::text as perimetre_nom,
+    coalesce(
+        collectivites.nom, case when trajectoires.perimetre = 'TOUS' then 'Service commun' end,
+        trajectoires.perimetre
+    )::text as perimetre_nom,
     trajectoires.annee::integer as annee,
     trajectoires.ventilation::text as ventilation,
     trajectoires.valeur::numeric as valeur,
@@ -138,18 +160,33 @@ select
         when (trajectoires.comparaison = '>=' and trajectoires.valeur >= trajectoires.objectif)
             or (trajectoires.comparaison = '<=' and trajectoires.valeur <= trajectoires.objectif)
             or (trajectoires.comparaison = '=' and trajectoires.valeur = trajectoires.objectif)
-            or (trajectoires.comparaison = '>' and trajectoires.valeur > trajectoires.objectif) then 'atteint'
-        when trajectoires.echeance is null or trajectoires.annee >= trajectoires.echeance then 'en_retard'
-        when (trajectoires.comparaison in ('>=', '>') and trajectoires.valeur >= trajectoires.attendu)
-            or (trajectoires.comparaison = '<=' and trajectoires.valeur <= trajectoires.attendu)
-            or (trajectoires.comparaison = '='
-                and abs(trajectoires.valeur - trajectoires.objectif) <= abs(trajectoires.attendu - trajectoires.objectif))
+            or (trajectoires.comparaison = '>' and trajectoires.valeur > trajectoires.objectif)
+            then 'atteint'
+        when
+            trajectoires.echeance is null or trajectoires.annee >= trajectoires.echeance
+            then 'en_retard'
+        when (
+            trajectoires.comparaison in ('>=', '>') and trajectoires.valeur >= trajectoires.attendu
+        )
+        or (trajectoires.comparaison = '<=' and trajectoires.valeur <= trajectoires.attendu)
+        or (
+            trajectoires.comparaison = '='
+            and abs(trajectoires.valeur - trajectoires.objectif)
+            <= abs(trajectoires.attendu - trajectoires.objectif)
+        )
             then 'en_bonne_voie'
         else 'en_retard'
     end)::text as avancement,
-    (trajectoires.comparaison is not null or trajectoires.cible_sens is null)::boolean as regle_cible_reconnue,
+    (trajectoires.comparaison is not null or trajectoires.cible_sens is null)::boolean
+        as regle_cible_reconnue,
     trajectoires.motif::text as motif
 from trajectoires
-inner join engagements_des_indicateurs on engagements_des_indicateurs.indicateur_id = trajectoires.indicateur_id
-left join {{ ref('engagements') }} as engagements on engagements.engagement = engagements_des_indicateurs.engagement
-left join {{ ref('collectivites') }} as collectivites on collectivites.siren = trajectoires.perimetre
+inner join
+    engagements_des_indicateurs
+    on trajectoires.indicateur_id = engagements_des_indicateurs.indicateur_id
+left join
+    {{ ref('engagements') }} as engagements
+    on engagements_des_indicateurs.engagement = engagements.engagement
+left join
+    {{ ref('collectivites') }} as collectivites
+    on trajectoires.perimetre = collectivites.siren

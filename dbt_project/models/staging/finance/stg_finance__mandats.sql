@@ -2,7 +2,9 @@
 -- intermediate). tiers_id: the payee's SIRET or foreign identifier, NULL when not given.
 select
     {{ surrogate_key(['_load_id', '_record_number']) }} as mandat_enregistrement_cle,
-    {{ surrogate_key(['collectivite_siren', 'exercice', 'numero_bordereau', 'numero_mandat', 'ligne']) }} as mandat_cle,
+    {{ surrogate_key([
+        'collectivite_siren', 'exercice', 'numero_bordereau', 'numero_mandat', 'ligne'
+    ]) }} as mandat_cle,
     _load_id,
     _source_file,
     _record_number,

@@ -1,8 +1,11 @@
--- One row per delivered line of insertion hours (every delivery; deduplication is intermediate's job).
+-- One row per delivered line of insertion hours (every delivery; deduplication is intermediate's
+-- job).
 select
     {{ surrogate_key(['_load_id', '_record_number']) }} as heure_enregistrement_cle,
-    {{ surrogate_key(['acheteur_siret', 'id_marche', 'entreprise_siret', 'beneficiaire_pseudo', 'date_debut_contrat', 'mois']) }}
-        as heure_cle,
+    {{ surrogate_key([
+        'acheteur_siret', 'id_marche', 'entreprise_siret', 'beneficiaire_pseudo', 'date_debut_contrat',
+        'mois'
+    ]) }} as heure_cle,
     _load_id,
     _source_file,
     _record_number,

@@ -7,17 +7,25 @@ with considerations as (
         element.value #>> '{}' as consideration,
         element.rang
     from {{ source('marches', 'marches_decp') }} as contrat
-    cross join lateral (
-        values
+    cross join
+        lateral (
+            values
             ('sociale', contrat.donnees -> 'considerationsSociales' -> 'considerationSociale'),
-            ('environnementale', contrat.donnees -> 'considerationsEnvironnementales' -> 'considerationEnvironnementale')
-    ) as domaine (domaine, liste)
-    cross join lateral jsonb_array_elements({{ json_list('domaine.liste') }})
+            (
+                'environnementale',
+                contrat.donnees
+                -> 'considerationsEnvironnementales'
+                -> 'considerationEnvironnementale'
+            )
+        ) as domaine (domaine, liste)
+    cross join
+        lateral jsonb_array_elements({{ json_list('domaine.liste') }})
         with ordinality as element (value, rang)
 )
 
 select
-    {{ surrogate_key(['_load_id', '_record_number', 'domaine', 'rang']) }} as decp_consideration_cle,
+    {{ surrogate_key(['_load_id', '_record_number', 'domaine', 'rang']) }}
+        as decp_consideration_cle,
     {{ surrogate_key(['_load_id', '_record_number']) }} as decp_enregistrement_cle,
     _load_id,
     _record_number,

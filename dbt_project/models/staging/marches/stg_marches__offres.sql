@@ -1,7 +1,8 @@
 -- One row per delivered bid (every delivery; deduplication is intermediate's job).
 select
     {{ surrogate_key(['_load_id', '_record_number']) }} as offre_enregistrement_cle,
-    {{ surrogate_key(['acheteur_siret', 'id_consultation', 'lot', 'soumissionnaire_siret']) }} as offre_cle,
+    {{ surrogate_key(['acheteur_siret', 'id_consultation', 'lot', 'soumissionnaire_siret']) }}
+        as offre_cle,
     {{ surrogate_key(['acheteur_siret', 'id_consultation', 'lot']) }} as lot_cle,
     _load_id,
     _source_file,

@@ -3,7 +3,7 @@ select
     {{ surrogate_key(['_load_id', '_record_number']) }} as unite_legale_enregistrement_cle,
     _load_id,
     _record_number,
-    "siren" as siren,
+    siren,
     "denominationUniteLegale" as denomination_unite_legale,
     nullif("categorieEntreprise", '') as categorie_entreprise,
     nullif("trancheEffectifsUniteLegale", '') as tranche_effectifs_unite_legale,
