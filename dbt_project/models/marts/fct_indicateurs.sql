@@ -8,27 +8,38 @@
 --   (ventilation '') when the indicator has one — « 2 communications / an » is the total of the
 --   five audiences, not 2 for each — and on every row only when there is no total, i.e. when the
 --   target is set per class (e10_agec_famille_pct: « 5 % par an sur chaque famille d'achats »).
--- statut: 'controle_en_echec' when the granular gate withheld the value (macros/controles_valeurs.sql),
--- else 'calcule' when valeur is not NULL, else 'pas_de_donnees' with the motif.
--- derniere_valeur_validee: on a withheld row, the value the last publication validated for the same
--- row (read from the published schema while the candidate is built; NULL on a first publication), so
--- the dashboard keeps showing it, flagged.
+-- statut: 'controle_en_echec' when the granular gate withheld the value
+-- (macros/controles_valeurs.sql), else 'calcule' when valeur is not NULL, else 'pas_de_donnees'
+-- with the motif.
+-- derniere_valeur_validee: on a withheld row, the value the last publication validated for the
+-- same row (read from the published schema while the candidate is built; NULL on a first
+-- publication), so the dashboard keeps showing it, flagged.
 {#- The published table, found in the catalog: with dbt 1.11, adapter.get_relation returns None for
     a relation of a schema the project does not build (marts), although it exists. -#}
 {%- set colonnes_publiees = [] -%}
 {%- if execute -%}
     {%- set colonnes_publiees = run_query(
         "select column_name from information_schema.columns where table_schema = '"
-        ~ env_var('SPASER_PUBLISHED_SCHEMA') ~ "' and table_name = '" ~ this.identifier ~ "'").columns[0].values() | list -%}
+        ~ env_var('SPASER_PUBLISHED_SCHEMA') ~ "' and table_name = '" ~ this.identifier ~ "'"
+    ).columns[0].values() | list -%}
 {%- endif -%}
-{%- set publiees = api.Relation.create(database=this.database, schema=env_var('SPASER_PUBLISHED_SCHEMA'),
-                                      identifier=this.identifier) if colonnes_publiees else none -%}
+{%- set publiees = api.Relation.create(
+    database=this.database, schema=env_var('SPASER_PUBLISHED_SCHEMA'), identifier=this.identifier
+) if colonnes_publiees else none -%}
 {#- The indicator marts: those the catalogue names (spaser/catalogue/indicateurs.yml, key `mart`),
     passed by spaser/dbt.py in SPASER_INDICATOR_MARTS. -#}
 {%- set indicator_marts = env_var('SPASER_INDICATOR_MARTS').split(',') %}
 with valeurs_marts as (
     {% for mart in indicator_marts -%}
-    select indicateur_id, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif
+    select
+        indicateur_id,
+        perimetre,
+        annee,
+        ventilation,
+        valeur,
+        numerateur,
+        denominateur,
+        motif
     from {{ ref(mart) }}
     {% if not loop.last %}union all
     {% endif %}
@@ -49,7 +60,9 @@ valeurs as (
 ),
 
 valeurs_et_totaux as (
-    select *, bool_or(ventilation = '') over (partition by indicateur_id) as a_une_ligne_totale
+    select
+        *,
+        bool_or(ventilation = '') over (partition by indicateur_id) as a_une_ligne_totale
     from valeurs
 ),
 
@@ -58,8 +71,10 @@ cibles as (
     select
         cibles.indicateur_id,
         case
-            {%- for indicateur_id, lecture in lectures.items() %}{% for catalogue_value, row_value in (lecture.ventilation or {}).items() %}
-            when cibles.indicateur_id = '{{ indicateur_id }}' and cibles.ventilation = '{{ catalogue_value }}'
+            {%- for indicateur_id, lecture in lectures.items() %}
+            {%- for catalogue_value, row_value in (lecture.ventilation or {}).items() %}
+            when cibles.indicateur_id = '{{ indicateur_id }}'
+                and cibles.ventilation = '{{ catalogue_value }}'
                 then '{{ row_value }}'
             {%- endfor %}{% endfor %}
             else nullif(cibles.ventilation, '')
@@ -79,7 +94,9 @@ cibles as (
 )
 
 select
-    {{ surrogate_key(['valeurs.indicateur_id', 'valeurs.perimetre', 'valeurs.annee', 'valeurs.ventilation']) }}::text
+    {{ surrogate_key([
+        'valeurs.indicateur_id', 'valeurs.perimetre', 'valeurs.annee', 'valeurs.ventilation'
+    ]) }}::text
         as indicateur_cle,
     valeurs.indicateur_id::text as indicateur_id,
     indicateurs.engagement::text as engagement,
@@ -101,8 +118,9 @@ select
         else 'pas_de_donnees'
     end)::text as statut,
     valeurs.motif::text as motif,
-    (case when valeurs.motif like '{{ motif_controle_en_echec() }}%' then
-        {%- if publiees is not none %}
+    (case when valeurs.motif like '{{ motif_controle_en_echec() }}%'
+            then
+                {%- if publiees is not none %}
         case when publiees.statut = 'calcule' then publiees.valeur
         {%- if 'derniere_valeur_validee' in colonnes_publiees %}
              else publiees.derniere_valeur_validee
@@ -111,16 +129,19 @@ select
         {%- endif %}
     end)::numeric as derniere_valeur_validee
 from valeurs_et_totaux as valeurs
-inner join {{ ref('indicateurs') }} as indicateurs on indicateurs.id = valeurs.indicateur_id
+inner join {{ ref('indicateurs') }} as indicateurs on valeurs.indicateur_id = indicateurs.id
 left join {{ ref('indicateurs_realisation_2022') }} as realisations
-    on realisations.indicateur_id = valeurs.indicateur_id
-    and realisations.perimetre = valeurs.perimetre
+    on valeurs.indicateur_id = realisations.indicateur_id
+    and valeurs.perimetre = realisations.perimetre
     and coalesce(realisations.ventilation, '') = valeurs.ventilation
 left join cibles
-    on cibles.indicateur_id = valeurs.indicateur_id
+    on valeurs.indicateur_id = cibles.indicateur_id
     and (
-        cibles.ventilation = valeurs.ventilation
-        or (cibles.ventilation is null and (valeurs.ventilation = '' or not valeurs.a_une_ligne_totale))
+        valeurs.ventilation = cibles.ventilation
+        or (
+            cibles.ventilation is null
+            and (valeurs.ventilation = '' or not valeurs.a_une_ligne_totale)
+        )
     )
     and coalesce(cibles.perimetre, valeurs.perimetre) = valeurs.perimetre
 {%- if publiees is not none %}
