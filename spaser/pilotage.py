@@ -9,6 +9,10 @@
   the summary of a night rerun green is green. Any executor, on any machine, reads the same rows.
 - ``pilotage.candidats_valides``: what the marts gate validated for a night (the fingerprint of the
   candidate schema), which publication checks in its own transaction (``expectations.publish``).
+- ``pilotage.documentation_dbt``: dbt's manifest and catalog of a marts schema, written by the
+  step that builds the candidate and read by the one that builds the site, which may run on
+  another machine. Keyed by the schema's oid, which its renames keep: the docs follow the
+  candidate into ``marts`` at publication, and into ``marts_precedent`` (and back) without a write.
 
 The lock rule. Airflow runs each task in its own process, so no database session lives as long as a
 night. A night is alive while either
@@ -63,6 +67,12 @@ create table if not exists pilotage.candidats_valides (
     run_id     text primary key,
     empreinte  text not null,                         -- expectations.publish.candidate_fingerprint
     valide_le  timestamptz not null default now()
+);
+create table if not exists pilotage.documentation_dbt (
+    schema_oid oid primary key,                       -- pg_namespace.oid of the marts schema described
+    manifest   text not null,                         -- dbt's manifest.json and catalog.json, as generated
+    catalog    text not null,
+    generee_le timestamptz not null default now()
 );
 """
 
@@ -242,3 +252,35 @@ def validated_fingerprint(conn: psycopg.Connection, run_id: str) -> str | None:
         "select empreinte from pilotage.candidats_valides where run_id = %s", (run_id,)
     ).fetchone()
     return row[0] if row else None
+
+
+def record_docs(conn: psycopg.Connection, schema: str, manifest: str, catalog: str) -> None:
+    """The docs of ``schema`` as it is now; those of schemas dropped since go (their oids may be reused)."""
+    ensure_pilotage(conn)
+    with conn.transaction():
+        conn.execute(
+            "delete from pilotage.documentation_dbt as d"
+            " where not exists (select from pg_namespace as n where n.oid = d.schema_oid)"
+        )
+        conn.execute(
+            "insert into pilotage.documentation_dbt (schema_oid, manifest, catalog)"
+            " select oid, %s, %s from pg_namespace where nspname = %s"
+            " on conflict (schema_oid) do update"
+            " set manifest = excluded.manifest, catalog = excluded.catalog, generee_le = now()",
+            (manifest, catalog, schema),
+        )
+
+
+def schema_docs(conn: psycopg.Connection, schema: str) -> tuple[str, str] | None:
+    """The manifest and catalog recorded for ``schema`` (by ``record_docs``, under any name it had).
+
+    Read in the caller's transaction, without ``ensure_pilotage``: its lock would be held until
+    that transaction ends."""
+    if conn.execute("select to_regclass('pilotage.documentation_dbt')").fetchone()[0] is None:
+        return None
+    row = conn.execute(
+        "select d.manifest, d.catalog from pilotage.documentation_dbt as d"
+        " join pg_namespace as n on n.oid = d.schema_oid where n.nspname = %s",
+        (schema,),
+    ).fetchone()
+    return (row[0], row[1]) if row else None

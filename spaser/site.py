@@ -689,7 +689,7 @@ def build_site(conn: psycopg.Connection, target: Path, with_dbt_docs: bool = Tru
         if with_dbt_docs:
             from spaser.dbt import write_docs_site
 
-            write_docs_site(staging / "dbt")
+            write_docs_site(conn, staging / "dbt")
     return {"accueil": str(target / "index.html"), "nb_pages": len(pages), "nb_indicateurs": len(indicators)}
 
 
