@@ -122,6 +122,22 @@ def wait_for_run(api: AirflowApi, run_id: str) -> dict:
         time.sleep(2)
 
 
+def successful_night(port: int, home: Path, inbox: Path, diagnostics=lambda: "") -> tuple[AirflowApi, str, list[dict]]:
+    """Through the REST API of the `spaser ui` whose SPASER_HOME is ``home``: unpause the DAG,
+    trigger a night on ``inbox``, wait for it; it must succeed, every task with it. Returns the
+    API, the run id and its task instances; ``diagnostics()`` adds to a failure's message."""
+    api = AirflowApi(port, home / "airflow" / "simple_auth_manager_passwords.json.generated")
+    wait_until_parsed(api)
+    assert api("PATCH", "/dags/spaser_nightly", {"is_paused": False})["is_paused"] is False
+    run_id = api.trigger(inbox)
+    run = wait_for_run(api, run_id)
+    instances = api.task_instances(run_id)
+    states = {instance["task_id"]: instance["state"] for instance in instances}
+    assert run["state"] == "success", (states, diagnostics())
+    assert len(states) == TASK_COUNT and set(states.values()) == {"success"}, states
+    return api, run_id, instances
+
+
 def running_task_process(api: AirflowApi, run_id: str) -> psutil.Process:
     deadline = time.monotonic() + NIGHT_TIMEOUT
     while time.monotonic() < deadline:

@@ -40,8 +40,8 @@ import pytest
 from spaser.config import DAGS_DIR
 from spaser.ui import Component, stop
 from tests.airflow_processes import (
-    SMALL_INBOX, STOP_TIMEOUT, TASK_COUNT, AirflowApi, clean_environment, deposit_small_inbox, free_port, gone,
-    in_sessions, running_task_process, start_ui, stop_after_failure, wait_for_run, wait_until_parsed, wait_until_ready,
+    SMALL_INBOX, STOP_TIMEOUT, clean_environment, deposit_small_inbox, free_port, gone, in_sessions,
+    running_task_process, start_ui, stop_after_failure, successful_night, wait_until_ready,
 )
 from tests.conftest import new_database
 from tests.indicator_values import differences, read_values
@@ -166,23 +166,16 @@ def test_a_night_on_two_celery_workers_that_share_no_local_file(admin_url, tmp_p
             wait_until_ready(ui, output)
             workers = [_start_worker(name, [shared_queue, queues[name]], env, worker_homes[name], logs)
                        for name in ("a", "b")]
-            api = AirflowApi(port, home / "airflow" / "simple_auth_manager_passwords.json.generated")
-            wait_until_parsed(api)
-            assert api("PATCH", "/dags/spaser_nightly", {"is_paused": False})["is_paused"] is False
-            run_id = api.trigger(inbox)
-            run = wait_for_run(api, run_id)
-            instances = api.task_instances(run_id)
-            states = {instance["task_id"]: instance["state"] for instance in instances}
-            assert run["state"] == "success", (states, _tails(workers))
-            assert len(states) == TASK_COUNT and set(states.values()) == {"success"}, states
+            api, run_id, instances = successful_night(port, home, inbox, diagnostics=lambda: _tails(workers))
+            task_ids = [instance["task_id"] for instance in instances]
 
             # Every task on a Celery worker: sent to the queue the policy names, executed once, by
             # the worker serving that queue, in a process that is no component's.
             assert {instance["task_id"]: instance["queue"] for instance in instances} == {
-                task: routes.get(task, shared_queue) for task in states}
+                task: routes.get(task, shared_queue) for task in task_ids}
             executed = {worker.name: _executed(worker, run_id) for worker in workers}
             ran_on = {task: name for name, tasks in executed.items() for task in tasks}
-            assert sorted(task for tasks in executed.values() for task in tasks) == sorted(states), executed
+            assert sorted(task for tasks in executed.values() for task in tasks) == sorted(task_ids), executed
             assert {task for task, name in ran_on.items() if name == "worker-a"} >= DBT_TASKS
             assert ran_on["build_site"] == "worker-b"
             [hostname] = {instance["hostname"] for instance in instances}  # both workers are on this machine

@@ -21,9 +21,8 @@ import psycopg
 import pytest
 
 from tests.airflow_processes import (
-    SMALL_INBOX, SPASER, STOP_TIMEOUT, TASK_COUNT, AirflowApi, clean_environment, command_line, deposit_small_inbox,
-    free_port, gone, in_sessions, running_task_process, start_ui, stop_after_failure, wait_for_run, wait_until_parsed,
-    wait_until_ready,
+    SMALL_INBOX, SPASER, STOP_TIMEOUT, TASK_COUNT, clean_environment, command_line, deposit_small_inbox, free_port,
+    gone, in_sessions, running_task_process, start_ui, stop_after_failure, successful_night, wait_until_ready,
 )
 from tests.indicator_values import differences, read_values
 
@@ -42,15 +41,7 @@ def test_a_night_through_the_scheduler_then_everything_stops(tmp_path, monkeypat
     ui = start_ui(env, port, output, cwd=tmp_path)
     try:
         wait_until_ready(ui, output)
-        api = AirflowApi(port, home / "airflow" / "simple_auth_manager_passwords.json.generated")
-        wait_until_parsed(api)
-        assert api("PATCH", "/dags/spaser_nightly", {"is_paused": False})["is_paused"] is False
-        run_id = api.trigger(inbox)
-        run = wait_for_run(api, run_id)
-        instances = api.task_instances(run_id)
-        states = {instance["task_id"]: instance["state"] for instance in instances}
-        assert run["state"] == "success", states
-        assert len(states) == TASK_COUNT and set(states.values()) == {"success"}, states
+        api, run_id, instances = successful_night(port, home, inbox)
         # LocalExecutor: every task in a process of its own, neither a component nor a worker.
         # A task process that just ended may wait, a zombie, for its worker to reap it: dead, not counted.
         tree = [process for process in psutil.Process(ui.pid).children(recursive=True) if not gone(process)]
