@@ -12,6 +12,6 @@ stamp=.venv/.spaser-installed
 wanted=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[test]"
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[test,celery]"
   echo "$wanted" > "$stamp"
 fi

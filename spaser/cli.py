@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from spaser.config import demo_inbox_dir, spaser_home
+from spaser.config import demo_inbox_dir, last_night_summary, runs_dir, spaser_home
 from spaser.errors import NightStepFailed
 
 EXIT_PUBLISHED = 0
@@ -173,7 +173,7 @@ def _run(args: argparse.Namespace) -> int:
     inbox = (demo_inbox_dir() if demo else args.inbox).resolve()
     # Airflow logs from its import on, before the night's run id (hence its folder) is known: the
     # log starts under a provisional name and moves into the night's folder, still open.
-    log_path = spaser_home() / "runs" / f"demarrage-{os.getpid()}.log"
+    log_path = runs_dir() / f"demarrage-{os.getpid()}.log"
     terminal = os.fdopen(os.dup(1), "w", encoding="utf-8", errors="replace", buffering=1)
     with terminal, output_to_log(log_path):
         # Airflow's console logs end up in night.log, a file: no colour codes in it.
@@ -210,7 +210,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _report_night(view, dag_run, failure: str | None, log_path: Path) -> int:
     """The summary the night wrote, then what failed if anything did; the exit code."""
-    summary_path = spaser_home() / "derniere_nuit.json"
+    summary_path = last_night_summary()
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else None
     if summary is not None and dag_run is not None and summary.get("run_id") == dag_run.run_id:
         view.summary(summary, summary_path)

@@ -1,6 +1,8 @@
 """Run-time configuration, read from environment variables only.
 
-Every output of a run lives under ``SPASER_HOME`` (default ``./.spaser``).
+Everything lives under ``SPASER_HOME`` (default ``./.spaser``), the machine's own folder, except
+what ``SPASER_OUTPUTS`` moves: the products of the nights (dashboard, exports, summaries), which
+every machine that runs tasks must see alike (README, « Plusieurs machines : CeleryExecutor »).
 """
 from __future__ import annotations
 
@@ -35,11 +37,31 @@ def demo_inbox_dir() -> Path:
     return spaser_home() / "demo_inbox"
 
 
+def outputs_dir() -> Path:
+    """Where the nights' products go: ``SPASER_OUTPUTS``, else ``SPASER_HOME``. Tasks write there
+    and never read back what another task wrote, so a shared folder is all the workers share."""
+    configured = os.environ.get("SPASER_OUTPUTS")
+    if not configured:
+        return spaser_home()
+    path = Path(configured).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def site_dir() -> Path:
-    return spaser_home() / "site"
+    return outputs_dir() / "site"
 
 
 def exports_dir() -> Path:
-    path = spaser_home() / "exports"
+    path = outputs_dir() / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def runs_dir() -> Path:
+    """``runs/<night>/``: each night's summary, and the full log of a night run by ``spaser run``."""
+    return outputs_dir() / "runs"
+
+
+def last_night_summary() -> Path:
+    return outputs_dir() / "derniere_nuit.json"

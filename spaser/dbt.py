@@ -4,7 +4,8 @@ dbt runs in the step's own process through its programmatic entry point (``dbtRu
 subprocess per layer paid dbt's import and start-up, a few seconds each, five times a night. The
 connection reaches ``dbt_project/profiles.yml`` through environment variables set for the
 invocation only (with every libpq parameter of the URL: see ``dbt_environment``); dbt's messages go to this module's logger (the task's log, the night's log).
-Its artifacts and logs go under ``$SPASER_HOME/dbt`` so concurrent checkouts never share them.
+Its artifacts and logs go under ``$SPASER_HOME/dbt`` so concurrent checkouts never share them;
+they stay on the machine that ran the step: what a later step needs (the docs) is kept in the warehouse.
 """
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import psycopg
+
 from spaser import ecarts
 from spaser.catalogue import indicator_marts
 from spaser.config import DBT_PROJECT_DIR, spaser_home
 from spaser.schemas import CANDIDATE_MARTS as CANDIDATE_MARTS_SCHEMA, DBT_SCHEMA_VARIABLES, \
     PUBLISHED_MARTS as PUBLISHED_MARTS_SCHEMA
+from spaser.pilotage import record_docs, schema_docs
 from spaser.warehouse import connect, connection_params
 
 log = logging.getLogger(__name__)
@@ -211,22 +215,35 @@ def generate_candidate_docs() -> None:
     invocation = run_dbt(["docs", "generate", "--no-compile"])
     if not invocation.success:
         raise DbtFailed("dbt docs generate a échoué : " + invocation.output[-2000:])
+    # Kept in the warehouse, not in this machine's target folder: the site is built by another
+    # task, perhaps on another worker.
+    target_dir, _ = _artifact_dirs()
+    with connect() as conn:
+        record_docs(conn, CANDIDATE_MARTS_SCHEMA, (target_dir / "manifest.json").read_text(encoding="utf-8"),
+                    (target_dir / "catalog.json").read_text(encoding="utf-8"))
 
 
-def write_docs_site(target_site: Path) -> Path:
-    """The dbt docs of the published marts as one page readable offline, from the candidate's.
+def write_docs_site(conn: psycopg.Connection, target_site: Path) -> Path:
+    """The dbt docs of the published marts as one page readable offline, from those recorded for
+    the candidate they were (``generate_candidate_docs``).
 
     The page embeds manifest and catalog the way ``dbt docs generate --static`` does: the plain
     index.html fetches them, which browsers refuse for pages opened from disk (file://).
     ``build_site`` points ``target_site`` into its staging folder, moved into the site once whole.
     """
-    target_dir, _ = _artifact_dirs()
-    manifest = json.loads((target_dir / "manifest.json").read_text(encoding="utf-8"))
-    catalog = json.loads((target_dir / "catalog.json").read_text(encoding="utf-8"))
+    from dbt.task.docs import DOCS_INDEX_FILE_PATH  # the page dbt docs generate copies into target/
+
+    recorded = schema_docs(conn, PUBLISHED_MARTS_SCHEMA)
+    if recorded is None:
+        raise DbtFailed(
+            "Documentation dbt des marts publiés absente de l'entrepôt (pilotage.documentation_dbt) : "
+            "elle est enregistrée par l'étape dbt_marts ; relancer la nuit."
+        )
+    manifest, catalog = (json.loads(text) for text in recorded)
     _rename_candidate_schema(manifest, catalog)
     manifest_text, catalog_text = json.dumps(manifest), json.dumps(catalog)
     target_site.mkdir(parents=True, exist_ok=True)
-    page = (target_dir / "index.html").read_text(encoding="utf-8")
+    page = Path(DOCS_INDEX_FILE_PATH).read_text(encoding="utf-8")
     page = page.replace('"MANIFEST.JSON INLINE DATA"', manifest_text).replace('"CATALOG.JSON INLINE DATA"', catalog_text)
     (target_site / "index.html").write_text(page, encoding="utf-8")
     (target_site / "manifest.json").write_text(manifest_text, encoding="utf-8")

@@ -18,12 +18,13 @@ import logging
 import os
 import time
 from contextlib import contextmanager
+from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
 from spaser.errors import NightStepFailed
-from spaser.config import exports_dir, site_dir, spaser_home
+from spaser.config import exports_dir, last_night_summary, runs_dir, site_dir, spaser_home
 from spaser.faults import fault_point
 
 log = logging.getLogger("spaser.night")
@@ -247,7 +248,7 @@ def build_site() -> dict:
     from spaser.warehouse import connect
 
     with connect() as conn:
-        result = write_site(conn, site_dir(), write_dbt_docs=write_docs_site)
+        result = write_site(conn, site_dir(), write_dbt_docs=partial(write_docs_site, conn))
     log.info("Tableau de bord écrit : %s (%s pages)", result["accueil"], result["nb_pages"])
     return result
 
@@ -308,7 +309,7 @@ def failure_reason(failure: BaseException) -> str:
 
 
 def summarize(run_id: str, step_results: dict[str, dict | None]) -> dict:
-    """The night's summary, written to ``$SPASER_HOME/runs/<run>/resume.json`` and ``derniere_nuit.json``.
+    """The night's summary, written to ``runs/<run>/resume.json`` and ``derniere_nuit.json`` (``outputs_dir``).
 
     ``step_results`` maps every step to its result, None when it failed or did not run. The
     failures are those the warehouse recorded for the night's steps (a step since rerun with
@@ -365,7 +366,7 @@ def summarize(run_id: str, step_results: dict[str, dict | None]) -> dict:
     directory.mkdir(parents=True, exist_ok=True)
     text = json.dumps(summary, ensure_ascii=False, indent=2)
     (directory / "resume.json").write_text(text, encoding="utf-8")
-    (spaser_home() / "derniere_nuit.json").write_text(text, encoding="utf-8")
+    last_night_summary().write_text(text, encoding="utf-8")
     return summary
 
 
@@ -379,6 +380,6 @@ def summarize_or_fail(run_id: str, step_results: dict[str, dict | None]) -> dict
 
 
 def run_dir(run_id: str) -> Path:
-    """``$SPASER_HOME/runs/<night>``: the night's summary and log."""
+    """``runs/<night>``: the night's summary and log."""
     safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
-    return spaser_home() / "runs" / safe_name
+    return runs_dir() / safe_name

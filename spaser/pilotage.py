@@ -13,6 +13,10 @@
   also create these tables) are applied as a step takes the warehouse, once no other night holds
   it, under the lock that serialises the taking: no step of another night runs while the schema
   changes. ``upgrade_warehouse`` does the same for a command run outside a night.
+- ``pilotage.documentation_dbt``: dbt's manifest and catalog of a marts schema, written by the
+  step that builds the candidate and read by the one that builds the site, which may run on
+  another machine. Keyed by the schema's oid, which its renames keep: the docs follow the
+  candidate into ``marts`` at publication, and into ``marts_precedent`` (and back) without a write.
 
 The lock rule. Airflow runs each task in its own process, so no database session lives as long as a
 night. A night is alive while either
@@ -241,3 +245,29 @@ def upgrade_warehouse(conn: psycopg.Connection) -> list[str]:
         return migrate(conn)
     finally:
         conn.execute("select pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))
+
+
+def record_docs(conn: psycopg.Connection, schema: str, manifest: str, catalog: str) -> None:
+    """The docs of ``schema`` as it is now; those of schemas dropped since go (their oids may be reused)."""
+    with conn.transaction():
+        conn.execute(
+            "delete from pilotage.documentation_dbt as d"
+            " where not exists (select from pg_namespace as n where n.oid = d.schema_oid)"
+        )
+        conn.execute(
+            "insert into pilotage.documentation_dbt (schema_oid, manifest, catalog)"
+            " select oid, %s, %s from pg_namespace where nspname = %s"
+            " on conflict (schema_oid) do update"
+            " set manifest = excluded.manifest, catalog = excluded.catalog, generee_le = now()",
+            (manifest, catalog, schema),
+        )
+
+
+def schema_docs(conn: psycopg.Connection, schema: str) -> tuple[str, str] | None:
+    """The manifest and catalog recorded for ``schema`` (by ``record_docs``, under any name it had)."""
+    row = conn.execute(
+        "select d.manifest, d.catalog from pilotage.documentation_dbt as d"
+        " join pg_namespace as n on n.oid = d.schema_oid where n.nspname = %s",
+        (schema,),
+    ).fetchone()
+    return (row[0], row[1]) if row else None

@@ -5,6 +5,7 @@ runs as a user other than root."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,8 @@ def _compose() -> dict:
 
 
 # Compose's interpolation forms (https://docs.docker.com/compose/how-tos/environment-variables/variable-interpolation/):
-# ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+alt}.
-INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<operator>:?[-?+])(?P<argument>[^}]*))?\}")
+# ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+alt}; $$ is a literal $.
+INTERPOLATION = re.compile(r"(?<!\$)\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<operator>:?[-?+])(?P<argument>[^}]*))?\}")
 
 
 def _interpolations() -> list[re.Match]:
@@ -37,6 +38,8 @@ def _interpolate(text: str, environment: dict[str, str]) -> str:
         value = environment.get(name)
         if operator == ":?" and not value:
             raise LookupError(f"{name}: {argument}")
+        if operator == ":-" and not value:
+            return argument
         if operator is None and value is None:
             raise LookupError(f"{name}: no value")
         return value or ""
@@ -55,6 +58,8 @@ def _env_example() -> dict[str, str]:
 
 SECRETS = {"POSTGRES_PASSWORD", "AIRFLOW_DB_PASSWORD", "SPASER_DB_PASSWORD", "AIRFLOW_JWT_SECRET",
            "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY", "SPASER_PSEUDONYMISATION_KEY"}
+# Settings, not secrets: a default applies when .env leaves them empty.
+SETTINGS = {"AIRFLOW_EXECUTOR": "LocalExecutor"}
 
 
 def test_services_of_the_production_shape():
@@ -99,10 +104,11 @@ def test_compose_refuses_to_start_without_each_secret():
     pointing at .env.example; with all of them given, each reaches the services that need it."""
     forms = {}
     for match in _interpolations():
-        forms.setdefault(match["name"], set()).add(match["operator"])
-    assert set(forms) == SECRETS
-    assert all(operators == {":?"} for operators in forms.values()), forms
-    assert all(".env.example" in match["argument"] for match in _interpolations())
+        forms.setdefault(match["name"], set()).add((match["operator"], match["argument"]))
+    assert set(forms) == SECRETS | set(SETTINGS)
+    assert all({operator for operator, _ in forms[name]} == {":?"} for name in SECRETS), forms
+    assert all(".env.example" in argument for name in SECRETS for _, argument in forms[name])
+    assert all(forms[name] == {(":-", default)} for name, default in SETTINGS.items()), forms
     given = {name: f"valeur-de-{name.lower()}" for name in SECRETS}
     for missing in sorted(SECRETS):
         for absent in ({k: v for k, v in given.items() if k != missing}, {**given, missing: ""}):
@@ -130,7 +136,7 @@ def test_no_password_or_key_is_written_in_the_files():
 
 def test_env_example_documents_every_secret_and_holds_none():
     example = _env_example()
-    assert set(example) == SECRETS
+    assert set(example) == SECRETS | set(SETTINGS)
     assert set(example.values()) == {""}
     lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
     for position, line in enumerate(lines):
@@ -146,6 +152,82 @@ def test_postgres_is_reachable_from_the_services_only():
     for name, service in services.items():
         for published in service.get("ports", []):
             assert str(published).startswith("127.0.0.1:"), f"{name} publie {published} hors de la boucle locale"
+
+
+CELERY_SERVICES = {"redis", "airflow-worker"}
+
+
+def _services_with(environment: dict[str, str]) -> dict:
+    given = {name: f"valeur-de-{name.lower()}" for name in SECRETS}
+    return yaml.safe_load(_interpolate(_compose_text(), {**given, **environment}))["services"]
+
+
+def test_the_celery_profile_runs_the_tasks_on_workers_through_redis():
+    """`docker compose --profile celery up --scale airflow-worker=N`: Redis and the workers start
+    with the profile only; the executor follows AIRFLOW_EXECUTOR, the same for every component."""
+    services = _compose()["services"]
+    assert {name for name, service in services.items() if service.get("profiles")} == CELERY_SERVICES
+    assert all(services[name]["profiles"] == ["celery"] for name in CELERY_SERVICES)
+    for executor, environment in (("LocalExecutor", {}), ("LocalExecutor", {"AIRFLOW_EXECUTOR": ""}),
+                                  ("CeleryExecutor", {"AIRFLOW_EXECUTOR": "CeleryExecutor"})):
+        airflow = {name: service for name, service in _services_with(environment).items() if name.startswith("airflow")}
+        assert {service["environment"]["AIRFLOW__CORE__EXECUTOR"] for service in airflow.values()} == {executor}
+    redis = services["redis"]
+    assert redis["image"].startswith("redis:7")
+    assert "--appendonly" in redis["command"] and "yes" in redis["command"]  # queued tasks survive a restart
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])
+    assert "redis-cli" in redis["healthcheck"]["test"]
+    worker = services["airflow-worker"]
+    assert worker["command"][-1].endswith("exec airflow celery worker")
+    # Scaled: a fixed container name or a published port would make the second replica fail.
+    assert "container_name" not in worker and "ports" not in worker
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert worker["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name, service in services.items():
+        if name.startswith("airflow"):
+            assert service["environment"]["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:6379/")
+
+
+def test_a_celery_worker_refuses_to_start_under_another_executor(tmp_path):
+    """The profile started without AIRFLOW_EXECUTOR=CeleryExecutor: the workers would wait for
+    tasks the scheduler runs itself; they stop at once and say what to set."""
+    script = _compose()["services"]["airflow-worker"]["command"][-1].replace("$$", "$")
+    fake_airflow = tmp_path / "airflow"
+    fake_airflow.write_text("#!/bin/sh\necho \"airflow $*\"\n")
+    fake_airflow.chmod(0o755)
+    for executor, code, said in (("LocalExecutor", 1, "AIRFLOW_EXECUTOR=CeleryExecutor"),
+                                 ("CeleryExecutor", 0, "airflow celery worker")):
+        started = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30,
+                                 env={"PATH": f"{tmp_path}:/usr/bin:/bin", "AIRFLOW__CORE__EXECUTOR": executor})
+        assert started.returncode == code and said in started.stdout + started.stderr, started
+
+
+def test_celery_workers_share_the_warehouse_inbox_and_outputs_and_nothing_local():
+    services = _services_with({"AIRFLOW_EXECUTOR": "CeleryExecutor"})
+    worker, scheduler = services["airflow-worker"], services["airflow-scheduler"]
+    shared = {volume.split(":")[1] for volume in worker["volumes"] if not volume.startswith(".")}
+    assert shared == {"/opt/spaser-data"}
+    env = worker["environment"]
+    assert env["SPASER_WAREHOUSE_URL"] == scheduler["environment"]["SPASER_WAREHOUSE_URL"]
+    assert "@postgres:5432/" in env["SPASER_WAREHOUSE_URL"]
+    for name in ("SPASER_INBOX", "SPASER_OUTPUTS"):
+        assert env[name] == scheduler["environment"][name] and env[name].startswith("/opt/spaser-data")
+    # The worker's own folder (dbt's artifacts) is in the container, not on the shared volume.
+    assert not env["SPASER_HOME"].startswith("/opt/spaser-data")
+    # The pseudonymisation key comes from the environment: a key file created by one worker
+    # would differ from another's (README, « Clé de pseudonymisation »).
+    assert env["SPASER_PSEUDONYMISATION_KEY"] == "valeur-de-spaser_pseudonymisation_key"
+
+
+def test_the_broker_waits_for_an_acknowledgement_longer_than_the_longest_step():
+    """Redis hands an unacknowledged task to another worker after the visibility timeout: below
+    the longest step, a long dbt layer would run twice."""
+    from spaser.night import STEP_TIMEOUTS
+
+    for name, service in _compose()["services"].items():
+        if name.startswith("airflow"):
+            timeout = int(service["environment"]["AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT"])
+            assert timeout > max(STEP_TIMEOUTS.values()).total_seconds(), name
 
 
 def _dockerignore() -> list[str]:
@@ -192,8 +274,9 @@ def test_the_image_installs_the_verified_set_and_runs_as_a_non_root_user():
     installs = [argument for keyword, argument in instructions if keyword == "RUN" and "pip install" in argument]
     assert len(installs) == 1
     assert re.search(r"(--constraint|-c) /opt/spaser/constraints\.txt", installs[0])
-    # Editable: spaser/config.py finds dbt_project/ beside the package, not in site-packages.
-    assert re.search(r"(--editable|-e) /opt/spaser\b", installs[0])
+    # Editable: spaser/config.py finds dbt_project/ beside the package, not in site-packages; with
+    # the Celery provider that the celery profile's workers run.
+    assert re.search(r"(--editable|-e) \"?/opt/spaser\[celery\]\"?( |$)", installs[0])
     users = [argument.strip() for keyword, argument in instructions if keyword == "USER"]
     assert users[-1] not in ("root", "0", "0:0")
     position_of_install = next(i for i, (k, a) in enumerate(instructions) if a == installs[0])

@@ -304,6 +304,21 @@ def test_a_site_build_that_fails_midway_leaves_the_previous_site_whole(night, mo
     assert _temporaries(home) == []
 
 
+def test_the_site_is_built_by_a_machine_that_ran_no_other_step(night, monkeypatch, tmp_path):
+    """Under a distributed executor (CeleryExecutor) build_site may run on a worker whose own
+    SPASER_HOME has nothing of the night: what it needs of dbt_marts (the dbt docs) comes from
+    the warehouse, and it writes the same site into the shared outputs folder."""
+    other_home, shared_outputs = tmp_path / "autre_machine", tmp_path / "sorties_partagees"
+    monkeypatch.setenv("SPASER_HOME", str(other_home))
+    monkeypatch.setenv("SPASER_OUTPUTS", str(shared_outputs))
+    result = night_steps.build_site()
+    assert result["accueil"] == str(shared_outputs / "site" / "index.html")
+    rebuilt, original = _snapshot(shared_outputs / "site"), _snapshot(night["site"])
+    original = {name: content for name, content in original.items() if not name.startswith("qualite/")}
+    assert rebuilt == original
+    assert not (other_home / "dbt").exists() and not (other_home / "site").exists()
+
+
 def test_an_export_that_fails_midway_leaves_the_previous_files(night, monkeypatch):
     exports = night["home"] / "exports"
     night_steps.export_indicateurs()

@@ -28,6 +28,18 @@ create table if not exists pilotage.candidats_valides (
     valide_le  timestamptz not null default now()
 );
 
+-- dbt's manifest and catalog of a marts schema (spaser/pilotage.py, record_docs): written by the
+-- step that builds the candidate, read by the one that builds the site, which may run on another
+-- machine (CeleryExecutor: tasks share nothing through local files). Keyed by the schema's oid,
+-- which its renames keep: the docs follow the candidate into marts at publication, and into
+-- marts_precedent (and back) without a write.
+create table if not exists pilotage.documentation_dbt (
+    schema_oid oid primary key,                       -- pg_namespace.oid of the marts schema described
+    manifest   text not null,                         -- dbt's manifest.json and catalog.json, as generated
+    catalog    text not null,
+    generee_le timestamptz not null default now()
+);
+
 -- One row per migration applied, with the checksum of its file as applied: an applied migration
 -- is never edited (a changed file is refused), a change of the schema is a new migration.
 create table if not exists pilotage.migrations (
