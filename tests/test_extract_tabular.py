@@ -18,22 +18,18 @@ from extract.base import FileRejected
 from extract.loader import fingerprint
 from extract.marches import OffresSource
 from extract.siret import is_valid_siret
-from extract.tabular import (
+from extract.fields import (
     BOOLEAN,
     COMPANY_IDENTIFIER,
     DATE,
     DECIMAL,
     INTEGER,
     SIRET,
-    _record_blocks,
-    _to_utf8,
+    code,
     company_identifier_kind,
-    enumeration,
-    map_columns,
-    read_layout,
     siret_check_flag,
-    sniff_delimiter,
 )
+from extract.tabular import _record_blocks, _to_utf8, map_columns, read_layout, sniff_delimiter
 
 
 # ---------------------------------------------------------------- separator, encoding, header
@@ -256,7 +252,7 @@ def test_identifiers_and_codes():
     assert read_all(COMPANY_IDENTIFIER, {"de123456789": "DE123456789", "73282932000074": "73282932000074",
                                          "D1234": None, "???": None}) == {
         "de123456789": "DE123456789", "73282932000074": "73282932000074", "D1234": None, "???": None}
-    assert read_all(enumeration("travaux", "services"), {"Travaux": "travaux", "fournitures": None}) == {
+    assert read_all(code(("travaux", "services")), {"Travaux": "travaux", "fournitures": None}) == {
         "Travaux": "travaux", "fournitures": None}
 
 

@@ -20,7 +20,7 @@ from extract.loader import ensure_raw_schema, fingerprint, load_file, load_lock_
 from extract.marches import ConsultationsSource, OffresSource
 from extract.sirene import SireneEtablissementsSource, SireneUnitesLegalesSource
 from extract.sources import SOURCES
-from extract.tabular import TabularSource, _arrow_type
+from extract.tabular import TabularSource
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"
 
@@ -625,6 +625,6 @@ def test_sources_copied_in_binary_match_their_raw_column_types(warehouse):
                                         " where table_schema = %s and table_name = %s", schema, table))
         assert declared.pop("_record_number") == "integer"
         for column in source.columns:
-            assert declared[column.name] == postgres_type[str(_arrow_type(column.type, 1))], (source.source, column)
+            assert declared[column.name] == postgres_type[str(column.type.arrow_type)], (source.source, column)
         for name in source.derived_columns:
             assert declared[name] == "text", (source.source, name)
