@@ -32,7 +32,6 @@ from extract.codes import (
     FAMILLES_PRODUITS,
     PROCEDURES,
     STRUCTURES_INCLUSIVES,
-    TRANCHES_AGE,
 )
 from extract.plausible import PLAUSIBLE_FIRST_DATE, latest_plausible_date
 from extract.sources import SOURCES
@@ -48,8 +47,6 @@ TERRITOIRES = ("agglo", "departement", "region", "france", "etranger", "inconnu"
 SIREN_REGEX = r"^[0-9]{9}$"
 SIRET_REGEX = r"^[0-9]{14}$"
 SHA256_REGEX = r"^[0-9a-f]{64}$"
-# A beneficiary's keyed HMAC-SHA256 (extract/pseudonymisation.py): never the platform's id.
-PSEUDONYME_REGEX = SHA256_REGEX
 PERIMETRE_REGEX = rf"^({PERIMETRE_TOUS}|[0-9]{{9}})$"
 # Empty, or key=value pairs joined by | (docs/ARCHITECTURE.md, fct_indicateurs.ventilation).
 VENTILATION_REGEX = r"^$|^[a-z_]+=[^|=]+(\|[a-z_]+=[^|=]+)*$"
@@ -577,10 +574,9 @@ def indicator_mart_suite(table: str) -> gx.ExpectationSuite:
 
 def fct_heures_insertion_suite(schema: str) -> gx.ExpectationSuite:
     return _suite("marts.fct_heures_insertion", [
-        *_not_null("acheteur_siren", "beneficiaire_pseudo", "annee_mois", "territoire"),
-        gxe.ExpectColumnValuesToMatchRegex(column="beneficiaire_pseudo", regex=PSEUDONYME_REGEX),
+        *_not_null("acheteur_siren", "annee_mois", "territoire", "heures", "nb_beneficiaires"),
         _in_set("territoire", TERRITOIRES),
-        _in_set("tranche_age", TRANCHES_AGE),
+        _at_least("nb_beneficiaires", 1),
         _year_of("mois", "annee_mois"),
         _not_empty_while("fct_heures_insertion n'est pas vide quand raw.insertion_heures contient des heures",
                          "select 1 from raw.insertion_heures"),

@@ -65,8 +65,8 @@ MART_TABLES = {
     " annee_signature_charte integer, circuit_court boolean, source_fichier text",
     "ind_e05_insertion": "indicateur_id text, perimetre text, annee integer, ventilation text, valeur numeric,"
     " numerateur numeric, denominateur numeric",
-    "fct_heures_insertion": "heure_cle text, acheteur_siren text, beneficiaire_pseudo text, annee_mois integer,"
-    " mois date, territoire text, tranche_age text",
+    "fct_heures_insertion": "heure_cle text, acheteur_siren text, annee_mois integer, mois date, territoire text,"
+    " heures numeric, nb_beneficiaires integer",
     "fct_activites": "activite_cle text, date_activite date, annee_activite integer, type_activite text",
     "fct_declarations_agec": "agec_cle text, annee integer, acheteur_siret text, acheteur_siren text,"
     " type_produit_acquis text",
