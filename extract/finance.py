@@ -32,6 +32,11 @@ from extract.tabular import TabularSource
 M57_ACCOUNT = pattern(r"[0-9]{1,10}", "n'est pas un compte M57 (1 à 10 chiffres)", compact=True)
 STRUCTURE_INCLUSIVE = code(STRUCTURES_INCLUSIVES,
                            problem=f"n'est pas un type de structure inclusive ({', '.join(STRUCTURES_INCLUSIVES)})")
+# The head of a mandat's and a titre's key: the collectivité and its budget year.
+BUDGET_YEAR = (
+    Field("collectivite_siren", SIREN, mandatory=True),
+    Field("exercice", PAST_YEAR, mandatory=True),
+)
 
 
 class MandatsSource(TabularSource):
@@ -43,8 +48,7 @@ class MandatsSource(TabularSource):
     # A re-delivered line is a correction: it may come in several files, never twice in one.
     key_unique_in_file = True
     columns = (
-        Field("collectivite_siren", SIREN, mandatory=True),
-        Field("exercice", PAST_YEAR, mandatory=True),
+        *BUDGET_YEAR,
         Field("budget", TEXT),
         Field("numero_bordereau", TEXT, mandatory=True),
         Field("numero_mandat", TEXT, mandatory=True),
@@ -67,8 +71,7 @@ class TitresSource(TabularSource):
     raw_table = "raw.finance_titres"
     key_columns = ("collectivite_siren", "exercice", "numero_titre")
     columns = (
-        Field("collectivite_siren", SIREN, mandatory=True),
-        Field("exercice", PAST_YEAR, mandatory=True),
+        *BUDGET_YEAR,
         Field("numero_titre", TEXT, mandatory=True),
         Field("date_titre", PAST_DATE, mandatory=True),
         Field("tiers_nom", TEXT),
