@@ -663,61 +663,100 @@ class _BlockLoader:
         return self.counts
 
 
-# FNV-1a's 64-bit prime and offset basis, and a second multiplier and basis for the check hash.
-_HASH_PRIMES = (np.uint64(0x100000001B3), np.uint64(0x9E3779B97F4A7C15))
-_HASH_BASES = (np.uint64(0xCBF29CE484222325), np.uint64(0x6A09E667F3BCC909))
+_HASH_STARTS = (np.uint64(0xCBF29CE484222325), np.uint64(0x6A09E667F3BCC909))
+_HASH_MULTIPLIERS = (np.uint64(0x100000001B3), np.uint64(0x9E3779B97F4A7C15))
+_SPLITMIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+
+
+def _mixed(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every bit of the result depends on every bit of the value."""
+    values = (values ^ (values >> np.uint64(30))) * _SPLITMIX[0]
+    values = (values ^ (values >> np.uint64(27))) * _SPLITMIX[1]
+    return values ^ (values >> np.uint64(31))
 
 
 def _key_hashes(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each key's bytes, computed byte position by byte
-    position over the whole array (keys are a few dozen bytes: as many numpy operations)."""
+    """Two independent 64-bit hashes of each key: its bytes laid in a zero-padded matrix (the
+    boolean mask of each row's length takes the array's bytes in order), read eight bytes at a
+    time, word column by word column (a key is a few dozen bytes: a few numpy operations)."""
     offsets, data = string_buffers(keys)
-    lengths = offsets[1:] - offsets[:-1]
-    starts = offsets[:-1].astype(np.int64)
-    hashes = [np.full(len(keys), base, dtype=np.uint64) for base in _HASH_BASES]
-    rows = np.arange(len(keys))
-    for position in range(int(lengths.max(initial=0))):
-        rows = rows[lengths[rows] > position]
-        byte = data[starts[rows] + position].astype(np.uint64)
-        hashes[0][rows] = (hashes[0][rows] ^ byte) * _HASH_PRIMES[0]
-        hashes[1][rows] = (hashes[1][rows] + byte + np.uint64(1)) * _HASH_PRIMES[1]
-    return hashes[0], hashes[1] ^ (hashes[1] >> np.uint64(29))
+    lengths = (offsets[1:] - offsets[:-1]).astype(np.int64)
+    width = max(8, -(-int(lengths.max(initial=0)) // 8) * 8)
+    padded = np.zeros((len(keys), width), dtype=np.uint8)
+    padded[np.arange(width)[None, :] < lengths[:, None]] = data[offsets[0]: offsets[-1]]
+    hashes = [np.full(len(keys), start, dtype=np.uint64) ^ lengths.astype(np.uint64) for start in _HASH_STARTS]
+    for word in padded.view("<u8").T:
+        hashes[0] = (hashes[0] ^ word) * _HASH_MULTIPLIERS[0]
+        hashes[1] = (hashes[1] + word) * _HASH_MULTIPLIERS[1]
+        hashes[1] ^= hashes[1] >> np.uint64(32)
+    return _mixed(hashes[0]), _mixed(hashes[1])
+
+
+def _merged(older: tuple[np.ndarray, ...], newer: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Two runs sorted by their first array, as one (a pass over both: no sort)."""
+    size = len(older[0]) + len(newer[0])
+    at_newer = np.searchsorted(older[0], newer[0], side="right") + np.arange(len(newer[0]))
+    from_older = np.ones(size, dtype=bool)
+    from_older[at_newer] = False
+    at_older = np.flatnonzero(from_older)  # positions, not a mask: three arrays are placed with them
+    merged = []
+    for old_part, new_part in zip(older, newer):
+        part = np.empty(size, dtype=old_part.dtype)
+        part[at_newer], part[at_older] = new_part, old_part
+        merged.append(part)
+    return tuple(merged)
 
 
 class _KeysSeen:
     """The business keys of a file's rows loaded so far, each as two 64-bit hashes (two keys
-    taken for one another would need both to collide: about one chance in 10^26 for ten
-    million keys) and the line of the row holding it: 20 bytes a row, kept sorted."""
+    taken for one another would need both to collide: about one chance in 10^25 for ten million
+    keys) with the line of the row holding it: 20 bytes a row. A bitmap of the first hashes
+    (16 MiB, its pages touched only where keys fall) tells at once the keys never met, nearly all;
+    the others are looked up in sorted runs, merged two by two as they grow (as many runs as the
+    binary digits of the number of blocks), so that neither lookups nor insertions cost a pass
+    over every key met."""
+
+    BITMAP_BITS = 27
 
     def __init__(self) -> None:
-        self.hashes = np.zeros(0, dtype=np.uint64)
-        self.checks = np.zeros(0, dtype=np.uint64)
-        self.lines = np.zeros(0, dtype=np.int32)
+        self.bitmap = np.zeros(1 << (self.BITMAP_BITS - 3), dtype=np.uint8)
+        self.runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (hashes sorted, checks, lines)
 
     def repeats(self, hashes: np.ndarray, checks: np.ndarray, lines: np.ndarray) -> dict[int, int]:
         """Index (in the arrays given, a block's rows in line order) -> line of the earlier row
         holding the same key; the keys met for the first time are remembered."""
-        order = np.lexsort((lines, checks, hashes))  # a key's rows together, first line first
+        order = np.argsort(hashes, kind="stable")  # a key's rows together, first line first
+        if ((hashes[order][1:] == hashes[order][:-1]) & (checks[order][1:] != checks[order][:-1])).any():
+            order = np.lexsort((checks, hashes))  # two keys of the block share a first hash (rare)
         hashes, checks, lines = hashes[order], checks[order], lines[order]
         first_of_run = np.ones(len(order), dtype=bool)
         first_of_run[1:] = (hashes[1:] != hashes[:-1]) | (checks[1:] != checks[:-1])
         run = np.cumsum(first_of_run) - 1
         firsts = np.flatnonzero(first_of_run)
-        earlier = lines[firsts].astype(np.int64)  # the line each run's key was first met on
+        earlier = lines[firsts].astype(np.int64)  # the line each key was first met on
         seen = np.zeros(len(firsts), dtype=bool)
-        low = np.searchsorted(self.hashes, hashes[firsts], side="left")
-        high = np.searchsorted(self.hashes, hashes[firsts], side="right")
-        for candidate in np.flatnonzero(high > low).tolist():  # keys of earlier blocks: repeats, mostly
-            for position in range(low[candidate], high[candidate]):
-                if self.checks[position] == checks[firsts[candidate]]:
-                    seen[candidate], earlier[candidate] = True, self.lines[position]
-                    break
-        repeated = ~first_of_run | seen[run]
+        bits = hashes[firsts] >> np.uint64(64 - self.BITMAP_BITS)
+        byte, mask = (bits >> np.uint64(3)).astype(np.int64), (np.uint8(1) << (bits & np.uint64(7)).astype(np.uint8))
+        candidates = np.flatnonzero(self.bitmap[byte] & mask)  # indexes in firsts; most keys are not
+        for sorted_hashes, run_checks, run_lines in self.runs:
+            pending = candidates[~seen[candidates]]
+            wanted = hashes[firsts[pending]]
+            position = np.searchsorted(sorted_hashes, wanted)
+            while len(pending):
+                inside = position < len(sorted_hashes)
+                pending, wanted, position = pending[inside], wanted[inside], position[inside]
+                same = sorted_hashes[position] == wanted
+                pending, wanted, position = pending[same], wanted[same], position[same]
+                found = run_checks[position] == checks[firsts[pending]]
+                seen[pending[found]], earlier[pending[found]] = True, run_lines[position[found]]
+                # A key sharing its first hash with another key's entry (rare): the next entry.
+                pending, wanted, position = pending[~found], wanted[~found], position[~found] + 1
         new = firsts[~seen]
-        at = np.searchsorted(self.hashes, hashes[new])
-        self.hashes = np.insert(self.hashes, at, hashes[new])
-        self.checks = np.insert(self.checks, at, checks[new])
-        self.lines = np.insert(self.lines, at, lines[new].astype(np.int32))
+        np.bitwise_or.at(self.bitmap, byte[~seen], mask[~seen])
+        self.runs.append((hashes[new], checks[new], lines[new].astype(np.int32)))
+        while len(self.runs) > 1 and len(self.runs[-1][0]) >= len(self.runs[-2][0]):
+            self.runs.append(_merged(self.runs.pop(-2), self.runs.pop()))
+        repeated = ~first_of_run | seen[run]
         return dict(zip(order[repeated].tolist(), earlier[run[repeated]].tolist()))
 
 
