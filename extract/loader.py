@@ -14,7 +14,7 @@ file in its own transaction:
   file is hashed, with the encoding of its first megabyte, and starts again in the rare file whose
   later bytes say otherwise), record sources by streaming their good records
   with ``COPY`` — with every violation in ``raw.quarantaine`` and every finding in
-  ``raw.signalements``;
+  ``raw.signalements`` (both written by ``extract.findings.record_findings``);
 - a file that cannot be read at all — whatever is raised while reading, validating or loading
   it, but a lost warehouse connection — is rolled back and recorded as ``rejete`` with its
   reason, and the next file is taken; the same content is not read again (``deja_rejete``,
