@@ -200,7 +200,7 @@ def check_row(fields: tuple[Field, ...], rules: tuple[RowRule, ...], cells: Mapp
         if failed.isdisjoint(rule.columns) and (problem := rule.problem(values)):
             violations.append(Violation(rule.field, f"{where(rule.field)} : {problem}"))
     flags = [] if violations else [
-        Violation(declared.name, problem_message(where(declared.name), quoted[declared.name],
+        Violation(declared.name, problem_message(where(declared.name), values[declared.name],
                                                  declared.type.flag_problem, personal))
         for declared in fields
         if declared.type.flag is not None and values[declared.name] is not None

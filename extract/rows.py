@@ -137,7 +137,7 @@ def read_delivered_rows(path: Path, empty_rows_are_defects: bool = False) -> Del
             if empty and not empty_rows_are_defects:
                 start = end + 1
                 continue
-            if any(start <= number <= end for number in unreadable_lines):
+            if any(number in unreadable_lines for number in range(start, end + 1)):
                 defect = f"octets invalides pour l'encodage {label} (caractère remplacé par « \ufffd »)"
             elif len(cells) != len(header):
                 defect = f"{len(cells)} champ(s) au lieu des {len(header)} de l'en-tête"

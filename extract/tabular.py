@@ -99,6 +99,12 @@ class TabularSource:
     derived_columns: ClassVar[dict[str, Callable[[dict[str, pa.Array]], pa.Array]]] = {}
     file_patterns: ClassVar[tuple[str, ...]] = ("*.csv",)
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # Blocks are checked at once: a rule written for one row only would fail every file.
+        if unvectorised := [rule.field for rule in cls.rules if rule.vector is None]:
+            raise TypeError(f"{cls.__name__}: row rules without their vectorised check: {unvectorised}")
+
     def prepare(self, conn: psycopg.Connection) -> None:
         """Called once a night, before the source's first file (see RecordSource.prepare)."""
 
