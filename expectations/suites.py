@@ -18,6 +18,7 @@ because the rule leaves the year axis of multi-source indicators open:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -25,38 +26,29 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
+from extract.codes import (
+    CATEGORIES_ACHAT,
+    CATEGORIES_ENTREPRISE,
+    FAMILLES_PRODUITS,
+    PROCEDURES,
+    STRUCTURES_INCLUSIVES,
+)
 from extract.plausible import PLAUSIBLE_FIRST_DATE, latest_plausible_date
 from spaser.catalogue import year_axes
+from extract.sources import SOURCES
 from spaser.config import PERIMETRE_TOUS
 from spaser.schemas import RAW as RAW_SCHEMA
 
 LINEAGE_COLUMNS = ("_load_id", "_source_file", "_file_sha256", "_record_number", "_loaded_at")
 
 STATUTS_FICHIER = ("charge", "rejete")
-TYPES_CONTRAT = ("marche", "contrat-concession")
-CATEGORIES_ACHAT = ("travaux", "fournitures", "services")
-STATUTS_LOT = ("en_cours", "attribue", "infructueux", "sans_suite")
-PROCEDURES = (
-    "procedure_adaptee", "appel_offres_ouvert", "appel_offres_restreint", "procedure_negociee",
-    "dialogue_competitif", "sans_publicite", "bon_de_commande", "lettre_consultation",
-)
-TYPES_IDENTIFIANT_OFFRE = ("SIRET", "TVA_UE")
-STRUCTURES_INCLUSIVES = ("EI", "AI", "ACI", "ETTI", "EITI", "GEIQ", "EA", "EATT", "ESAT")
 TYPES_STRUCTURE = (*STRUCTURES_INCLUSIVES, "ESS")
 TERRITOIRES = ("agglo", "departement", "region", "france", "etranger", "inconnu")
-# SIRENE codes (INSEE documentation of StockEtablissement / StockUniteLegale).
-ETATS_ETABLISSEMENT = ("A", "F")
-ETATS_UNITE_LEGALE = ("A", "C")
-CATEGORIES_ENTREPRISE = ("PME", "ETI", "GE")
-OUI_NON_SIRENE = ("O", "N")
 
 SIREN_REGEX = r"^[0-9]{9}$"
 SIRET_REGEX = r"^[0-9]{14}$"
-TVA_UE_REGEX = r"^[A-Z]{2}[A-Z0-9]{2,13}$"
 SHA256_REGEX = r"^[0-9a-f]{64}$"
 PERIMETRE_REGEX = rf"^({PERIMETRE_TOUS}|[0-9]{{9}})$"
-# Code commune INSEE (2A/2B for Corsica) or 99xxx for a foreign country.
-CODE_COMMUNE_REGEX = r"^[0-9][0-9AB][0-9]{3}$"
 # Empty, or key=value pairs joined by | (docs/ARCHITECTURE.md, fct_indicateurs.ventilation).
 VENTILATION_REGEX = r"^$|^[a-z_]+=[^|=]+(\|[a-z_]+=[^|=]+)*$"
 
@@ -224,218 +216,26 @@ def raw_signalements_suite() -> gx.ExpectationSuite:
     return _finding_suite("raw.signalements")
 
 
-def raw_marches_decp_suite() -> gx.ExpectationSuite:
-    return _suite("raw.marches_decp", [
-        *_lineage(),
-        *_not_null("type_contrat", "acheteur_id", "id", "donnees"),
-        _in_set("type_contrat", TYPES_CONTRAT),
-        _plausible_date("date_publication_donnees"),
-    ])
-
-
-def raw_marches_consultations_suite() -> gx.ExpectationSuite:
-    return _suite("raw.marches_consultations", [
-        *_lineage(),
-        *_not_null("acheteur_siret", "id_consultation", "lot"),
-        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siret", regex=SIRET_REGEX),
-        _at_least("lot", 1),
-        _at_least("nb_lots", 1),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="nb_lots", column_B="lot", or_equal=True, ignore_row_if="either_value_is_missing"
-        ),
-        _in_set("categorie", CATEGORIES_ACHAT),
-        _in_set("procedure", PROCEDURES),
-        _in_set("statut", STATUTS_LOT),
-        _at_least("montant_estime_ht", 0),
-        _plausible_date("date_lancement"),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="date_cloture", column_B="date_lancement", or_equal=True,
-            ignore_row_if="either_value_is_missing",
-        ),
-    ])
-
-
-def raw_marches_offres_suite() -> gx.ExpectationSuite:
-    return _suite("raw.marches_offres", [
-        *_lineage(),
-        *_not_null("acheteur_siret", "id_consultation", "lot", "soumissionnaire_siret", "type_identifiant"),
-        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siret", regex=SIRET_REGEX),
-        _at_least("lot", 1),
-        _in_set("type_identifiant", TYPES_IDENTIFIANT_OFFRE),
-        gxe.ExpectColumnValuesToMatchRegex(
-            column="soumissionnaire_siret", regex=SIRET_REGEX, row_condition=Column("type_identifiant") == "SIRET"
-        ),
-        gxe.ExpectColumnValuesToMatchRegex(
-            column="soumissionnaire_siret", regex=TVA_UE_REGEX, row_condition=Column("type_identifiant") == "TVA_UE"
-        ),
-        _plausible_date("date_depot"),
-    ])
-
-
-def raw_sirene_etablissements_suite() -> gx.ExpectationSuite:
-    return _suite("raw.sirene_etablissements", [
-        *_lineage(),
-        *_not_null("siren", "siret"),
-        gxe.ExpectColumnValuesToMatchRegex(column="siren", regex=SIREN_REGEX),
-        gxe.ExpectColumnValuesToMatchRegex(column="siret", regex=SIRET_REGEX),
-        _no_rows("le SIRET commence par le SIREN", "select siren, siret from {batch} where left(siret, 9) <> siren"),
-        gxe.ExpectColumnValuesToMatchRegex(column="codeCommuneEtablissement", regex=CODE_COMMUNE_REGEX),
-        _in_set("etatAdministratifEtablissement", ETATS_ETABLISSEMENT),
-    ])
-
-
-def raw_sirene_unites_legales_suite() -> gx.ExpectationSuite:
-    return _suite("raw.sirene_unites_legales", [
-        *_lineage(),
-        *_not_null("siren"),
-        gxe.ExpectColumnValuesToMatchRegex(column="siren", regex=SIREN_REGEX),
-        _in_set("categorieEntreprise", CATEGORIES_ENTREPRISE),
-        _in_set("economieSocialeSolidaireUniteLegale", OUI_NON_SIRENE),
-        _in_set("etatAdministratifUniteLegale", ETATS_UNITE_LEGALE),
-    ])
-
-
-FAMILLES_PRODUITS = (
-    "VIANDES_VOLAILLES", "CHARCUTERIE", "PRODUITS_DE_LA_MER", "FRUITS_ET_LEGUMES", "PRODUITS_LAITIERS",
-    "BOULANGERIE", "BOISSONS", "AUTRES",
-)
-# AUTRE: only on rows loaded before ma-cantine's 2026 rules (raw rows are never modified).
-DEFINITIONS_LOCAL = ("REGION", "DEPARTEMENT", "PAT", "COMMUNE", "KM", "AUTRE")
-
-
-def raw_cuisine_achats_suite() -> gx.ExpectationSuite:
-    return _suite("raw.cuisine_achats", [
-        *_lineage(),
-        *_not_null("format", "description", "date", "prix_ht", "famille_produits", "caracteristiques"),
-        _in_set("format", ("actuel", "ancien")),
-        gxe.ExpectColumnValuesToMatchRegex(column="siret", regex=SIRET_REGEX),
-        _no_rows("un achat nomme sa cuisine par siret ou par cantine_id, pas les deux",
-                 "select * from {batch} where (siret is null) = (cantine_id is null)"),
-        _in_set("famille_produits", FAMILLES_PRODUITS),
-        _in_set("definition_local", DEFINITIONS_LOCAL),
-        _at_least("prix_ht", 0),
-        _at_least("definition_local_km", 0),
-        _plausible_date("date"),
-    ])
-
-
-def raw_cuisine_menus_suite() -> gx.ExpectationSuite:
-    return _suite("raw.cuisine_menus", [
-        *_lineage(),
-        *_not_null("date", "site", "service", "nb_repas", "vegetarien"),
-        _at_least("nb_repas", 0),
-        _plausible_date("date"),
-    ])
-
-
-PSEUDONYME_REGEX = r"^[0-9a-f]{64}$"
-TRANCHES_AGE = ("moins_de_26_ans", "de_26_a_49_ans", "50_ans_et_plus")
-SORTIES_INSERTION = ("emploi_durable", "emploi_transition", "formation", "autre", "inconnue")
-
-
-def raw_insertion_heures_suite() -> gx.ExpectationSuite:
-    return _suite("raw.insertion_heures", [
-        *_lineage(),
-        *_not_null("acheteur_siret", "entreprise_siret", "beneficiaire_pseudo", "mois", "heures"),
-        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siret", regex=SIRET_REGEX),
-        gxe.ExpectColumnValuesToMatchRegex(column="entreprise_siret", regex=SIRET_REGEX),
-        # The platform's id never reaches the warehouse: only its keyed HMAC-SHA256.
-        gxe.ExpectColumnValuesToMatchRegex(column="beneficiaire_pseudo", regex=PSEUDONYME_REGEX),
-        _in_set("sexe", ("F", "M")),
-        _in_set("tranche_age", TRANCHES_AGE),
-        _in_set("sortie_type", SORTIES_INSERTION),
-        _at_least("heures", 0),
-        _plausible_date("mois"),
-    ])
-
-
-def raw_registre_activites_suite() -> gx.ExpectationSuite:
-    return _suite("raw.registre_activites", [
-        *_lineage(), *_not_null("date", "type"), _plausible_date("date"),
-        gxe.ExpectColumnValuesToBeBetween(column="taux", min_value=0, max_value=100),
-    ])
-
-
-def raw_registre_agec_suite() -> gx.ExpectationSuite:
-    return _suite("raw.registre_agec", [
-        *_lineage(), *_not_null("annee", "siret", "type_produit_acquis", "montant_total"),
-        gxe.ExpectColumnValuesToMatchRegex(column="siret", regex=SIRET_REGEX),
-        _at_least("montant_total", 0),
-        _no_rows(
-            "les montants réemploi, don et recyclés ne dépassent pas le montant total",
-            "select * from {batch} where montant_reemploi_et_reutilisation + montant_produits_issus_don"
-            " + montant_produits_recycles > montant_total",
-        ),
-    ])
-
-
-def raw_ged_fop_suite() -> gx.ExpectationSuite:
-    return _suite("raw.ged_fop", [
-        *_lineage(), *_not_null("acheteur_siret", "id_consultation", "date_validation", "familles_agec", "autres"),
-        gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siret", regex=SIRET_REGEX),
-        _plausible_date("date_validation"),
-    ])
-
-
-def raw_referentiels_ges_territoire_suite() -> gx.ExpectationSuite:
-    return _suite("raw.referentiels_ges_territoire", [
-        *_lineage(), *_not_null("annee", "secteur", "emissions_ktco2e"), _at_least("emissions_ktco2e", 0),
-    ])
-
-
-def raw_finance_mandats_suite() -> gx.ExpectationSuite:
-    return _suite("raw.finance_mandats", [
-        *_lineage(),
-        *_not_null("collectivite_siren", "exercice", "numero_bordereau", "numero_mandat", "ligne", "date_mandat",
-                   "compte_nature", "montant_ht"),
-        gxe.ExpectColumnValuesToMatchRegex(column="collectivite_siren", regex=SIREN_REGEX),
-        gxe.ExpectColumnValuesToMatchRegex(column="compte_nature", regex=r"^[0-9]+$"),
-        _plausible_date("date_mandat"),
-        _plausible_year("exercice"),
-        # A re-delivered line is a correction: it may appear in several files, never twice in one.
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=[
-            "_load_id", "collectivite_siren", "exercice", "numero_bordereau", "numero_mandat", "ligne"]),
-    ])
-
-
-def raw_finance_titres_suite() -> gx.ExpectationSuite:
-    return _suite("raw.finance_titres", [
-        *_lineage(),
-        *_not_null("collectivite_siren", "exercice", "numero_titre", "date_titre", "montant_ht"),
-        gxe.ExpectColumnValuesToMatchRegex(column="collectivite_siren", regex=SIREN_REGEX),
-        _plausible_date("date_titre"),
-    ])
-
-
-def raw_registre_fournisseurs_suite() -> gx.ExpectationSuite:
-    return _suite("raw.registre_fournisseurs", [
-        *_lineage(),
-        *_not_null("siret", "circuit_court"),
-        gxe.ExpectColumnValuesToMatchRegex(column="siret", regex=SIRET_REGEX),
-        _in_set("structure_inclusive", STRUCTURES_INCLUSIVES),
-        _plausible_date("date_signature_charte"),
-    ])
+def raw_source_suite(source) -> gx.ExpectationSuite:
+    """The suite of a source's raw table: what spans rows only. Every rule on one delivered row —
+    types, formats, code lists, bounds, plausible dates, rules across a row's columns — is the
+    source's declaration (extract/fields.py), applied when the row is read: a row breaking one is
+    quarantined then, and the rows the loader stored keep to them by construction. A row the
+    gate refused could not be corrected (raw rows are never modified) and would fail every later
+    night; what a single row cannot show is checked here: the lineage, and a business key the
+    source declares unique within a file (a file repeating a key has its later rows quarantined
+    on loading: this checks the loader kept to it)."""
+    expectations = _lineage()
+    if getattr(source, "key_unique_in_file", False):
+        expectations.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=["_load_id", *source.key_columns]))
+    return _suite(source.raw_table, expectations)
 
 
 RAW_SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {
     "fichiers": raw_fichiers_suite,
     "quarantaine": raw_quarantaine_suite,
     "signalements": raw_signalements_suite,
-    "marches_decp": raw_marches_decp_suite,
-    "marches_consultations": raw_marches_consultations_suite,
-    "marches_offres": raw_marches_offres_suite,
-    "sirene_etablissements": raw_sirene_etablissements_suite,
-    "sirene_unites_legales": raw_sirene_unites_legales_suite,
-    "cuisine_achats": raw_cuisine_achats_suite,
-    "cuisine_menus": raw_cuisine_menus_suite,
-    "insertion_heures": raw_insertion_heures_suite,
-    "registre_activites": raw_registre_activites_suite,
-    "registre_agec": raw_registre_agec_suite,
-    "ged_fop": raw_ged_fop_suite,
-    "referentiels_ges_territoire": raw_referentiels_ges_territoire_suite,
-    "finance_mandats": raw_finance_mandats_suite,
-    "finance_titres": raw_finance_titres_suite,
-    "registre_fournisseurs": raw_registre_fournisseurs_suite,
+    **{source.raw_table.split(".", 1)[1]: functools.partial(raw_source_suite, source) for source in SOURCES.values()},
 }
 
 
@@ -687,10 +487,9 @@ def indicator_mart_suite(table: str) -> gx.ExpectationSuite:
 
 def fct_heures_insertion_suite(schema: str) -> gx.ExpectationSuite:
     return _suite("marts.fct_heures_insertion", [
-        *_not_null("acheteur_siren", "beneficiaire_pseudo", "annee_mois", "territoire"),
-        gxe.ExpectColumnValuesToMatchRegex(column="beneficiaire_pseudo", regex=PSEUDONYME_REGEX),
+        *_not_null("acheteur_siren", "annee_mois", "territoire", "heures", "nb_beneficiaires"),
         _in_set("territoire", TERRITOIRES),
-        _in_set("tranche_age", TRANCHES_AGE),
+        _at_least("nb_beneficiaires", 1),
         _year_of("mois", "annee_mois"),
         _not_empty_while("fct_heures_insertion n'est pas vide quand raw.insertion_heures contient des heures",
                          "select 1 from raw.insertion_heures"),

@@ -60,6 +60,23 @@ class ParsedRecord:
         return bool(self.violations)
 
 
+@dataclass(frozen=True)
+class FileLineage:
+    load_id: int
+    source: str
+    fichier: str  # path relative to the inbox
+    sha256: str
+
+
+@dataclass
+class LoadCounts:
+    nb_enregistrements: int = 0
+    nb_charges: int = 0
+    nb_quarantaine: int = 0
+    nb_signalements: int = 0
+    message: str | None = None  # how the file was read, when it is worth telling
+
+
 class RecordSource:
     """A source whose files are parsed and validated record by record in Python."""
 

@@ -31,6 +31,7 @@ from extract.decp_format import (
     FORMAT_2024, INTEGER, LIST, MARCHE, MONTANT_PLAUSIBLE_MAX, NO_CONSIDERATION, NUMBER, OBJECT, OPERATEUR,
     TEXT, Champ, indicator_family,
 )
+from extract.plausible import PLAUSIBLE_RANGE_TEXT, plausible
 from extract.siret import is_valid_siret
 from extract.tva import EU_VAT_DESCRIPTION, is_eu_vat_number
 
@@ -264,7 +265,7 @@ class _Conformer:
             return self.conform_number(value, champ, path)
         if champ.kind == BOOLEAN:
             return self.conform_boolean(value, path)
-        return self.conform_date(value, path)
+        return self.conform_date(value, champ, path)
 
     def unusable(self, path: str, value: Any, expected: str) -> Any:
         consequence = DEGRADABLE_FIELDS.get(_field(path))
@@ -334,16 +335,20 @@ class _Conformer:
             return boolean
         return self.unusable(path, value, "un booléen, true ou false")
 
-    def conform_date(self, value: Any, path: str) -> Any:
+    def conform_date(self, value: Any, champ: Champ, path: str) -> Any:
+        day = None
         if isinstance(value, str):
             if _is_calendar_date(value):
-                return value
-            zoned = DATE_WITH_ZONE.fullmatch(value.strip())
-            if zoned and _is_calendar_date(zoned.group(1)):
+                day = value
+            elif (zoned := DATE_WITH_ZONE.fullmatch(value.strip())) and _is_calendar_date(zoned.group(1)):
                 self.note(path, f"Date {_show(value)} avec un fuseau horaire : à écrire « {zoned.group(1)} » "
                                 "(AAAA-MM-JJ) ; la date est gardée.")
-                return zoned.group(1)
-        return self.unusable(path, value, "une date réelle au format AAAA-MM-JJ")
+                day = zoned.group(1)
+        if day is None:
+            return self.unusable(path, value, "une date réelle au format AAAA-MM-JJ")
+        if champ.plausible and plausible(date.fromisoformat(day)) is None:
+            return self.unusable(path, value, f"une date {PLAUSIBLE_RANGE_TEXT}")
+        return day
 
     def conform_list(self, value: Any, champ: Champ, path: str) -> Any:
         if not isinstance(value, list):

@@ -35,7 +35,9 @@ class Champ:
     """One field: its kind, its allowed values, its members (object) or items (list).
 
     ``wrapper``: a list whose items are each wrapped in a single-key object, the official way
-    (``"titulaires": [{"titulaire": {...}}]``). ``minimum``/``maximum`` bound a number."""
+    (``"titulaires": [{"titulaire": {...}}]``). ``minimum``/``maximum`` bound a number.
+    ``plausible``: a date the warehouse's checks require between 2000 and tomorrow
+    (extract/plausible.py; a date the marts gate reads, stored in raw, or an indicator's year)."""
 
     kind: str
     values: tuple[str, ...] = ()
@@ -46,6 +48,7 @@ class Champ:
     min_items: int = 0
     minimum: float | None = None
     maximum: float | None = None
+    plausible: bool = False
 
 
 def text(*values: str, required: bool = False) -> Champ:
@@ -54,6 +57,10 @@ def text(*values: str, required: bool = False) -> Champ:
 
 def scalar(kind: str, required: bool = False, minimum: float | None = None, maximum: float | None = None) -> Champ:
     return Champ(kind, required=required, minimum=minimum, maximum=maximum)
+
+
+# The dates a contract is counted by (its year) and the raw column date_publication_donnees.
+PLAUSIBLE_DATE = Champ(DATE, required=True, plausible=True)
 
 
 def obj(required: bool = False, **members: Champ) -> Champ:
@@ -125,8 +132,8 @@ MARCHE_FIELDS: Mapping[str, Champ] = {
     "procedure": text(*PROCEDURES_MARCHE, required=True),
     "lieuExecution": Champ(OBJECT, members=LIEU.members, required=True),
     "dureeMois": scalar(INTEGER, required=True, minimum=1),
-    "dateNotification": scalar(DATE, required=True),
-    "datePublicationDonnees": scalar(DATE, required=True),
+    "dateNotification": PLAUSIBLE_DATE,
+    "datePublicationDonnees": PLAUSIBLE_DATE,
     "montant": scalar(NUMBER, required=True, minimum=1, maximum=MONTANT_PLAUSIBLE_MAX),
     "typesPrix": values_holder(
         "typePrix", "Définitif ferme", "Définitif actualisable", "Définitif révisable", "Provisoire", required=True),
@@ -159,8 +166,8 @@ CONCESSION_FIELDS: Mapping[str, Champ] = {
     "procedure": text("Procédure négociée ouverte", "Procédure non négociée ouverte",
                       "Procédure négociée restreinte", "Procédure non négociée restreinte", required=True),
     "dureeMois": scalar(INTEGER, required=True, minimum=1),
-    "dateSignature": scalar(DATE, required=True),
-    "datePublicationDonnees": scalar(DATE, required=True),
+    "dateSignature": PLAUSIBLE_DATE,
+    "datePublicationDonnees": PLAUSIBLE_DATE,
     "dateDebutExecution": scalar(DATE, required=True),
     "valeurGlobale": scalar(NUMBER, required=True, minimum=1, maximum=MONTANT_PLAUSIBLE_MAX),
     "montantSubventionPublique": scalar(NUMBER, required=True, minimum=0),

@@ -11,10 +11,8 @@ error and quarantines the row (it would otherwise be counted as a foreign suppli
 """
 from __future__ import annotations
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from extract.tabular import (
+from extract.codes import STRUCTURES_INCLUSIVES
+from extract.fields import (
     BOOLEAN,
     DECIMAL,
     INTEGER,
@@ -22,39 +20,22 @@ from extract.tabular import (
     PAST_YEAR,
     SIREN,
     SIRET,
-    SIRET_CHECK_PROBLEM,
-    Column,
-    ColumnType,
-    TabularSource,
-    by_distinct_value,
-    siret_check_flag,
-    siret_or,
+    SUPPLIER_IDENTIFIER,
+    TEXT,
+    Field,
+    code,
+    pattern,
 )
+from extract.tabular import TabularSource
 
-STRUCTURES_INCLUSIVES = ("EI", "AI", "ACI", "ETTI", "EITI", "GEIQ", "EA", "EATT", "ESAT")
-
-
-def _foreign_identifier(texts: pa.Array) -> pa.Array:
-    return pc.if_else(pc.match_substring_regex(texts, "[A-Za-z]"), pc.utf8_upper(texts), pa.scalar(None, pa.string()))
-
-
-SUPPLIER_IDENTIFIER = ColumnType(
-    read=siret_or(_foreign_identifier),
-    problem="n'est ni un SIRET (14 chiffres) ni un identifiant étranger (qui contient des lettres)",
-    compact=True,
-    flag=siret_check_flag,
-    flag_problem=SIRET_CHECK_PROBLEM,
-)
 # M57 accounts are digits (e.g. 6068, 2313); blanks inside are export formatting.
-M57_ACCOUNT = ColumnType(
-    read=lambda texts: pc.if_else(pc.match_substring_regex(texts, "^[0-9]{1,10}$"), texts, None),
-    problem="n'est pas un compte M57 (1 à 10 chiffres)",
-    compact=True,
-)
-# Codes of the register, compared and stored in upper case as the contract spells them.
-STRUCTURE_INCLUSIVE = ColumnType(
-    read=by_distinct_value(lambda text: text.upper() if text.upper() in STRUCTURES_INCLUSIVES else None, pa.string()),
-    problem=f"n'est pas un type de structure inclusive ({', '.join(STRUCTURES_INCLUSIVES)})",
+M57_ACCOUNT = pattern(r"[0-9]{1,10}", "n'est pas un compte M57 (1 à 10 chiffres)", compact=True)
+STRUCTURE_INCLUSIVE = code(STRUCTURES_INCLUSIVES,
+                           problem=f"n'est pas un type de structure inclusive ({', '.join(STRUCTURES_INCLUSIVES)})")
+# The head of a mandat's and a titre's key: the collectivité and its budget year.
+BUDGET_YEAR = (
+    Field("collectivite_siren", SIREN, mandatory=True),
+    Field("exercice", PAST_YEAR, mandatory=True),
 )
 
 
@@ -64,21 +45,22 @@ class MandatsSource(TabularSource):
     source = "finance/mandats"
     raw_table = "raw.finance_mandats"
     key_columns = ("collectivite_siren", "exercice", "numero_bordereau", "numero_mandat", "ligne")
+    # A re-delivered line is a correction: it may come in several files, never twice in one.
+    key_unique_in_file = True
     columns = (
-        Column("collectivite_siren", SIREN, mandatory=True),
-        Column("exercice", PAST_YEAR, mandatory=True),
-        Column("budget"),
-        Column("numero_bordereau", mandatory=True),
-        Column("numero_mandat", mandatory=True),
-        Column("ligne", INTEGER, mandatory=True),
-        Column("date_mandat", PAST_DATE, mandatory=True),
-        Column("tiers_siret", SUPPLIER_IDENTIFIER),
-        Column("tiers_nom"),
-        Column("compte_nature", M57_ACCOUNT, mandatory=True),
-        Column("fonction"),
-        Column("montant_ht", DECIMAL, mandatory=True),
-        Column("montant_ttc", DECIMAL),
-        Column("id_marche"),
+        *BUDGET_YEAR,
+        Field("budget", TEXT),
+        Field("numero_bordereau", TEXT, mandatory=True),
+        Field("numero_mandat", TEXT, mandatory=True),
+        Field("ligne", INTEGER, mandatory=True),
+        Field("date_mandat", PAST_DATE, mandatory=True),
+        Field("tiers_siret", SUPPLIER_IDENTIFIER),
+        Field("tiers_nom", TEXT),
+        Field("compte_nature", M57_ACCOUNT, mandatory=True),
+        Field("fonction", TEXT),
+        Field("montant_ht", DECIMAL, mandatory=True),
+        Field("montant_ttc", DECIMAL),
+        Field("id_marche", TEXT),
     )
 
 
@@ -89,15 +71,14 @@ class TitresSource(TabularSource):
     raw_table = "raw.finance_titres"
     key_columns = ("collectivite_siren", "exercice", "numero_titre")
     columns = (
-        Column("collectivite_siren", SIREN, mandatory=True),
-        Column("exercice", PAST_YEAR, mandatory=True),
-        Column("numero_titre", mandatory=True),
-        Column("date_titre", PAST_DATE, mandatory=True),
-        Column("tiers_nom"),
-        Column("compte_nature", M57_ACCOUNT),
-        Column("objet", required=False),
-        Column("montant_ht", DECIMAL, mandatory=True),
-        Column("origine"),
+        *BUDGET_YEAR,
+        Field("numero_titre", TEXT, mandatory=True),
+        Field("date_titre", PAST_DATE, mandatory=True),
+        Field("tiers_nom", TEXT),
+        Field("compte_nature", M57_ACCOUNT),
+        Field("objet", TEXT, required=False),
+        Field("montant_ht", DECIMAL, mandatory=True),
+        Field("origine", TEXT),
     )
 
 
@@ -113,9 +94,9 @@ class FournisseursSource(TabularSource):
     key_columns = ("siret",)
     file_patterns = ("*.csv", "*.xlsx")
     columns = (
-        Column("siret", SIRET, mandatory=True),
-        Column("nom"),
-        Column("structure_inclusive", STRUCTURE_INCLUSIVE),
-        Column("date_signature_charte", PAST_DATE),
-        Column("circuit_court", BOOLEAN),
+        Field("siret", SIRET, mandatory=True),
+        Field("nom", TEXT),
+        Field("structure_inclusive", STRUCTURE_INCLUSIVE),
+        Field("date_signature_charte", PAST_DATE),
+        Field("circuit_court", BOOLEAN),
     )

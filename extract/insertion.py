@@ -14,22 +14,28 @@ Personal data of people in difficulty. Nothing identifying reaches PostgreSQL:
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Mapping
 
-from extract.base import Violation
+from extract.codes import SEXES, SORTIES_INSERTION, TRANCHES_AGE
+from extract.fields import DATE, PAST_MONTH, SIRET, TEXT, Field, RowRule, code, decimal, required_when
 from extract.pseudonymisation import Pseudonymiser, checked_key, pseudonymisation_key
-from extract.rows import DATE, DECIMAL, PAST_MONTH, SIRET, TEXT, Field, RowSource, enumeration
+from extract.rows import RowSource
 
-SORTIES = ("emploi_durable", "emploi_transition", "formation", "autre", "inconnue")
 # Age bands on 1 January of the year of the hours: the indicators need "50 or more"; "under 26"
 # is the other public the clauses target (jeunes).
-UNDER_26, FROM_26_TO_49, SENIOR = "moins_de_26_ans", "de_26_a_49_ans", "50_ans_et_plus"
-AGE_BANDS = (UNDER_26, FROM_26_TO_49, SENIOR)
+UNDER_26, FROM_26_TO_49, SENIOR = TRANCHES_AGE
 SENIOR_AGE = 50
 
 
 def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _plausible_birth(values: Mapping[str, Any]) -> str | None:
+    birth, month = values["date_naissance"], values["mois"]
+    if birth is None or month is None or 14 <= age_on(birth, month) <= 80:
+        return None
+    return "date de naissance invraisemblable pour un salarié en insertion"
 
 
 def age_band(birth: date | None, year: int) -> str | None:
@@ -52,15 +58,19 @@ class InsertionHeuresSource(RowSource):
         Field("id_marche", TEXT),
         Field("entreprise_siret", SIRET, mandatory=True),
         Field("beneficiaire_id", TEXT, mandatory=True),
-        Field("sexe", enumeration("F", "M")),
+        Field("sexe", code(SEXES)),
         Field("date_naissance", DATE),
         Field("statut", TEXT),
         Field("contrat_type", TEXT),
         Field("date_debut_contrat", DATE),
         Field("mois", PAST_MONTH, mandatory=True),
-        Field("heures", DECIMAL, mandatory=True),
+        Field("heures", decimal(minimum=0), mandatory=True),
         Field("date_sortie", DATE),
-        Field("sortie_type", enumeration(*SORTIES)),
+        Field("sortie_type", code(SORTIES_INSERTION)),
+    )
+    rules = (
+        required_when("date_sortie", "sortie_type", None, "une sortie est typée (sortie_type) mais sa date est absente"),
+        RowRule("date_naissance", ("date_naissance", "mois"), _plausible_birth),
     )
     columns = (
         "acheteur_siret", "id_marche", "entreprise_siret", "beneficiaire_pseudo", "sexe", "tranche_age", "statut",
@@ -80,17 +90,6 @@ class InsertionHeuresSource(RowSource):
         if self.pseudonymiser is None:  # read outside a night (no warehouse to check the key with)
             self.pseudonymiser = Pseudonymiser(pseudonymisation_key())
         return super().read(path)
-
-    def row_violations(self, values: dict[str, Any]) -> list[Violation]:
-        violations = []
-        if values["heures"] is not None and values["heures"] < 0:
-            violations.append(Violation("heures", "un nombre d'heures est positif ou nul"))
-        if values["sortie_type"] and values["date_sortie"] is None:
-            violations.append(Violation("date_sortie", "une sortie est typée (sortie_type) mais sa date est absente"))
-        birth, month = values["date_naissance"], values["mois"]
-        if birth is not None and month is not None and not 14 <= age_on(birth, month) <= 80:
-            violations.append(Violation("date_naissance", "date de naissance invraisemblable pour un salarié en insertion"))
-        return violations
 
     def to_raw(self, values: dict[str, Any]) -> dict[str, Any]:
         raw = {name: values.get(name) for name in self.columns}

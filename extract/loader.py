@@ -14,7 +14,7 @@ file in its own transaction:
   file is hashed, with the encoding of its first megabyte, and starts again in the rare file whose
   later bytes say otherwise), record sources by streaming their good records
   with ``COPY`` — with every violation in ``raw.quarantaine`` and every finding in
-  ``raw.signalements``;
+  ``raw.signalements`` (both written by ``extract.findings.record_findings``);
 - a file that cannot be read at all — whatever is raised while reading, validating or loading
   it, but a lost warehouse connection — is rolled back and recorded as ``rejete`` with its
   reason, and the next file is taken; the same content is not read again (``deja_rejete``,
@@ -47,8 +47,9 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
-from extract.base import ROW_LINEAGE_COLUMNS, FileRejected, RecordSource, stored_rows_table
-from extract.tabular import FileLineage, LoadCounts, TabularParse, TabularSource
+from extract.base import ROW_LINEAGE_COLUMNS, FileLineage, FileRejected, LoadCounts, RecordSource, stored_rows_table
+from extract.findings import Quarantined, Signalement, record_findings
+from extract.tabular import TabularParse, TabularSource
 from spaser.faults import fault_point
 
 log = logging.getLogger(__name__)
@@ -394,7 +395,7 @@ def _load_content(
 
 
 def _copy_value(value):
-    return Jsonb(value) if isinstance(value, (dict, list)) else value
+    return Jsonb(value) if isinstance(value, (dict, list, tuple)) else value
 
 
 def _load_records(conn: psycopg.Connection, source: RecordSource, path: Path, lineage: FileLineage) -> LoadCounts:
@@ -403,20 +404,19 @@ def _load_records(conn: psycopg.Connection, source: RecordSource, path: Path, li
     Only the problems are kept in memory until the COPY ends (one connection runs one COPY).
     """
     counts = LoadCounts()
-    quarantine_rows = []
-    signalement_rows = []
+    quarantined: list[Quarantined] = []
+    signalements: list[Signalement] = []
     table_columns = [*ROW_LINEAGE_COLUMNS, *source.columns]
     statement = sql.SQL("copy {table} ({columns}) from stdin").format(
         table=sql.SQL(stored_rows_table(source.raw_table)), columns=sql.SQL(", ").join(map(sql.Identifier, table_columns))
     )
-    common = (lineage.load_id, lineage.source, lineage.fichier)
     with conn.cursor() as cursor, cursor.copy(statement) as copy:
         for record in source.read(path):
             counts.nb_enregistrements += 1
             if record.quarantined:
                 counts.nb_quarantaine += 1
-                quarantine_rows.extend(
-                    (*common, record.number, record.key, violation.field, violation.message, record.raw_text)
+                quarantined.extend(
+                    Quarantined(record.number, record.key, violation.field, violation.message, record.raw_text)
                     for violation in record.violations
                 )
                 continue
@@ -426,19 +426,7 @@ def _load_records(conn: psycopg.Connection, source: RecordSource, path: Path, li
                  *(_copy_value(record.values.get(column)) for column in source.columns)]
             )
             fault_point("copy_mid")
-            signalement_rows.extend(
-                (*common, record.number, record.key, flag.field, flag.message) for flag in record.flags
-            )
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            "insert into raw.quarantaine (load_id, source, fichier, enregistrement, cle, champ, message, contenu)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s)",
-            quarantine_rows,
-        )
-        cursor.executemany(
-            "insert into raw.signalements (load_id, source, fichier, enregistrement, cle, champ, message)"
-            " values (%s, %s, %s, %s, %s, %s, %s)",
-            signalement_rows,
-        )
-    counts.nb_signalements = len(signalement_rows)
+            signalements.extend(Signalement(record.number, record.key, flag.field, flag.message) for flag in record.flags)
+    record_findings(conn, lineage, quarantined, signalements)
+    counts.nb_signalements = len(signalements)
     return counts

@@ -8,37 +8,27 @@ business-key columns; codes are compared in lower case.
 """
 from __future__ import annotations
 
-from extract.tabular import (
+from extract.codes import CATEGORIES_ACHAT, PROCEDURES, STATUTS_LOT
+from extract.fields import (
     BOOLEAN,
     COMPANY_IDENTIFIER,
     DATE,
-    DECIMAL,
-    INTEGER,
     PAST_DATE,
     SIRET,
-    Column,
-    TabularSource,
+    TEXT,
+    Field,
+    at_least,
+    code,
     company_identifier_kind,
-    enumeration,
+    decimal,
+    integer,
 )
-
-CATEGORIES = ("travaux", "fournitures", "services")
-PROCEDURES = (
-    "procedure_adaptee",
-    "appel_offres_ouvert",
-    "appel_offres_restreint",
-    "procedure_negociee",
-    "dialogue_competitif",
-    "sans_publicite",
-    "bon_de_commande",
-    "lettre_consultation",
-)
-STATUTS = ("en_cours", "attribue", "infructueux", "sans_suite")
+from extract.tabular import TabularSource
 
 LOT_KEY = (
-    Column("acheteur_siret", SIRET, mandatory=True),
-    Column("id_consultation", mandatory=True),
-    Column("lot", INTEGER, mandatory=True),
+    Field("acheteur_siret", SIRET, mandatory=True),
+    Field("id_consultation", TEXT, mandatory=True),
+    Field("lot", integer(minimum=1), mandatory=True),
 )
 
 
@@ -48,22 +38,26 @@ class ConsultationsSource(TabularSource):
     key_columns = ("acheteur_siret", "id_consultation", "lot")
     columns = (
         *LOT_KEY,
-        Column("nb_lots", INTEGER),
-        Column("objet", required=False),
-        Column("categorie", enumeration(*CATEGORIES)),
-        Column("segment"),
-        Column("code_cpv", required=False),
-        Column("procedure", enumeration(*PROCEDURES)),
-        Column("montant_estime_ht", DECIMAL),
-        Column("maitrise_oeuvre", BOOLEAN),
-        Column("date_lancement", PAST_DATE),
-        Column("date_cloture", DATE),
-        Column("statut", enumeration(*STATUTS)),
-        Column("variantes_autorisees", BOOLEAN),
-        Column("marche_reserve", BOOLEAN),
-        Column("marche_insertion", BOOLEAN),
-        Column("mpgp", BOOLEAN),
-        Column("id_marche"),
+        Field("nb_lots", integer(minimum=1)),
+        Field("objet", TEXT, required=False),
+        Field("categorie", code(CATEGORIES_ACHAT)),
+        Field("segment", TEXT),
+        Field("code_cpv", TEXT, required=False),
+        Field("procedure", code(PROCEDURES)),
+        Field("montant_estime_ht", decimal(minimum=0)),
+        Field("maitrise_oeuvre", BOOLEAN),
+        Field("date_lancement", PAST_DATE),
+        Field("date_cloture", DATE),
+        Field("statut", code(STATUTS_LOT)),
+        Field("variantes_autorisees", BOOLEAN),
+        Field("marche_reserve", BOOLEAN),
+        Field("marche_insertion", BOOLEAN),
+        Field("mpgp", BOOLEAN),
+        Field("id_marche", TEXT),
+    )
+    rules = (
+        at_least("nb_lots", "lot", "« {value} » lot(s) en tout, moins que le numéro de lot « {other} »"),
+        at_least("date_cloture", "date_lancement", "« {value} » précède la date de lancement « {other} »"),
     )
 
 
@@ -76,11 +70,11 @@ class OffresSource(TabularSource):
     key_columns = ("acheteur_siret", "id_consultation", "lot", "soumissionnaire_siret")
     columns = (
         *LOT_KEY,
-        Column("soumissionnaire_siret", COMPANY_IDENTIFIER, mandatory=True),
-        Column("groupement", BOOLEAN),
-        Column("date_depot", PAST_DATE),
-        Column("retenue", BOOLEAN),
-        Column("exclusion_motif"),
-        Column("demande_motifs_rejet", BOOLEAN),
+        Field("soumissionnaire_siret", COMPANY_IDENTIFIER, mandatory=True),
+        Field("groupement", BOOLEAN),
+        Field("date_depot", PAST_DATE),
+        Field("retenue", BOOLEAN),
+        Field("exclusion_motif", TEXT),
+        Field("demande_motifs_rejet", BOOLEAN),
     )
     derived_columns = {"type_identifiant": lambda values: company_identifier_kind(values["soumissionnaire_siret"])}

@@ -1,5 +1,5 @@
 """The dates a delivery may plausibly hold, for the loader (a row outside is quarantined) and the
-raw checks alike: applied at load time, a row the raw gate would refuse never reaches it, so one
+marts' checks alike: applied at load time, a row the gates would refuse never reaches them, so one
 row cannot keep failing every later night (raw rows are never modified)."""
 from __future__ import annotations
 

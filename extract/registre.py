@@ -8,18 +8,16 @@ type_produit_acquis, fournisseur_siret).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from extract.agec_declaration import PRODUCT_CATEGORIES
-from extract.base import Violation
-from extract.rows import DECIMAL, INTEGER, PAST_DATE, SIRET, TEXT, Field, RowSource, enumeration
+from extract.codes import PUBLICS_CIBLES, SECTEURS_GES, TYPES_ACTIVITE
+from extract.fields import INTEGER, PAST_DATE, SIRET, TEXT, Field, RowRule, code, decimal, integer, required_when
+from extract.rows import RowSource
 
-TYPES_ACTIVITE = (
-    "COPIL", "COTECH", "COSUI", "GT", "REFERENTIEL", "FORMATION", "COMMUNICATION", "REUNION_PARTENARIALE",
-    "ACTION_PROGRAMME", "ATELIER", "ACCOMPAGNEMENT", "SENSIBILISATION", "TELECHARGEMENT", "SEGMENT_DUREE_VIE",
-    "CHANTIER_REEMPLOI",
-)
-PUBLICS_CIBLES = ("interne", "elus", "institutionnels", "professionnels", "grand_public")
+QUANTITY = integer(minimum=0)
+AMOUNT = decimal(minimum=0)
+
 
 class RegistreActivitesSource(RowSource):
     source = "registre/activites"
@@ -27,33 +25,36 @@ class RegistreActivitesSource(RowSource):
     key_fields = ("date", "type", "libelle", "porteur", "entreprise_siret")
     fields = (
         Field("date", PAST_DATE, mandatory=True),
-        Field("type", enumeration(*TYPES_ACTIVITE), mandatory=True),
+        Field("type", code(TYPES_ACTIVITE), mandatory=True),
         Field("libelle", TEXT),
-        Field("public_cible", enumeration(*PUBLICS_CIBLES), required=False),
+        Field("public_cible", code(PUBLICS_CIBLES), required=False),
         Field("porteur", TEXT, required=False),
-        Field("nb_participants", INTEGER, required=False),
-        Field("quantite", INTEGER, required=False),
-        Field("taux", DECIMAL, required=False),
+        Field("nb_participants", QUANTITY, required=False),
+        Field("quantite", QUANTITY, required=False),
+        Field("taux", decimal(minimum=0, maximum=100), required=False),  # a reuse rate, in %
         Field("entreprise_siret", SIRET, required=False),
     )
-
-    def row_violations(self, values: dict[str, Any]) -> list[Violation]:
-        kind = values["type"]
-        violations = []
+    rules = (
         # e04 counts communications by target audience: one without it would fall in no class.
-        if kind == "COMMUNICATION" and values["public_cible"] is None:
-            violations.append(Violation("public_cible", "une action COMMUNICATION doit préciser son public_cible"))
-        if kind == "ACCOMPAGNEMENT" and values["entreprise_siret"] is None:
-            violations.append(Violation("entreprise_siret", "un ACCOMPAGNEMENT doit préciser l'entreprise accompagnée"))
-        if kind == "TELECHARGEMENT" and values["quantite"] is None:
-            violations.append(Violation("quantite", "une ligne TELECHARGEMENT doit donner le nombre de téléchargements"))
-        taux = values["taux"]
-        if taux is not None and not 0 <= taux <= 100:
-            violations.append(Violation("taux", f"« {taux} » : un taux de réemploi est compris entre 0 et 100"))
-        for name in ("nb_participants", "quantite"):
-            if values[name] is not None and values[name] < 0:
-                violations.append(Violation(name, f"« {values[name]} » : une quantité est positive ou nulle"))
-        return violations
+        required_when("public_cible", "type", "COMMUNICATION", "une action COMMUNICATION doit préciser son public_cible"),
+        required_when("entreprise_siret", "type", "ACCOMPAGNEMENT",
+                      "un ACCOMPAGNEMENT doit préciser l'entreprise accompagnée"),
+        required_when("quantite", "type", "TELECHARGEMENT",
+                      "une ligne TELECHARGEMENT doit donner le nombre de téléchargements"),
+    )
+
+
+AGEC_SHARES = ("montant_reemploi_et_reutilisation", "montant_produits_issus_don", "montant_produits_recycles")
+
+
+def _shares_within_total(values: Mapping[str, Any]) -> str | None:
+    # The three shares are parts of the total (a reused good is not also counted as recycled):
+    # more than the total would make the declaration's percentages exceed 100.
+    parts = sum(values[name] for name in AGEC_SHARES)
+    if parts <= values["montant_total"]:
+        return None
+    return (f"la somme des montants réemploi/réutilisation, don et recyclés ({parts}) dépasse "
+            f"le montant total ({values['montant_total']})")
 
 
 class RegistreAgecSource(RowSource):
@@ -61,61 +62,27 @@ class RegistreAgecSource(RowSource):
     raw_table = "raw.registre_agec"
     key_fields = ("annee", "siret", "type_produit_acquis", "fournisseur_siret")
     fields = (
-        Field("annee", INTEGER, mandatory=True),
+        Field("annee", integer(minimum=2000, maximum=2100), mandatory=True),
         Field("siret", SIRET, mandatory=True),
         Field("raison_sociale", TEXT),
-        Field("type_produit_acquis", enumeration(*PRODUCT_CATEGORIES, case_sensitive=True), mandatory=True),
-        Field("montant_total", DECIMAL, mandatory=True),
-        Field("montant_reemploi_et_reutilisation", DECIMAL, mandatory=True),
-        Field("montant_produits_issus_don", DECIMAL, mandatory=True),
-        Field("montant_produits_recycles", DECIMAL, mandatory=True),
+        Field("type_produit_acquis", code(PRODUCT_CATEGORIES, case_sensitive=True), mandatory=True),
+        Field("montant_total", AMOUNT, mandatory=True),
+        *(Field(name, AMOUNT, mandatory=True) for name in AGEC_SHARES),
         Field("commentaires", TEXT, required=False),
         Field("fournisseur_siret", SIRET),
     )
-    AMOUNTS = ("montant_total", "montant_reemploi_et_reutilisation", "montant_produits_issus_don",
-               "montant_produits_recycles")
-
-    def row_violations(self, values: dict[str, Any]) -> list[Violation]:
-        violations = [
-            Violation(name, f"« {values[name]} » : un montant HT est positif ou nul")
-            for name in self.AMOUNTS if values[name] is not None and values[name] < 0
-        ]
-        if values["annee"] is not None and not 2000 <= values["annee"] <= 2100:
-            violations.append(Violation("annee", f"« {values['annee']} » n'est pas une année civile plausible"))
-        parts = [values[name] for name in self.AMOUNTS[1:]]
-        # The three shares are parts of the total (a reused good is not also counted as recycled):
-        # more than the total would make the declaration's percentages exceed 100.
-        if not violations and None not in parts and values["montant_total"] is not None \
-                and sum(parts) > values["montant_total"]:
-            violations.append(Violation(
-                "montant_total",
-                f"la somme des montants réemploi/réutilisation, don et recyclés ({sum(parts)}) dépasse "
-                f"le montant total ({values['montant_total']})",
-            ))
-        return violations
-
-
-SECTEURS_GES = (
-    "residentiel", "tertiaire", "transport_personnes", "transport_marchandises", "agriculture", "dechets",
-    "industrie", "branche_energie",
-)
+    rules = (RowRule("montant_total", ("montant_total", *AGEC_SHARES), _shares_within_total),)
 
 
 class GesTerritoireSource(RowSource):
     """``referentiels/ges_territoire``: the territory's yearly greenhouse-gas inventory (PCAET
-    BEGES), one row per year and sector: ``annee``, ``secteur``, ``emissions_ktco2e``. Sectors are
-    the PCAET's (arrêté du 4 août 2016), transport split as the SPASER's targets split it."""
+    BEGES), one row per year and sector: ``annee``, ``secteur``, ``emissions_ktco2e``."""
 
     source = "referentiels/ges_territoire"
     raw_table = "raw.referentiels_ges_territoire"
     key_fields = ("annee", "secteur")
     fields = (
         Field("annee", INTEGER, mandatory=True),
-        Field("secteur", enumeration(*SECTEURS_GES), mandatory=True),
-        Field("emissions_ktco2e", DECIMAL, mandatory=True),
+        Field("secteur", code(SECTEURS_GES), mandatory=True),
+        Field("emissions_ktco2e", AMOUNT, mandatory=True),  # gross emissions
     )
-
-    def row_violations(self, values: dict[str, Any]) -> list[Violation]:
-        if values["emissions_ktco2e"] is not None and values["emissions_ktco2e"] < 0:
-            return [Violation("emissions_ktco2e", "des émissions brutes sont positives ou nulles")]
-        return []

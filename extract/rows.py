@@ -1,209 +1,181 @@
-"""Row sources read in Python: CSV or XLSX files validated row by row before anything is stored.
+"""Row sources read in Python: CSV, XLSX and JSON records validated row by row before anything is stored.
 
-Most tabular sources are validated in Arrow blocks and COPYed (``extract.tabular``). Two kinds of
-delivery cannot take that road and use this module instead:
-- spreadsheets (the SPASER team's registers, ``registre/*.xlsx``) when the rows need Python-side
-  rules beyond the column types;
+Most tabular sources are validated in Arrow blocks and COPYed (``extract.tabular``). The others take
+this road, with the same declaration (extract/fields.py: ``Field``, ``RowRule``) and the same
+messages:
+- spreadsheets (the SPASER team's registers, ``registre/*.xlsx``) and files whose rows need rules
+  across their columns (the kitchen's ma-cantine purchases);
 - personal data (``insertion/heures``): identifiers must be pseudonymised and birth dates reduced
-  before they ever reach PostgreSQL — a COPY into a temporary table would already store them.
+  before they ever reach PostgreSQL — a COPY into a temporary table would already store them;
+- JSON records (``ged/fop``: an array of objects or JSON lines), whose keys are the fields.
 
-The casting rules are those of ``extract.tabular`` (French habits: decimal comma, JJ/MM/AAAA or
-AAAA-MM-JJ dates, oui/non booleans, blanks inside identifiers and numbers), written in Python.
-The header drives the reading (any column order, names compared case-insensitively); a missing
-required column rejects the file naming it; an extra column is reported once (signalement on the
-first data row); every violation of a row is listed with its line and column. A source declared
-``personal`` never has a cell value quoted in a message nor kept in the quarantine (only file,
-line, column and rule), and its undeclared columns are dropped on reading.
+Reading a CSV: its encoding (UTF-8 with or without BOM, UTF-16 with its BOM, else Windows-1252; a
+line with bytes invalid in it is quarantined), any line endings (old Mac CR included), the
+separator sniffed from the header. The header drives the reading (any column order, names
+compared case-insensitively; a source may instead accept only exact headers, ``layout``); a
+missing required column rejects the file naming it; an extra column is reported once (signalement
+on the first data row). A record with another number of cells than the header is quarantined,
+as is every row breaking a field's type or a row rule, with its line and column; a blank row is
+skipped (or quarantined, ``quarantine_empty_rows``). A source declared ``personal`` never has a
+cell value quoted in a message nor kept in the quarantine (only file, line, column and rule), and
+its undeclared columns are dropped on reading.
 """
 from __future__ import annotations
 
 import codecs
 import csv
-import io
-import re
+import json
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator
 
 from extract.base import FileRejected, ParsedRecord, RecordSource, Violation
-from extract.plausible import PLAUSIBLE_RANGE_TEXT, plausible
-from extract.siret import is_valid_siret
-from extract.tabular import (
-    BLANKS,
-    map_columns,
-    sniff_delimiter,
-    text_to_boolean,
-    text_to_date,
-    text_to_decimal,
-    text_to_integer,
-)
+from extract.fields import BLANKS, Field, RowRule, check_row
+from extract.loader import detect_encoding
+from extract.tabular import ENCODING_LABELS, MALFORMED_FIELD, map_columns, sniff_delimiter
 from extract.xlsx import WORKBOOK_SUFFIX, read_xlsx_rows
 
-
-@dataclass(frozen=True)
-class FieldType:
-    """``parse`` turns a trimmed, non-empty cell into its value or raises ValueError; ``problem``
-    ends the French message « x » <problem>."""
-
-    parse: Callable[[str], Any]
-    problem: str
-    compact: bool = False  # blanks inside the cell are removed before parsing (identifiers, numbers)
-    when_empty: Any = None
-
-
-def _strict(rule: Callable[[str], Any]) -> Callable[[str], Any]:
-    """One of extract.tabular's reading rules (None when invalid), raising ValueError instead."""
-
-    def parse(text: str) -> Any:
-        value = rule(text)
-        if value is None:
-            raise ValueError(text)
-        return value
-
-    return parse
-
-
-parse_date = _strict(text_to_date)
-
-
-def _siret(text: str) -> str:
-    if not (len(text) == 14 and text.isascii() and text.isdigit()):
-        raise ValueError(text)
-    return text
-
-
-def _month(text: str) -> date:
-    """``AAAA-MM`` (also MM/AAAA, as spreadsheets re-type it) -> the first day of the month."""
-    iso = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})(-01)?", text)
-    french = re.fullmatch(r"([0-9]{1,2})/([0-9]{4})", text)
-    if iso:
-        return date(int(iso.group(1)), int(iso.group(2)), 1)
-    if french:
-        return date(int(french.group(2)), int(french.group(1)), 1)
-    raise ValueError(text)
-
-
-TEXT = FieldType(parse=str, problem="")
-INTEGER = FieldType(parse=_strict(text_to_integer), problem="n'est pas un nombre entier", compact=True)
-DECIMAL = FieldType(parse=lambda text: Decimal(_strict(text_to_decimal)(text)),
-                    problem="n'est pas un nombre (virgule ou point décimal)", compact=True)
-DATE = FieldType(parse=parse_date, problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)")
-# Dates the raw checks require to be plausible (extract.plausible), quarantined at load time.
-PAST_DATE = FieldType(parse=_strict(lambda text: plausible(text_to_date(text))),
-                      problem=f"n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ) {PLAUSIBLE_RANGE_TEXT}")
-PAST_MONTH = FieldType(parse=_strict(lambda text: plausible(_month(text))),
-                       problem=f"n'est pas un mois (AAAA-MM) {PLAUSIBLE_RANGE_TEXT}")
-BOOLEAN = FieldType(parse=_strict(text_to_boolean), problem="n'est pas un booléen (oui/non, O/N, 1/0, true/false)",
-                    when_empty=False)
-SIRET = FieldType(parse=_siret, problem="n'est pas un SIRET (14 chiffres)", compact=True)
-
-
-def enumeration(*values: str, case_sensitive: bool = False) -> FieldType:
-    """A code from a closed list, stored as the contract spells it."""
-    canonical = {(value if case_sensitive else value.lower()): value for value in values}
-
-    def parse(text: str) -> str:
-        return canonical[text if case_sensitive else text.lower()]
-
-    return FieldType(parse=parse, problem=f"n'est pas une valeur autorisée ({', '.join(values)})")
+WHOLE_RECORD = "(enregistrement)"  # the field of a violation that concerns a whole JSON record
 
 
 @dataclass(frozen=True)
-class Field:
-    name: str  # header name as the contract spells it
-    type: FieldType = TEXT
-    required: bool = True  # the header must have it (else the file is rejected)
-    mandatory: bool = False  # every row must give a value (else the row is quarantined)
+class Layout:
+    """How a file's columns map onto the fields it is read with."""
+
+    fields: tuple[Field, ...]
+    positions: dict[str, int]  # field name -> 0-based position of its column in the file
+    extra: tuple[str, ...]  # the file's columns no field reads
+    rules: tuple[RowRule, ...]
 
 
-# ---------------------------------------------------------------- reading the file
+@dataclass(frozen=True)
+class DeliveredRow:
+    number: int  # first physical line of the record (sheet row of a workbook)
+    cells: list[str]
+    text: str  # the record as delivered, for the quarantine of a source that is not personal
+    defect: str | None = None  # why the record cannot be read into the header's columns
 
 
 @dataclass(frozen=True)
 class DeliveredRows:
     header: tuple[str, ...]
-    delimiter: str  # for the quarantine's copy of a row
-    rows: Iterator[tuple[int, list[str]]]  # (line or sheet row, cells)
-    malformed: Callable[[list[str]], str | None]  # why a row does not have the header's shape
+    rows: Iterator[DeliveredRow]
 
 
-def _decoded(path: Path) -> str:
-    content = path.read_bytes()
+# ---------------------------------------------------------------- reading the file
+
+
+NUL_BYTE = "octet nul"
+
+
+def _text_lines(content: bytes) -> tuple[str, Iterator[tuple[int, str, str | None]]]:
+    """The file's encoding and its physical lines: (number, text, why its bytes cannot be read —
+    invalid in that encoding, or a NUL byte, NUL_BYTE —; the text then holds « \ufffd » instead)."""
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return content.decode("utf-16")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")
+        text = content.decode("utf-16")
+        return "utf-16", ((number, line.replace("\x00", "\ufffd"), NUL_BYTE if "\x00" in line else None)
+                          for number, line in enumerate(text.splitlines(keepends=True), start=1))
+    encoding = detect_encoding([content])
+
+    def lines() -> Iterator[tuple[int, str, str | None]]:
+        for number, raw_line in enumerate(content.splitlines(keepends=True), start=1):
+            try:
+                line = raw_line.decode(encoding)
+                defect = NUL_BYTE if "\x00" in line else None
+            except UnicodeDecodeError:
+                line, defect = raw_line.decode(encoding, errors="replace"), "invalid"
+            if number == 1:
+                line = line.removeprefix("\ufeff")
+            yield number, line.replace("\x00", "\ufffd"), defect
+
+    return encoding, lines()
 
 
-def read_delivered_rows(path: Path) -> DeliveredRows:
-    """The header and rows of a CSV (UTF-8, UTF-16 with its BOM or Windows-1252; any line
-    endings, old Mac CR included) or XLSX file."""
+def read_delivered_rows(path: Path, empty_rows_are_defects: bool = False) -> DeliveredRows:
+    """The header and records of a CSV (UTF-8, UTF-16 with its BOM or Windows-1252; any line
+    endings) or XLSX file; raise FileRejected when there is no readable header."""
     if path.suffix.lower() == WORKBOOK_SUFFIX:
         header, rows = read_xlsx_rows(path)
-        return DeliveredRows(header, ";", rows, lambda cells: None)
-    text = _decoded(path)
-    if not text.strip():
+        return DeliveredRows(header, (DeliveredRow(number, cells, ";".join(cells)) for number, cells in rows))
+    encoding, lines = _text_lines(path.read_bytes())
+    label = ENCODING_LABELS.get(encoding, encoding)
+    first = next(lines, None)
+    if first is None or not first[1].strip():
         raise FileRejected(f"{path.name} : fichier vide, aucune ligne d'en-tête.")
-    first_line = text.splitlines()[0]
-    if "\x00" in first_line:
-        raise FileRejected(f"{path.name} : octet nul dans l'en-tête, ce n'est pas un fichier CSV texte.")
-    delimiter = sniff_delimiter(first_line)
-    # newline="": the csv module sees every line ending (CR, LF, CRLF) and quoted ones as delivered.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if first[2] is not None:
+        reason = ("octet nul dans l'en-tête, ce n'est pas un fichier CSV texte" if first[2] == NUL_BYTE
+                  else f"en-tête illisible : octets invalides pour l'encodage {label}")
+        raise FileRejected(f"{path.name} : {reason}.")
+    delimiter = sniff_delimiter(first[1].rstrip("\r\n"))
+    unreadable_lines = set()
+    delivered: list[str] = []  # the physical lines of the record being read
 
-    def records() -> Iterator[list[str]]:
+    def kept() -> Iterator[str]:
+        for number, line, defect in lines:
+            if defect is not None:
+                unreadable_lines.add(number)
+            delivered.append(line)
+            yield line
+
+    header = tuple(name.strip(BLANKS) for name in next(csv.reader([first[1]], delimiter=delimiter)))
+    reader = csv.reader(kept(), delimiter=delimiter)
+
+    def rows() -> Iterator[DeliveredRow]:
+        start = 2
         while True:
             try:
-                yield next(reader)
+                cells = next(reader)
             except StopIteration:
                 return
             except csv.Error as error:
-                raise FileRejected(f"{path.name} : ligne {reader.line_num} illisible en CSV ({error}).") from None
+                raise FileRejected(f"{path.name} : ligne {reader.line_num + 1} illisible en CSV ({error}).") from None
+            end = reader.line_num + 1  # the header line was read outside the reader
+            text = "".join(delivered).rstrip("\r\n")
+            delivered.clear()
+            empty = not any(cell.strip(BLANKS) for cell in cells)
+            defect = None
+            if empty and not empty_rows_are_defects:
+                start = end + 1
+                continue
+            if any(number in unreadable_lines for number in range(start, end + 1)):
+                defect = f"octets invalides pour l'encodage {label} (caractère remplacé par « \ufffd »)"
+            elif len(cells) != len(header):
+                defect = f"{len(cells)} champ(s) au lieu des {len(header)} de l'en-tête"
+            elif empty:
+                defect = "ligne vide (aucune valeur)"
+            yield DeliveredRow(start, cells, text, defect)
+            start = end + 1
 
-    cells_of = records()
-    header = tuple(name.strip() for name in next(cells_of))
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        first_line_of_record = reader.line_num + 1
-        for cells in cells_of:
-            if any(cell.strip() for cell in cells):
-                yield first_line_of_record, cells
-            first_line_of_record = reader.line_num + 1
-
-    def malformed(cells: list[str]) -> str | None:
-        if len(cells) != len(header):
-            return f"{len(cells)} champ(s) au lieu des {len(header)} de l'en-tête"
-        return None
-
-    return DeliveredRows(header, delimiter, rows(), malformed)
+    return DeliveredRows(header, rows())
 
 
-# ---------------------------------------------------------------- the source
+# ---------------------------------------------------------------- the sources
 
 
 class RowSource(RecordSource):
     """A CSV/XLSX source validated row by row in Python (see the module docstring).
 
-    Subclasses declare ``fields`` and ``key_fields``; they may add row rules (``row_violations``)
-    and turn the typed values into the raw-table values (``to_raw``: derived or pseudonymised
-    columns). ``columns`` (the raw-table columns) default to the field names.
+    Subclasses declare ``fields``, ``key_fields`` and ``rules``; they may turn the typed values
+    into the raw-table values (``to_raw``: derived or pseudonymised columns). ``columns`` (the
+    raw-table columns) default to the field names.
     """
 
     fields: ClassVar[tuple[Field, ...]]
     key_fields: ClassVar[tuple[str, ...]]
+    rules: ClassVar[tuple[RowRule, ...]] = ()
     file_patterns = ("*.csv", "*.xlsx")
+    quarantine_empty_rows: ClassVar[bool] = False
 
     @property
     def columns(self) -> tuple[str, ...]:  # type: ignore[override]
         return tuple(field.name for field in self.fields)
 
-    def row_violations(self, values: dict[str, Any]) -> list[Violation]:
-        """Rules across the fields of one typed row (every field parsed, possibly None)."""
-        return []
+    def layout(self, header: tuple[str, ...]) -> Layout:
+        """The fields a file with this header is read with; raise FileRejected. By default the
+        declared fields, mapped by name onto the header."""
+        mapping = map_columns(self.fields, header, quote_header=not self.personal)
+        return Layout(self.fields, {name: position - 1 for name, position in mapping.positions.items()},
+                      mapping.extra, self.rules)
 
     def to_raw(self, values: dict[str, Any]) -> dict[str, Any]:
         return values
@@ -212,76 +184,101 @@ class RowSource(RecordSource):
         return "|".join("" if values.get(name) is None else str(values[name]) for name in self.key_fields)
 
     def read(self, path: Path) -> Iterator[ParsedRecord]:
-        delivered = read_delivered_rows(path)
+        delivered = read_delivered_rows(path, self.quarantine_empty_rows)
         try:
-            mapping = map_columns(self.fields, delivered.header, quote_header=not self.personal)
+            layout = self.layout(delivered.header)
         except FileRejected as rejection:
             raise FileRejected(f"{path.name} : {rejection}.") from rejection
-        positions = {name: position - 1 for name, position in mapping.positions.items()}
-        extra = mapping.extra
         first = True
-        for number, cells in delivered.rows:
-            record = self._parse_row(number, cells, positions, delivered)
+        for row in delivered.rows:
+            record = self._record(row, layout)
             if first:
                 record.flags.extend(
                     Violation(name or "(sans nom)", f"colonne « {name} » non prévue par le format de la source : ignorée")
-                    for name in extra
+                    for name in layout.extra
                 )
                 first = False
             yield record
 
-    def _parse_row(
-        self, number: int, cells: list[str], positions: dict[str, int], delivered: DeliveredRows
-    ) -> ParsedRecord:
-        texts: dict[str, str | None] = {}
-        for field in self.fields:
-            position = positions.get(field.name)
-            cell = cells[position] if position is not None and position < len(cells) else ""
-            cell = cell.strip(BLANKS)
-            if field.type.compact:
-                cell = "".join(character for character in cell if character not in BLANKS)
-            texts[field.name] = cell or None
+    def _record(self, row: DeliveredRow, layout: Layout) -> ParsedRecord:
         # A personal source keeps no copy of the row: which cell holds what is not known for
         # sure in a row of the wrong shape, and undeclared columns are personal data too.
-        parsed = ParsedRecord(number=number,
-                              raw_text=None if self.personal else delivered.delimiter.join(cells))
-        shape_problem = delivered.malformed(cells)
-        if shape_problem:
-            parsed.violations.append(Violation("ligne", f"ligne {number} : {shape_problem}"))
+        parsed = ParsedRecord(number=row.number, raw_text=None if self.personal else row.text)
+        if row.defect is not None:
+            parsed.violations.append(Violation(MALFORMED_FIELD, f"ligne {row.number} : {row.defect}"))
             return parsed
-        values: dict[str, Any] = {}
-        for field in self.fields:
-            values[field.name] = self._typed(field, texts[field.name], number, parsed, field.name in positions)
-        if not parsed.violations:
-            parsed.violations.extend(
-                Violation(v.field, f"ligne {number}, colonne {v.field} : {v.message}") for v in self.row_violations(values)
-            )
-        raw = self.to_raw(values)
+        cells = {name: row.cells[position] for name, position in layout.positions.items()
+                 if position < len(row.cells)}
+        return self._checked(parsed, layout.fields, layout.rules, cells, layout.positions,
+                             lambda name: f"ligne {row.number}, colonne {name}")
+
+    def _checked(self, parsed: ParsedRecord, fields: tuple[Field, ...], rules: tuple[RowRule, ...],
+                 cells: dict[str, Any], present, where) -> ParsedRecord:
+        checked = check_row(fields, rules, cells, present, where, self.personal)
+        raw = self.to_raw(checked.values)
         parsed.key = self.shown_key(raw)
+        parsed.violations.extend(checked.violations)
         if not parsed.violations:
             parsed.values = raw
-            parsed.flags.extend(self._siret_flags(values, number))
+            parsed.flags.extend(checked.flags)
         return parsed
 
-    def _typed(self, field: Field, text: str | None, number: int, parsed: ParsedRecord, delivered: bool) -> Any:
-        if text is None:
-            if field.mandatory:
-                parsed.violations.append(
-                    Violation(field.name, f"ligne {number}, colonne {field.name} : valeur obligatoire manquante"))
-            return field.type.when_empty if delivered else None
-        try:
-            return field.type.parse(text)
-        except (ValueError, KeyError):
-            shown = "la valeur" if self.personal else f"« {text} »"
-            parsed.violations.append(
-                Violation(field.name, f"ligne {number}, colonne {field.name} : {shown} {field.type.problem}"))
-            return None
 
-    def _siret_flags(self, values: dict[str, Any], number: int) -> list[Violation]:
-        return [
-            Violation(field.name, f"ligne {number}, colonne {field.name} : "
-                                  f"{'la valeur' if self.personal else f'« {values[field.name]} »'} ne respecte pas "
-                                  "la clé de contrôle d'un SIRET (Luhn) ; enregistrement chargé")
-            for field in self.fields
-            if field.type is SIRET and values.get(field.name) and not is_valid_siret(values[field.name])
-        ]
+class JsonRecordSource(RowSource):
+    """A source of JSON records — an array of objects, or JSON lines (one object per line) —
+    validated object by object with the same declaration: each declared field is the object's
+    key of that name (an absent key or null: no value). Keys nothing declares are kept, whole,
+    in ``other_keys_column``."""
+
+    file_patterns = ("*.json", "*.jsonl", "*.ndjson")
+    other_keys_column: ClassVar[str]
+
+    @property
+    def columns(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (*super().columns, self.other_keys_column)
+
+    def read(self, path: Path) -> Iterator[ParsedRecord]:
+        names = [field.name for field in self.fields]
+        for number, text, record in _json_records(path):
+            parsed = ParsedRecord(number=number, raw_text=None if self.personal else text)
+            if isinstance(record, json.JSONDecodeError):
+                parsed.violations.append(Violation(
+                    WHOLE_RECORD, f"ligne {number} : JSON invalide ({record.msg}, colonne {record.colno})"))
+            elif not isinstance(record, dict):
+                parsed.violations.append(Violation(WHOLE_RECORD, f"enregistrement {number} : la fiche n'est pas un objet JSON"))
+            else:
+                self._checked(parsed, self.fields, self.rules, record, names,
+                              lambda name, number=number: f"enregistrement {number}, champ {name}")
+                if parsed.values is not None:
+                    parsed.values[self.other_keys_column] = {
+                        key: value for key, value in record.items() if key not in names}
+            yield parsed
+
+
+def _json_records(path: Path) -> Iterator[tuple[int, str, Any]]:
+    """(number, text, object) per record: array index, or line number for JSON lines (an
+    unreadable line is a json.JSONDecodeError in place of its object)."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise FileRejected(f"{path.name} : le fichier n'est pas encodé en UTF-8 (octet {error.start}).") from error
+    if not text.strip():
+        raise FileRejected(f"{path.name} : fichier vide, aucun enregistrement.")
+    if text.lstrip().startswith("["):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise FileRejected(
+                f"{path.name} : JSON invalide ligne {error.lineno}, colonne {error.colno} ({error.msg})."
+            ) from error
+        for number, record in enumerate(document, start=1):
+            yield number, json.dumps(record, ensure_ascii=False), record
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            record = error
+        yield number, line, record

@@ -8,7 +8,12 @@ for legal units. The other declared columns may be absent and are then NULL.
 """
 from __future__ import annotations
 
-from extract.tabular import BOOLEAN, SIREN, SIRET, Column, TabularSource
+from extract.codes import CATEGORIES_ENTREPRISE, ETATS_ETABLISSEMENT, ETATS_UNITE_LEGALE, OUI_NON_SIRENE
+from extract.fields import BOOLEAN, SIREN, SIRET, TEXT, Field, code, pattern, starts_with
+from extract.tabular import TabularSource
+
+# Code commune INSEE (2A/2B for Corsica) or 99xxx for a foreign country.
+CODE_COMMUNE = pattern(r"[0-9][0-9AB][0-9]{3}", "n'est pas un code commune INSEE (5 caractères, 2A ou 2B en Corse)")
 
 
 class SireneEtablissementsSource(TabularSource):
@@ -16,15 +21,16 @@ class SireneEtablissementsSource(TabularSource):
     raw_table = "raw.sirene_etablissements"
     key_columns = ("siret",)
     columns = (
-        Column("siren", SIREN, mandatory=True),
-        Column("siret", SIRET, mandatory=True),
-        Column("codeCommuneEtablissement"),
-        Column("etatAdministratifEtablissement", required=False),
-        Column("etablissementSiege", BOOLEAN, required=False),
-        Column("trancheEffectifsEtablissement", required=False),
-        Column("activitePrincipaleEtablissement", required=False),
-        Column("denominationUsuelleEtablissement", required=False),
+        Field("siren", SIREN, mandatory=True),
+        Field("siret", SIRET, mandatory=True),
+        Field("codeCommuneEtablissement", CODE_COMMUNE),
+        Field("etatAdministratifEtablissement", code(ETATS_ETABLISSEMENT), required=False),
+        Field("etablissementSiege", BOOLEAN, required=False),
+        Field("trancheEffectifsEtablissement", TEXT, required=False),
+        Field("activitePrincipaleEtablissement", TEXT, required=False),
+        Field("denominationUsuelleEtablissement", TEXT, required=False),
     )
+    rules = (starts_with("siret", "siren", "« {value} » ne commence pas par le SIREN « {other} »"),)
 
 
 class SireneUnitesLegalesSource(TabularSource):
@@ -32,11 +38,11 @@ class SireneUnitesLegalesSource(TabularSource):
     raw_table = "raw.sirene_unites_legales"
     key_columns = ("siren",)
     columns = (
-        Column("siren", SIREN, mandatory=True),
-        Column("denominationUniteLegale", required=False),
-        Column("categorieEntreprise"),
-        Column("trancheEffectifsUniteLegale"),
-        Column("economieSocialeSolidaireUniteLegale"),
-        Column("categorieJuridiqueUniteLegale", required=False),
-        Column("etatAdministratifUniteLegale", required=False),
+        Field("siren", SIREN, mandatory=True),
+        Field("denominationUniteLegale", TEXT, required=False),
+        Field("categorieEntreprise", code(CATEGORIES_ENTREPRISE)),
+        Field("trancheEffectifsUniteLegale", TEXT),
+        Field("economieSocialeSolidaireUniteLegale", code(OUI_NON_SIRENE)),
+        Field("categorieJuridiqueUniteLegale", TEXT, required=False),
+        Field("etatAdministratifUniteLegale", code(ETATS_UNITE_LEGALE), required=False),
     )

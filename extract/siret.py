@@ -7,7 +7,7 @@ Luhn check, so a La Poste SIRET is valid when either rule holds.
 
 The rule exists twice on purpose, once per way it is applied: here in Python for record sources
 (DECP, validated record by record), and vectorised on a digit matrix for tabular sources
-(``extract.tabular.siret_check_flag``, a million rows at once). tests/test_extract_tabular.py
+(``extract.fields.siret_check_flag``, a million rows at once). tests/test_extract_tabular.py
 checks that both agree.
 """
 from __future__ import annotations

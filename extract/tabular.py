@@ -1,30 +1,31 @@
 """Tabular (CSV) sources: parse, validate and type the file in Apache Arrow, COPY the good rows.
 
-A tabular source declares its columns (``Column``: name as the standard spells it, type, whether
-the header must have it, whether a value is mandatory). Loading one file:
+A tabular source declares its columns (``Field``s of extract/fields.py: name as the standard
+spells it, type, whether the header must have it, whether a value is mandatory), its rules across
+columns (``RowRule``s with a vectorised check) and whether a file may repeat a business key.
+Loading one file:
 
 1. the header line is read to sniff the separator (``;``, ``,`` or tab: the most frequent one) and
    to map the file's columns (any order, names compared case-insensitively) onto the declared
    ones — a missing required column rejects the file, an extra column is reported once;
 2. the rest of the file is read in blocks of whole records (about ``BLOCK_BYTES``: memory stays
    flat whatever the file size), each parsed by Arrow's CSV reader into text columns;
-3. every block is validated and typed with vectorised Arrow/numpy operations (low-cardinality
-   types — dates, booleans, codes, numbers — are read once per distinct value); the good rows,
-   typed, go straight into the raw table's stored rows through ``COPY`` — in PostgreSQL's binary
-   format when every column has one, see COPY_OPTIONS — (the load id comes from the column's
-   default, the file's own lineage from raw.fichiers); the bad rows (rare) get one
-   ``raw.quarantaine`` row per violation, and a non-blocking finding (a SIRET
-   failing its check digit) one ``raw.signalements`` row. A Windows-1252 file is transcoded
+3. every block is validated and typed with the types' vectorised readers (low-cardinality
+   types — dates, booleans, codes, numbers — are read once per distinct value), then checked
+   against the row rules and, where the source says so, against the keys already met in the
+   file (``_KeysSeen``: a repeated key quarantines the later row, the first loads); the good
+   rows, typed, go straight into the raw table's stored rows through ``COPY`` — in PostgreSQL's
+   binary format when every column has one, see COPY_OPTIONS — (the load id comes from the
+   column's default, the file's own lineage from raw.fichiers); the bad rows (rare) get one
+   ``raw.quarantaine`` row per violation, with the message the Python row loader would give
+   (extract/fields.py), and a non-blocking finding (a SIRET failing its check digit) one
+   ``raw.signalements`` row (extract/findings.py writes both). A Windows-1252 file is transcoded
    column by column, only where the source reads it (see ``_BlockLoader._parse_with_arrow``).
 
 A block Arrow cannot take whole — bytes invalid in the detected encoding, a record with the wrong
 number of fields, a blank line, a quoted cell spanning lines — is re-read line by line with
 Python's csv module, so that every line gets its exact number, malformed records are
 quarantined with their defect and blank lines reported, while the good lines still load.
-
-French export habits accepted: decimal comma or point (blanks as thousands separators), dates
-JJ/MM/AAAA (or J/M/AAAA) or AAAA-MM-JJ, booleans oui/non, O/N, 1/0, true/false in any case, an
-empty boolean meaning false.
 """
 from __future__ import annotations
 
@@ -35,13 +36,11 @@ import functools
 import io
 import itertools
 import os
-import re
 import sys
 import threading
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Callable, ClassVar, Iterator
 
@@ -52,10 +51,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from psycopg import sql
 
-from extract.base import FileRejected, stored_rows_table
-from extract.plausible import PLAUSIBLE_FIRST_DATE, PLAUSIBLE_RANGE_TEXT, latest_plausible_date, plausible
-from extract.siret import LA_POSTE_SIREN
-from extract.tva import EU_VAT_DESCRIPTION, EU_VAT_PATTERN
+from extract.base import FileLineage, FileRejected, LoadCounts, stored_rows_table
+from extract.fields import BLANKS, MISSING_PROBLEM, Field, FieldType, RowRule, normalized, not_null, problem_message, string_buffers
+from extract.findings import Quarantined, Signalement, record_findings
 from extract.xlsx import WORKBOOK_SUFFIX, workbook_csv_bytes
 from spaser.faults import fault_point
 
@@ -84,298 +82,28 @@ HEADER_LINE = 1  # physical line of the header
 MALFORMED_FIELD = "ligne"  # raw.quarantaine.champ of a record that could not be split into columns
 BLANK_LINES_LISTED = 20
 
-# Blanks are trimmed around every cell; identifiers and numbers are read without their inner
-# blanks too, because exports group digits ("212 603 625 00011", "1 234,50") with ordinary or
-# non-breaking spaces. Messages quote the cell as delivered (trimmed).
-BLANKS = " \t\r\n\u00a0\u202f"
-
-# ---------------------------------------------------------------- reading one value
-# Plain Python rules, applied once per distinct value of a block (see by_distinct_value).
-
-_INTEGER = re.compile(r"[+-]?[0-9]{1,9}")
-_DECIMAL = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
-_FRENCH_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-BOOLEAN_SPELLINGS = {"oui": True, "o": True, "1": True, "true": True,
-                     "non": False, "n": False, "0": False, "false": False}
-
-
-def text_to_integer(text: str) -> int | None:
-    return int(text) if _INTEGER.fullmatch(text) else None
-
-
-def text_to_decimal(text: str) -> str | None:
-    """The number with a decimal point, as PostgreSQL's numeric reads it; None if not a number."""
-    return text.replace(",", ".") if _DECIMAL.fullmatch(text) else None
-
-
-def text_to_boolean(text: str) -> bool | None:
-    return BOOLEAN_SPELLINGS.get(text.lower())
-
-
-def text_to_date(text: str) -> date | None:
-    if match := _FRENCH_DATE.fullmatch(text):
-        day, month, year = map(int, match.groups())
-    elif match := _ISO_DATE.fullmatch(text):
-        year, month, day = map(int, match.groups())
-    else:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-DISTINCT_VALUES_REMEMBERED = 1 << 16
-
-
-def by_distinct_value(rule: Callable[[str], object], arrow_type: pa.DataType):
-    """A vectorised reader applying ``rule`` once per distinct text: dates, booleans, codes and
-    most numbers of an export repeat a lot, within a block and from one block to the next.
-
-    The texts already read and their values are kept as two Arrow arrays (up to
-    DISTINCT_VALUES_REMEMBERED, then only the last block's new ones): a block's cells are
-    looked up there by Arrow, and ``rule`` only runs on the texts never seen before, so that a
-    block costs no Python work per distinct value (a date column holds ~1,500 of them)."""
-    # (texts, values), made on the first read: pa.array imports pandas, which parsing the DAG
-    # file (importing this module) must not.
-    known: tuple[pa.Array, pa.Array] | None = None
-
-    def read(texts: pa.Array) -> pa.Array:
-        nonlocal known
-        known_texts, known_values = known or (pa.array([], type=pa.string()), pa.array([], type=arrow_type))
-        positions = pc.index_in(texts, value_set=known_texts)
-        if positions.null_count > texts.null_count:
-            new_texts = pc.unique(texts.filter(pc.and_(pc.is_null(positions), pc.is_valid(texts))))
-            new_values = pa.array([rule(text) for text in new_texts.to_pylist()], type=arrow_type)
-            if len(known_texts) + len(new_texts) > DISTINCT_VALUES_REMEMBERED:
-                known_texts, known_values = known_texts[:0], known_values[:0]
-            known = known_texts, known_values = (pa.concat_arrays([known_texts, new_texts]),
-                                                 pa.concat_arrays([known_values, new_values]))
-            positions = pc.index_in(texts, value_set=known_texts)
-        return known_values.take(positions)
-
-    return read
-
-
-# ---------------------------------------------------------------- reading identifiers, vectorised
-# Identifiers are checked on the bytes of the Arrow string array, as a matrix of one row of
-# digits per value: its shape in one numpy operation over the whole matrix, the Luhn sum digit
-# position by digit position. A regular expression per value, or numpy's row-wise reductions
-# over a few bytes per row, cost several times more on a million rows.
-
-_LUHN_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
-_LA_POSTE = np.frombuffer(LA_POSTE_SIREN.encode(), dtype=np.uint8) - np.uint8(ord("0"))
-
-
-def _string_buffers(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The offsets (one more than values) and the bytes of a string array, without copy."""
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32, count=len(texts) + 1, offset=4 * texts.offset)
-    data = texts.buffers()[2]
-    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-
-
-# The last array _digit_rows read, per thread: an identifier column is asked for its digit rows
-# by its reader, then by its flag, then by a derived column, most often as the same array.
-_last_digit_rows = threading.local()
-
-
-def _digit_rows(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rows whose text is exactly ``width`` ASCII digits, and their digits (one row each)."""
-    last = getattr(_last_digit_rows, "value", None)
-    if last is not None and last[0] is texts and last[1] == width:
-        return last[2]
-    _last_digit_rows.value = texts, width, (result := _read_digit_rows(texts, width))
-    return result
-
-
-def _read_digit_rows(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
-    offsets, data = _string_buffers(texts)
-    candidate = offsets[1:] - offsets[:-1] == width
-    if texts.null_count:
-        candidate &= _not_null(texts)
-    rows = np.flatnonzero(candidate)
-    if len(rows) != len(texts):  # Arrow's filter packs the bytes of the candidates together
-        offsets, data = _string_buffers(texts.filter(pa.array(candidate)))
-    # Non-digits are above 9 (uint8 wraps below "0").
-    digits = (data[offsets[0]: offsets[-1]] - np.uint8(ord("0"))).reshape(-1, width)
-    if not (digits <= 9).all():
-        numeric = (digits <= 9).all(axis=1)
-        rows, digits = rows[numeric], digits[numeric]
-    return rows, digits
-
-
-def _siret_key_holds(digits: np.ndarray) -> np.ndarray:
-    """Luhn check of 14-digit rows, with La Poste's exception."""
-    # Counting from the right, every second digit is doubled: for 14 digits, the odd positions
-    # counted from the left (0, 2, ... counted from 0). Summed position by position over the
-    # transposed matrix (contiguous rows; the sum, at most 126, fits a byte). Not a matrix
-    # product: numpy would hand it to OpenBLAS, whose threads spin on the core PostgreSQL needs.
-    by_position = np.ascontiguousarray(digits.T)
-    total = np.zeros(len(digits), dtype=np.uint8)
-    for position, column in enumerate(by_position):
-        total += np.take(_LUHN_DOUBLED, column) if position % 2 == 0 else column
-    holds = total % 10 == 0
-    failing = np.flatnonzero(~holds)
-    if len(failing):  # rare: the La Poste rule is only worth reading there
-        la_poste = (digits[failing, :9] == _LA_POSTE).all(axis=1)
-        holds[failing] = la_poste & (digits[failing].sum(axis=1, dtype=np.uint16) % 5 == 0)
-    return holds
-
-
-def siret_check_flag(values: pa.Array) -> np.ndarray:
-    """True where a loaded 14-digit value fails the check digit (letters, i.e. VAT numbers, pass):
-    the rule of extract.siret.is_valid_siret, which tests compare it with."""
-    flagged = np.zeros(len(values), dtype=bool)
-    rows, digits = _digit_rows(values, 14)
-    if len(rows):
-        flagged[rows] = ~_siret_key_holds(digits)
-    return flagged
-
-
-def digits_only(width: int) -> Callable[[pa.Array], pa.Array]:
-    """A reader of codes of exactly ``width`` digits (SIREN, SIRET), null for any other text."""
-
-    def read(texts: pa.Array) -> pa.Array:
-        rows, _ = _digit_rows(texts, width)
-        if len(rows) == len(texts) - texts.null_count:
-            return texts
-        keep = np.zeros(len(texts), dtype=bool)
-        keep[rows] = True
-        return pc.if_else(pa.array(keep), texts, pa.scalar(None, pa.string()))
-
-    return read
-
-
-def siret_or(other: Callable[[pa.Array], pa.Array]) -> Callable[[pa.Array], pa.Array]:
-    """A reader of company identifiers that are mostly SIRETs: 14 digits are kept as delivered,
-    the other cells (few: foreign companies, typos) are read by ``other`` alone."""
-
-    def read(texts: pa.Array) -> pa.Array:
-        others = _not_null(texts).copy()
-        others[_digit_rows(texts, 14)[0]] = False
-        if not others.any():
-            return texts
-        mask = pa.array(others)
-        return pc.replace_with_mask(texts, mask, other(texts.filter(mask)))
-
-    return read
-
-
-def company_identifier_kind(identifiers: pa.Array) -> pa.Array:
-    """'SIRET' where a company identifier (read by COMPANY_IDENTIFIER) is 14 digits, 'TVA_UE'
-    otherwise: the reader keeps no other numeric identifier."""
-    kinds = np.zeros(len(identifiers), dtype=np.int8)
-    kinds[_digit_rows(identifiers, 14)[0]] = 1
-    return pa.array(["TVA_UE", "SIRET"]).take(pa.array(kinds))
-
-
-def _vat_number(texts: pa.Array) -> pa.Array:
-    upper = pc.utf8_upper(texts)
-    return pc.if_else(pc.match_substring_regex(upper, EU_VAT_PATTERN), upper, pa.scalar(None, pa.string()))
-
-
-# ---------------------------------------------------------------- column types
-
-
-def _identity(texts: pa.Array) -> pa.Array:
-    return texts
-
-
-@dataclass(frozen=True)
-class ColumnType:
-    """How a delivered cell becomes a typed raw value.
-
-    ``read`` turns the block's cells — trimmed, null when empty — into typed values, null where
-    the text is not valid; ``problem`` ends the French message « x » <problem>. ``compact``:
-    the cell is read without its inner blanks. ``flag`` marks (numpy booleans) the loaded values
-    that deserve a signalement, ``flag_problem`` ends its message. ``binary_copy``: the values
-    (text, int32, date32, boolean) can go to their raw column in PostgreSQL's binary COPY format.
-    """
-
-    read: Callable[[pa.Array], pa.Array] = _identity
-    problem: str = ""
-    compact: bool = False
-    when_empty: object = None  # value stored for an empty cell (booleans: False)
-    flag: Callable[[pa.Array], np.ndarray] | None = None
-    flag_problem: str = ""
-    binary_copy: bool = True
-
-
-SIRET_CHECK_PROBLEM = "ne respecte pas la clé de contrôle d'un SIRET (Luhn) ; enregistrement chargé"
-
-TEXT = ColumnType()
-INTEGER = ColumnType(read=by_distinct_value(text_to_integer, pa.int32()), problem="n'est pas un nombre entier",
-                     compact=True)
-DECIMAL = ColumnType(
-    read=by_distinct_value(text_to_decimal, pa.string()),
-    problem="n'est pas un nombre (virgule ou point décimal)", compact=True,
-    # The raw column is numeric, whose binary form (base-10000 digits) is not the decimal text.
-    binary_copy=False,
-)
-DATE = ColumnType(read=by_distinct_value(text_to_date, pa.date32()),
-                  problem="n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ)")
-# A year the raw checks require to be plausible (a budget year: exercice).
-PAST_YEAR = ColumnType(
-    read=by_distinct_value(lambda text: year if (year := text_to_integer(text)) is not None
-                           and PLAUSIBLE_FIRST_DATE.year <= year <= latest_plausible_date().year else None, pa.int32()),
-    problem=f"n'est pas une année plausible (de {PLAUSIBLE_FIRST_DATE.year} à l'année en cours)", compact=True)
-# A date the raw checks require to be plausible (extract.plausible), quarantined at load time.
-PAST_DATE = ColumnType(read=by_distinct_value(lambda text: plausible(text_to_date(text)), pa.date32()),
-                       problem=f"n'est pas une date valide (JJ/MM/AAAA ou AAAA-MM-JJ) {PLAUSIBLE_RANGE_TEXT}")
-BOOLEAN = ColumnType(
-    read=by_distinct_value(text_to_boolean, pa.bool_()),
-    problem="n'est pas un booléen (oui/non, O/N, 1/0, true/false)",
-    when_empty=False,
-)
-SIREN = ColumnType(read=digits_only(9), problem="n'est pas un SIREN (9 chiffres)", compact=True)
-SIRET = ColumnType(
-    read=digits_only(14),
-    problem="n'est pas un SIRET (14 chiffres)",
-    compact=True,
-    flag=siret_check_flag,
-    flag_problem=SIRET_CHECK_PROBLEM,
-)
-# A bidder is a French establishment (SIRET) or a foreign company known by its EU VAT number.
-COMPANY_IDENTIFIER = ColumnType(
-    read=siret_or(_vat_number),
-    problem=f"n'est ni un SIRET (14 chiffres) ni un {EU_VAT_DESCRIPTION}",
-    compact=True,
-    flag=siret_check_flag,
-    flag_problem=SIRET_CHECK_PROBLEM,
-)
-
-
-def enumeration(*values: str) -> ColumnType:
-    """A code from a closed list; compared and stored in lower case, as the contract spells them."""
-    allowed = {value.lower() for value in values}
-
-    def code(text: str) -> str | None:
-        return text.lower() if text.lower() in allowed else None
-
-    return ColumnType(read=by_distinct_value(code, pa.string()),
-                      problem=f"n'est pas une valeur autorisée ({', '.join(values)})")
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str  # raw-table column and header name, as the contract spells it
-    type: ColumnType = TEXT
-    required: bool = True  # the header must have it (else the file is rejected)
-    mandatory: bool = False  # every row must give a value (else the row is quarantined)
-
-
 class TabularSource:
     """A CSV source validated in Arrow and COPYed into its raw table (see the module docstring)."""
 
     source: ClassVar[str]
     raw_table: ClassVar[str]
-    columns: ClassVar[tuple[Column, ...]]
+    columns: ClassVar[tuple[Field, ...]]
     key_columns: ClassVar[tuple[str, ...]]  # business key, shown in raw.quarantaine.cle
+    # Rules across the columns of a row: each needs its vectorised check (RowRule.vector).
+    rules: ClassVar[tuple[RowRule, ...]] = ()
+    # A file holds each business key once: a row repeating an earlier row's key is quarantined,
+    # the first one loads (a correction comes in a later file).
+    key_unique_in_file: ClassVar[bool] = False
     # Raw-table columns computed from the block's typed values (column name -> array), e.g. a
     # label from the shape of an identifier; written after the declared columns.
     derived_columns: ClassVar[dict[str, Callable[[dict[str, pa.Array]], pa.Array]]] = {}
     file_patterns: ClassVar[tuple[str, ...]] = ("*.csv",)
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # Blocks are checked at once: a rule written for one row only would fail every file.
+        if unvectorised := [rule.field for rule in cls.rules if rule.vector is None]:
+            raise TypeError(f"{cls.__name__}: row rules without their vectorised check: {unvectorised}")
 
     def prepare(self, conn: psycopg.Connection) -> None:
         """Called once a night, before the source's first file (see RecordSource.prepare)."""
@@ -457,23 +185,6 @@ def map_columns(columns, header: tuple[str, ...], quote_header: bool = True) -> 
 # ---------------------------------------------------------------- loading
 
 
-@dataclass(frozen=True)
-class FileLineage:
-    load_id: int
-    source: str
-    fichier: str  # path relative to the inbox
-    sha256: str
-
-
-@dataclass
-class LoadCounts:
-    nb_enregistrements: int = 0
-    nb_charges: int = 0
-    nb_quarantaine: int = 0
-    nb_signalements: int = 0
-    message: str | None = None  # how the file was read, when it is worth telling
-
-
 class TabularParse:
     """A CSV file of ``source`` (or a workbook, as the CSV text of its first sheet rendered in
     memory by extract.xlsx: never written to disk) read, validated and written as COPY bodies by
@@ -507,7 +218,8 @@ class TabularParse:
             self._stream, size = self._open()
             header = self._stream.readline(HEADER_MAX_BYTES)
             layout = layout_of(header, self.encoding)
-            self._loader = _BlockLoader(self.source, layout, map_columns(self.source.columns, layout.header))
+            self._loader = _BlockLoader(self.source, layout, map_columns(self.source.columns, layout.header),
+                                        self.path.name)
         except Exception as failure:  # raised by load(), inside the file's transaction
             self._failure = failure
             return
@@ -696,7 +408,7 @@ class _Rows:
 
 
 class _BlockLoader:
-    def __init__(self, source: TabularSource, layout: CsvLayout, mapping: ColumnMapping):
+    def __init__(self, source: TabularSource, layout: CsvLayout, mapping: ColumnMapping, file_name: str):
         self.source, self.layout, self.mapping = source, layout, mapping
         self.width = len(layout.header)
         self.records = 0
@@ -707,8 +419,10 @@ class _BlockLoader:
         self.blank_lines: list[int] = []
         # Problems are few (bounded by the file's defects): written, with the file's lineage,
         # once the COPY is over.
-        self.quarantine_rows: list[tuple] = []
-        self.signalement_rows: list[tuple] = []
+        self.quarantined: list[Quarantined] = []
+        self.signalements: list[Signalement] = []
+        self.file_name = file_name
+        self.keys_seen = _KeysSeen()
         self.stored_table = stored_rows_table(source.raw_table)
         self.binary_copy = all(column.type.binary_copy for column in source.columns)
         raw_columns = ["_record_number",  # _load_id: the column default (see _file_load_id_default)
@@ -829,15 +543,15 @@ class _BlockLoader:
             position = self.mapping.positions.get(column.name)
             if position is None:
                 texts[column.name] = None
-                values[column.name] = pa.nulls(count, type=_arrow_type(column.type, count))
+                values[column.name] = pa.nulls(count, type=column.type.arrow_type)
                 missing = np.full(count, column.mandatory)
                 problems[column.name] = missing
                 valid &= ~missing
                 continue
             text = _trimmed(rows.cells[position - 1])
             value = _read(column.type, text)
-            present = _not_null(text)
-            bad = present & ~_not_null(value)
+            present = not_null(text)
+            bad = present & ~not_null(value)
             if column.mandatory:
                 bad |= ~present
             texts[column.name], problems[column.name] = text, bad
@@ -845,8 +559,29 @@ class _BlockLoader:
             if column.type.when_empty is not None and value.null_count:
                 value = pc.fill_null(value, column.type.when_empty)
             values[column.name] = value
-        self._note_problems(rows, valid, texts, values, problems)
+        broken = []  # (rule, rows breaking it), checked where the cells it reads are valid
+        for rule in self.source.rules:
+            unread = np.logical_or.reduce([problems[name] for name in rule.columns])
+            broken.append((rule, rule.vector(values) & ~unread))
+            valid &= ~broken[-1][1]
+        repeated = self._repeated_keys(rows, valid, values) if self.source.key_unique_in_file else {}
+        if repeated:
+            valid[list(repeated)] = False
+        self._note_problems(rows, valid, texts, values, problems, broken, repeated)
         return self._good_rows_body(rows, valid, values)
+
+    def _repeated_keys(self, rows: _Rows, valid: np.ndarray, values: dict[str, pa.Array]) -> dict[int, int]:
+        """Valid rows whose business key an earlier valid row of the file holds: row -> that
+        earlier row's line."""
+        candidates = np.flatnonzero(valid)
+        if not len(candidates):
+            return {}
+        keep = None if len(candidates) == len(valid) else pa.array(valid)
+        parts = [pc.cast(values[name] if keep is None else values[name].filter(keep), pa.string())
+                 for name in self.source.key_columns]
+        keys = pc.binary_join_element_wise(*parts, "\x1f", null_handling="replace", null_replacement="")
+        return {int(candidates[index]): first for index, first in
+                self.keys_seen.repeats(*_key_hashes(keys), rows.lines[candidates]).items()}
 
     def _good_rows_body(self, rows: _Rows, valid: np.ndarray, values: dict[str, pa.Array]) -> CopyBody | None:
         loaded = int(valid.sum())
@@ -859,9 +594,8 @@ class _BlockLoader:
         self.counts.nb_charges += loaded
         return _binary_body(columns) if self.binary_copy else _text_body(columns)
 
-    def _note_problems(self, rows, valid, texts, values, problems) -> None:
+    def _note_problems(self, rows, valid, texts, values, problems, broken, repeated) -> None:
         quarantined = np.flatnonzero(~valid)
-        quarantine_rows = []
         for row in quarantined.tolist():
             line = int(rows.lines[row])
             key = self._key(texts, row)
@@ -869,31 +603,40 @@ class _BlockLoader:
                 defect, delivered = rows.defects[row]
                 self.malformed += 1
                 self.first_defect = self.first_defect or defect
-                quarantine_rows.append((line, key, MALFORMED_FIELD, defect, delivered))
+                self.quarantined.append(Quarantined(line, key, MALFORMED_FIELD, defect, delivered))
                 continue
             delivered = self.layout.delimiter.join(_cell_text(cells[row].as_py(), self.layout.encoding)
                                                    for cells in rows.cells)
+            where = f"ligne {line}, colonne {{}}".format
             for column in self.source.columns:
                 if not problems[column.name][row]:
                     continue
                 text = texts[column.name][row].as_py() if texts[column.name] is not None else None
-                message = (f"ligne {line}, colonne {column.name} : valeur obligatoire manquante" if text is None
-                           else f"ligne {line}, colonne {column.name} : « {text} » {column.type.problem}")
-                quarantine_rows.append((line, key, column.name, message, delivered))
-        signalement_rows = []
+                message = (f"{where(column.name)} : {MISSING_PROBLEM}" if text is None else problem_message(
+                    where(column.name), text, column.type.problem_of(normalized(text, column.type))))
+                self.quarantined.append(Quarantined(line, key, column.name, message, delivered))
+            for rule, rows_breaking in broken:
+                if rows_breaking[row]:
+                    problem = rule.problem({name: values[name][row].as_py() for name in rule.columns})
+                    self.quarantined.append(Quarantined(line, key, rule.field, f"{where(rule.field)} : {problem}",
+                                                        delivered))
+            if row in repeated:
+                self.quarantined.append(Quarantined(line, key, MALFORMED_FIELD, (
+                    f"ligne {line} : même {', '.join(self.source.key_columns)} que la ligne {repeated[row]} du "
+                    f"fichier {self.file_name} : ligne répétée, seule la première est chargée"), delivered))
+        signalements = []
         for column in self.source.columns:
-            if column.type.flag is None or texts[column.name] is None:
+            if column.type.vector_flag is None or texts[column.name] is None:
                 continue
-            flagged = column.type.flag(values[column.name]) & valid
+            flagged = column.type.vector_flag(values[column.name]) & valid
             for row in np.flatnonzero(flagged).tolist():
                 line = int(rows.lines[row])
-                signalement_rows.append((line, self._key(texts, row), column.name,
-                                         f"ligne {line}, colonne {column.name} : « {values[column.name][row].as_py()} » "
-                                         f"{column.type.flag_problem}"))
-        self.quarantine_rows.extend(quarantine_rows)
-        self.signalement_rows.extend(signalement_rows)
+                signalements.append(Signalement(line, self._key(texts, row), column.name, problem_message(
+                    f"ligne {line}, colonne {column.name}", values[column.name][row].as_py(),
+                    column.type.flag_problem)))
+        self.signalements.extend(signalements)
         self.counts.nb_quarantaine += len(quarantined)
-        self.counts.nb_signalements += len(signalement_rows)
+        self.counts.nb_signalements += len(signalements)
 
     def _key(self, texts: dict[str, pa.Array | None], row: int) -> str:
         return "|".join((texts[name][row].as_py() or "") if texts[name] is not None else ""
@@ -905,22 +648,10 @@ class _BlockLoader:
                 f"fichier illisible : aucune des {self.records} ligne(s) de données n'a la forme de l'en-tête "
                 f"(première : {self.first_defect})"
             )
-        common = (lineage.load_id, lineage.source, lineage.fichier)
-        with conn.cursor() as cursor:
-            cursor.executemany(
-                "insert into raw.quarantaine (load_id, source, fichier, enregistrement, cle, champ, message, contenu)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s)", [(*common, *row) for row in self.quarantine_rows])
-            cursor.executemany(
-                "insert into raw.signalements (load_id, source, fichier, enregistrement, cle, champ, message)"
-                " values (%s, %s, %s, %s, %s, %s, %s)", [(*common, *row) for row in self.signalement_rows])
         if self.blank_count:
             shown = ", ".join(map(str, self.blank_lines)) + (", ..." if self.blank_count > len(self.blank_lines) else "")
-            conn.execute(
-                "insert into raw.signalements (load_id, source, fichier, enregistrement, champ, message)"
-                " values (%s, %s, %s, %s, %s, %s)",
-                (*common, self.blank_lines[0], MALFORMED_FIELD,
-                 f"{self.blank_count} ligne(s) vide(s) ignorée(s) : {shown}"),
-            )
+            self.signalements.append(Signalement(self.blank_lines[0], None, MALFORMED_FIELD,
+                                                 f"{self.blank_count} ligne(s) vide(s) ignorée(s) : {shown}"))
             self.counts.nb_signalements += 1
         if self.malformed or self.blank_count:
             self.counts.message = (
@@ -928,9 +659,111 @@ class _BlockLoader:
                 f"{self.malformed} ligne(s) mal formée(s) mise(s) en quarantaine, "
                 f"{self.blank_count} ligne(s) vide(s) ignorée(s)"
             )
-        self.counts.nb_signalements += _report_extra_columns(conn, self.mapping, lineage)
+        self.signalements.extend(
+            Signalement(HEADER_LINE, None, name or "(sans nom)",
+                        f"colonne « {name} » non prévue par le format de la source : ignorée")
+            for name in self.mapping.extra)
+        self.counts.nb_signalements += len(self.mapping.extra)
+        record_findings(conn, lineage, self.quarantined, self.signalements)
         self.counts.nb_enregistrements = self.counts.nb_charges + self.counts.nb_quarantaine
         return self.counts
+
+
+_HASH_STARTS = (np.uint64(0xCBF29CE484222325), np.uint64(0x6A09E667F3BCC909))
+_HASH_MULTIPLIERS = (np.uint64(0x100000001B3), np.uint64(0x9E3779B97F4A7C15))
+_SPLITMIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+
+
+def _mixed(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every bit of the result depends on every bit of the value."""
+    values = (values ^ (values >> np.uint64(30))) * _SPLITMIX[0]
+    values = (values ^ (values >> np.uint64(27))) * _SPLITMIX[1]
+    return values ^ (values >> np.uint64(31))
+
+
+def _key_hashes(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent 64-bit hashes of each key: its bytes laid in a zero-padded matrix (the
+    boolean mask of each row's length takes the array's bytes in order), read eight bytes at a
+    time, word column by word column (a key is a few dozen bytes: a few numpy operations)."""
+    offsets, data = string_buffers(keys)
+    lengths = (offsets[1:] - offsets[:-1]).astype(np.int64)
+    width = max(8, -(-int(lengths.max(initial=0)) // 8) * 8)
+    padded = np.zeros((len(keys), width), dtype=np.uint8)
+    padded[np.arange(width)[None, :] < lengths[:, None]] = data[offsets[0]: offsets[-1]]
+    hashes = [np.full(len(keys), start, dtype=np.uint64) ^ lengths.astype(np.uint64) for start in _HASH_STARTS]
+    for word in padded.view("<u8").T:
+        hashes[0] = (hashes[0] ^ word) * _HASH_MULTIPLIERS[0]
+        hashes[1] = (hashes[1] + word) * _HASH_MULTIPLIERS[1]
+        hashes[1] ^= hashes[1] >> np.uint64(32)
+    return _mixed(hashes[0]), _mixed(hashes[1])
+
+
+def _merged(older: tuple[np.ndarray, ...], newer: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Two runs sorted by their first array, as one (a pass over both: no sort)."""
+    size = len(older[0]) + len(newer[0])
+    at_newer = np.searchsorted(older[0], newer[0], side="right") + np.arange(len(newer[0]))
+    from_older = np.ones(size, dtype=bool)
+    from_older[at_newer] = False
+    at_older = np.flatnonzero(from_older)  # positions, not a mask: three arrays are placed with them
+    merged = []
+    for old_part, new_part in zip(older, newer):
+        part = np.empty(size, dtype=old_part.dtype)
+        part[at_newer], part[at_older] = new_part, old_part
+        merged.append(part)
+    return tuple(merged)
+
+
+class _KeysSeen:
+    """The business keys of a file's rows loaded so far, each as two 64-bit hashes (two keys
+    taken for one another would need both to collide: about one chance in 10^25 for ten million
+    keys) with the line of the row holding it: 20 bytes a row. A bitmap of the first hashes
+    (16 MiB, its pages touched only where keys fall) tells at once the keys never met, nearly all;
+    the others are looked up in sorted runs, merged two by two as they grow (as many runs as the
+    binary digits of the number of blocks), so that neither lookups nor insertions cost a pass
+    over every key met."""
+
+    BITMAP_BITS = 27
+
+    def __init__(self) -> None:
+        self.bitmap = np.zeros(1 << (self.BITMAP_BITS - 3), dtype=np.uint8)
+        self.runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (hashes sorted, checks, lines)
+
+    def repeats(self, hashes: np.ndarray, checks: np.ndarray, lines: np.ndarray) -> dict[int, int]:
+        """Index (in the arrays given, a block's rows in line order) -> line of the earlier row
+        holding the same key; the keys met for the first time are remembered."""
+        order = np.argsort(hashes, kind="stable")  # a key's rows together, first line first
+        if ((hashes[order][1:] == hashes[order][:-1]) & (checks[order][1:] != checks[order][:-1])).any():
+            order = np.lexsort((checks, hashes))  # two keys of the block share a first hash (rare)
+        hashes, checks, lines = hashes[order], checks[order], lines[order]
+        first_of_run = np.ones(len(order), dtype=bool)
+        first_of_run[1:] = (hashes[1:] != hashes[:-1]) | (checks[1:] != checks[:-1])
+        run = np.cumsum(first_of_run) - 1
+        firsts = np.flatnonzero(first_of_run)
+        earlier = lines[firsts].astype(np.int64)  # the line each key was first met on
+        seen = np.zeros(len(firsts), dtype=bool)
+        bits = hashes[firsts] >> np.uint64(64 - self.BITMAP_BITS)
+        byte, mask = (bits >> np.uint64(3)).astype(np.int64), (np.uint8(1) << (bits & np.uint64(7)).astype(np.uint8))
+        candidates = np.flatnonzero(self.bitmap[byte] & mask)  # indexes in firsts; most keys are not
+        for sorted_hashes, run_checks, run_lines in self.runs:
+            pending = candidates[~seen[candidates]]
+            wanted = hashes[firsts[pending]]
+            position = np.searchsorted(sorted_hashes, wanted)
+            while len(pending):
+                inside = position < len(sorted_hashes)
+                pending, wanted, position = pending[inside], wanted[inside], position[inside]
+                same = sorted_hashes[position] == wanted
+                pending, wanted, position = pending[same], wanted[same], position[same]
+                found = run_checks[position] == checks[firsts[pending]]
+                seen[pending[found]], earlier[pending[found]] = True, run_lines[position[found]]
+                # A key sharing its first hash with another key's entry (rare): the next entry.
+                pending, wanted, position = pending[~found], wanted[~found], position[~found] + 1
+        new = firsts[~seen]
+        np.bitwise_or.at(self.bitmap, byte[~seen], mask[~seen])
+        self.runs.append((hashes[new], checks[new], lines[new].astype(np.int32)))
+        while len(self.runs) > 1 and len(self.runs[-1][0]) >= len(self.runs[-2][0]):
+            self.runs.append(_merged(self.runs.pop(-2), self.runs.pop()))
+        repeated = ~first_of_run | seen[run]
+        return dict(zip(order[repeated].tolist(), earlier[run[repeated]].tolist()))
 
 
 _BOOLEAN_LETTERS = np.array([ord("f"), ord("t")], dtype=np.uint8)
@@ -951,7 +784,7 @@ def _as_copy_value(values: pa.Array) -> pa.Array:
 # The COPY formats, fastest first for PostgreSQL (benchmarks/bench_loader.py, 100,000 offres:
 # 85 ms in binary, 104 in text, 115 in CSV). Binary spares PostgreSQL the reading of dates,
 # integers and booleans from text: it is used whenever every column of the source has a binary
-# form here (ColumnType.binary_copy). Otherwise text, for a block whose values hold no comma,
+# form here (FieldType.binary_copy). Otherwise text, for a block whose values hold no comma,
 # quote, line break or backslash (the text format's escape character) — nearly all — and CSV,
 # with quotes where needed, for the others; an empty field is NULL in both (no text is empty:
 # cells are trimmed to null).
@@ -980,13 +813,13 @@ def _binary_field(values: pa.Array) -> tuple[int | np.ndarray, tuple[str, np.nda
     if values.null_count == len(values):  # e.g. an optional column the file does not have
         return np.full(len(values), -1, dtype=np.int32), pa.nulls(len(values), pa.binary())
     if pa.types.is_string(values.type):
-        offsets, data = _string_buffers(values)
+        offsets, data = string_buffers(values)
         lengths = offsets[1:] - offsets[:-1]
         if not values.null_count and len(lengths) and lengths[0] > 0 and (lengths == lengths[0]).all():
             width = int(lengths[0])
             return width, (f"S{width}", data[offsets[0]: offsets[-1]].view(f"S{width}"))
         if values.null_count:
-            lengths = np.where(_not_null(values), lengths, -1)
+            lengths = np.where(not_null(values), lengths, -1)
         return lengths, values.view(pa.binary())
     dtype = _BINARY_FIXED_WIDTH[values.type]
     if values.type == pa.bool_():
@@ -999,7 +832,7 @@ def _binary_field(values: pa.Array) -> tuple[int | np.ndarray, tuple[str, np.nda
     if not values.null_count:
         return width, (dtype, numbers)
     fields = _fixed_width_binary(np.dtype([("v", dtype)]), {"v": numbers}, len(values))
-    present = _not_null(values)
+    present = not_null(values)
     return np.where(present, width, -1), pc.if_else(pa.array(present), fields, pa.scalar(None, pa.binary()))
 
 
@@ -1049,7 +882,7 @@ def _binary_body(columns: list[pa.Array]) -> CopyBody:
     end_run()
     rows = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(
         *parts, pa.scalar(b"", pa.binary()), null_handling="replace", null_replacement=b"")
-    offsets, data = _string_buffers(rows)
+    offsets, data = string_buffers(rows)
     return CopyBody("binary", memoryview(data[offsets[0]: offsets[-1]]))
 
 
@@ -1103,7 +936,7 @@ def _to_utf8(cells: pa.Array, encoding: str) -> pa.Array:
     """A binary column of a single-byte encoding (its undefined bytes already excluded) as UTF-8
     text: ASCII as it is, otherwise the bytes transcoded at once and the offsets shifted by the
     extra bytes of every preceding character."""
-    offsets, data = _string_buffers(cells)
+    offsets, data = string_buffers(cells)
     used = data[offsets[0]: offsets[-1]]
     if not len(used) or used.max() < 0x80:
         return cells.view(pa.string())
@@ -1132,23 +965,17 @@ def _trimmed(cells: pa.Array) -> pa.Array:
     Most columns need neither: a look at the first and last bytes of the cells (an empty cell
     shows its neighbours' bytes, a false alarm that only costs a trim) and at their lengths
     is several times cheaper than trimming and comparing every cell."""
-    offsets, data = _string_buffers(cells)
+    offsets, data = string_buffers(cells)
     if offsets[-1] > offsets[0] and (_BOUNDARY_BYTES[np.take(data, offsets[:-1], mode="clip")].any()
                                      or _BOUNDARY_BYTES[np.take(data, offsets[1:] - 1, mode="clip")].any()):
         cells = pc.utf8_trim(cells, characters=BLANKS)
-        offsets = _string_buffers(cells)[0]
+        offsets = string_buffers(cells)[0]
     if not (offsets[1:] == offsets[:-1]).any():
         return cells
     return pc.if_else(pc.equal(pc.binary_length(cells), 0), pa.scalar(None, pa.string()), cells)
 
 
-def _not_null(values: pa.Array) -> np.ndarray:
-    if not values.null_count:  # most columns of most blocks: no Arrow kernel call
-        return np.ones(len(values), dtype=bool)
-    return pc.is_valid(values).to_numpy(zero_copy_only=False)
-
-
-def _read(column_type: ColumnType, texts: pa.Array) -> pa.Array:
+def _read(column_type: FieldType, texts: pa.Array) -> pa.Array:
     """Typed values of the texts. Identifiers and numbers are read without their inner blanks;
     as a read that succeeds never sees a blank, the blanks are removed only where it fails."""
     values = column_type.read(texts)
@@ -1158,21 +985,3 @@ def _read(column_type: ColumnType, texts: pa.Array) -> pa.Array:
     failed = pc.and_(pc.is_valid(texts), pc.is_null(values))
     compacted = column_type.read(pc.replace_substring_regex(texts, f"[{BLANKS}]", ""))
     return pc.if_else(failed, compacted, values)
-
-
-def _arrow_type(column_type: ColumnType, count: int) -> pa.DataType:
-    return column_type.read(pa.array([""] * min(count, 1), type=pa.string())).type
-
-
-def _report_extra_columns(conn: psycopg.Connection, mapping: ColumnMapping, lineage: FileLineage) -> int:
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            "insert into raw.signalements (load_id, source, fichier, enregistrement, champ, message)"
-            " values (%s, %s, %s, %s, %s, %s)",
-            [
-                (lineage.load_id, lineage.source, lineage.fichier, HEADER_LINE, name or "(sans nom)",
-                 f"colonne « {name} » non prévue par le format de la source : ignorée")
-                for name in mapping.extra
-            ],
-        )
-    return len(mapping.extra)

@@ -1,5 +1,5 @@
 """The intra-Community VAT number: the one rule that makes a company identifier a foreign (EU)
-company rather than junk. Used by the bids (extract/tabular.py, vectorised with Arrow) and by
+company rather than junk. Used by the bids (extract/fields.py, vectorised with Arrow) and by
 DECP titulaires (extract/decp.py): before this rule any "two letters then 2–13 letters or
 digits" counted, so « INCONNU » or « NEANT » became foreign bidders.
 

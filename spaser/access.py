@@ -1,7 +1,10 @@
 """PostgreSQL roles of the users' tools, and their grants.
 
 - ``spaser_lecteur``: read-only on the published marts (schema ``marts``) and nothing else — BI tools
-  (Metabase, Superset, Power BI) connect with it.
+  (Metabase, Superset, Power BI) connect with it. Personal data is there only aggregated: the
+  insertion hours per contract, company and month (``fct_heures_insertion``) and the indicators;
+  the pseudonymised lines, person by person, stay in ``intermediate``, ``staging`` and ``raw``,
+  which only the pipeline reads.
 - ``spaser_auditeur``: the marts plus the data-quality results (schema ``qualite``: the history of
   every validation, its failed expectations, the quarantine and the signalements — records loaded
   but departing from their format — counted by source and reason: counts, never the records
@@ -85,6 +88,8 @@ def limit_idle_readers(conn: psycopg.Connection) -> list[str]:
                     sql.Identifier(member), sql.Literal(reader_idle_timeout())))
         except psycopg.errors.InsufficientPrivilege:
             refused.append(member)
+        except psycopg.errors.UndefinedObject:
+            pass  # roles are cluster-wide: dropped meanwhile by another warehouse's administrator
     return refused
 
 

@@ -133,8 +133,8 @@ def test_bad_rows_are_quarantined_with_line_column_and_value(suffix):
                         "comme séparateur décimal (1234.99)"),
         (12, "famille_produits", violations[8 + len(not_local)][2]),
         (13, labels_column, violations[9 + len(not_local)][2]),
-        (15, "ligne", f"ligne 15 : {11 if not suffix else 7} cellule(s) au lieu de {12 if not suffix else 8}, "
-                      "le nombre de colonnes de l'en-tête"),
+        (15, "ligne", f"ligne 15 : {11 if not suffix else 7} champ(s) au lieu des {12 if not suffix else 8} "
+                      "de l'en-tête"),
     ]
     assert violations[8 + len(not_local)][2].startswith(
         "ligne 12, colonne famille_produits : « NOPE » n'est pas une valeur autorisée")
@@ -172,7 +172,8 @@ def test_corrupt_bytes_quarantine_their_line(tmp_path):
     records = list(CantineAchatsSource().read(path))
 
     assert [(r.number, r.quarantined) for r in records] == [(2, False), (3, True)]
-    assert records[1].violations[0].message == "ligne 3 : octets invalides en utf-8 (fichier corrompu ou mal encodé)"
+    assert records[1].violations[0].message == ("ligne 3 : octets invalides pour l'encodage UTF-8 "
+                                                "(caractère remplacé par « \ufffd »)")
 
 
 @needs_ma_cantine

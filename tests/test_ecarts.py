@@ -9,22 +9,24 @@ from spaser.cli import EXIT_USAGE, main
 from spaser.migrations import migrate
 
 
-def _deliver(conn: psycopg.Connection, run_id: str, siren: str) -> int:
+def _deliver(conn: psycopg.Connection, run_id: str, record_numbers: tuple[int, ...] = (1,)) -> int:
     load_id = conn.execute(
         "insert into raw.fichiers (run_id, source, fichier, sha256, statut, nb_enregistrements, nb_charges)"
         " values (%s, 'referentiels/sirene_unites_legales', %s, %s, 'charge', 1, 1) returning load_id",
         (run_id, f"ul_{run_id}.csv", run_id.encode().hex().ljust(64, "0")[:64]),
     ).fetchone()[0]
-    conn.execute("insert into raw_stockage.sirene_unites_legales (_load_id, _record_number, siren) values (%s, 1, %s)",
-                 (load_id, siren))
+    for record in record_numbers:
+        conn.execute("insert into raw_stockage.sirene_unites_legales (_load_id, _record_number, siren)"
+                     " values (%s, %s, '123456789')", (load_id, record))
     conn.commit()
     return load_id
 
 
 def test_a_load_set_aside_leaves_the_raw_gate_and_comes_back_when_restored(conn, capsys):
     migrate(conn)
-    good = _deliver(conn, "nuit-1", "123456789")
-    bad = _deliver(conn, "nuit-2", "12345678")  # 8 digits: the raw gate refuses it night after night
+    good = _deliver(conn, "nuit-1")
+    # A record stored twice (no loader does it): the raw gate refuses it night after night.
+    bad = _deliver(conn, "nuit-2", (1, 1))
     assert not validate_raw("nuit-2").success
 
     capsys.readouterr()
@@ -36,8 +38,8 @@ def test_a_load_set_aside_leaves_the_raw_gate_and_comes_back_when_restored(conn,
     assert f"Chargement {bad} (referentiels/sirene_unites_legales, ul_nuit-2.csv, nuit nuit-2, 1 ligne(s)) écarté" in said
 
     assert validate_raw("nuit-3").success
-    assert conn.execute("select siren from raw.sirene_unites_legales").fetchall() == [("123456789",)]
-    assert conn.execute("select count(*) from raw_stockage.sirene_unites_legales").fetchone()[0] == 2  # kept
+    assert conn.execute("select _load_id from raw.sirene_unites_legales").fetchall() == [(good,)]
+    assert conn.execute("select count(*) from raw_stockage.sirene_unites_legales").fetchone()[0] == 3  # kept
 
     assert main(["chargement", "liste"]) == 0
     assert "[écarté]" in capsys.readouterr().out.splitlines()[0]
@@ -45,7 +47,7 @@ def test_a_load_set_aside_leaves_the_raw_gate_and_comes_back_when_restored(conn,
     # Restored, it is validated again although nuit-3 passed after it: the raw gate fails anew.
     assert main(["chargement", "retablir", str(bad), "--motif", "écart levé pour vérification"]) == 0
     assert not validate_raw("nuit-4").success
-    assert conn.execute("select count(*) from raw.sirene_unites_legales").fetchone()[0] == 2
+    assert conn.execute("select count(*) from raw.sirene_unites_legales").fetchone()[0] == 3
 
     capsys.readouterr()
     assert main(["chargement", "journal"]) == 0
@@ -58,7 +60,7 @@ def test_a_load_set_aside_leaves_the_raw_gate_and_comes_back_when_restored(conn,
 
 def test_setting_aside_is_refused_without_a_reason_an_existing_load_or_twice(conn, capsys):
     migrate(conn)
-    load = _deliver(conn, "nuit-1", "123456789")
+    load = _deliver(conn, "nuit-1")
     assert main(["chargement", "ecarter", str(load), "--motif", "  "]) == EXIT_USAGE
     assert "un motif est obligatoire" in capsys.readouterr().err
     assert main(["chargement", "ecarter", str(load + 1), "--motif", "x"]) == EXIT_USAGE

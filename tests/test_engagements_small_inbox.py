@@ -1,7 +1,8 @@
 """A whole night on the small hand-made inbox extended with the GED, insertion and register
 sources (``tests/fixtures/inbox_engagements``), checked against values computed by hand
-(``attendus.csv``, explained in ``CALCULS.md``); the pseudonymisation of insertion data; the
-AGEC declaration export validated against the national format's rules."""
+(``attendus.csv``, explained in ``CALCULS.md``); the pseudonymisation of insertion data and what
+a BI tool connected as ``spaser_lecteur`` can read of it (aggregates only); the AGEC declaration
+export validated against the national format's rules."""
 from __future__ import annotations
 
 import contextlib
@@ -13,6 +14,7 @@ import json
 import math
 import shutil
 import stat
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import psycopg
 import pytest
 
 from extract.agec_declaration import DECLARATION_SCHEMA
+from spaser.access import LECTEUR
 from spaser.cli import main
 from spaser.table_schema import validate_csv
 from tests.conftest import REFERENCE_DIR, fresh_warehouse, needs_reference
@@ -32,6 +35,9 @@ PLATFORM_IDS = ("PLAT-001", "PLAT-002", "PLAT-003", "PLAT-004", "PLAT-005", "PLA
 BIRTH_DATES = ("15/03/1970", "1970-03-15", "02/01/1998", "1998-01-02", "01/01/1972", "1972-01-01",
                "20/07/1985", "1985-07-20", "31/02/1980")
 E02 = "e02_indicateurs_automatises_pct"
+# Where the insertion lines are kept person by person (pseudonymised): the pipeline's alone.
+PERSON_LEVEL = ("intermediate.int_insertion__heures_courantes", "staging.stg_insertion__heures",
+                "raw.insertion_heures", "raw_stockage.insertion_heures")
 
 
 @dataclass
@@ -100,7 +106,8 @@ def night(admin_url, tmp_path_factory) -> Night:
                 quarantine = conn.execute(
                     "select source, enregistrement, champ, message, contenu from raw.quarantaine"
                 ).fetchall()
-                pseudonyms = {row[0] for row in conn.execute("select beneficiaire_pseudo from marts.fct_heures_insertion")}
+                pseudonyms = {row[0] for row in conn.execute(
+                    "select beneficiaire_pseudo from intermediate.int_insertion__heures_courantes")}
                 indicator_rows = conn.execute(
                     "select indicateur_id, perimetre, annee, valeur, numerateur, denominateur, motif "
                     "from marts.fct_indicateurs"
@@ -113,8 +120,10 @@ def night(admin_url, tmp_path_factory) -> Night:
                 agec_objectives = conn.execute(
                     "select perimetre, annee, ventilation, objectif, objectif_motif, avancement "
                     "from marts.rapport_indicateurs where indicateur_id = 'e10_agec_famille_pct'").fetchall()
+            reader = _what_a_reader_sees(admin_url, url, pseudonyms)
     night = Night(run_status, _read_values(export), url, home, agec_dir, agec_status, hits, quarantine,
                   indicator_rows, source_years)
+    night.reader = reader
     night.pseudonyms = pseudonyms
     night.targets = targets
     night.agec_objectives = agec_objectives
@@ -276,10 +285,57 @@ def test_no_table_holds_a_platform_id_or_a_birth_date(night):
 
 def test_the_quarantine_never_shows_personal_cells(night):
     rows = [row for row in night.quarantine if row[0] == "insertion/heures"]
-    assert {row[2] for row in rows} == {"sexe", "date_naissance"}
+    assert {row[2] for row in rows} == {"sexe", "date_naissance", "heures"}
     for _source, _line, _field, message, content in rows:
         assert "31/02/1980" not in message and "«" not in message
         assert content is None
+
+
+def _what_a_reader_sees(admin_url: str, url: str, pseudonyms: set[str]) -> dict:
+    """Connected as a BI tool's login role, member of spaser_lecteur (the night granted it):
+    which person-level relations it may read, the insertion mart's rows, and every text column
+    of the published marts that holds a pseudonym."""
+    role = f"spaser_test_bi_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"create role {role} login")
+        admin.execute(f"grant {LECTEUR} to {role}")
+    try:
+        with psycopg.connect(url, user=role, autocommit=True) as reader:
+            readable = {}
+            for relation in PERSON_LEVEL:
+                try:
+                    reader.execute(f"select 1 from {relation} limit 1")
+                    readable[relation] = True
+                except psycopg.errors.InsufficientPrivilege:
+                    readable[relation] = False
+            rows = reader.execute("select heure_cle, heures::float, nb_beneficiaires from marts.fct_heures_insertion"
+                                  " order by heure_cle").fetchall()
+            columns = reader.execute("select table_name, column_name from information_schema.columns"
+                                     " where table_schema = 'marts' and data_type = 'text'").fetchall()
+            holding_pseudonyms = [
+                (table, column) for table, column in columns
+                if reader.execute(f'select count(*) from marts."{table}" where "{column}" = any(%s)',
+                                  (sorted(pseudonyms),)).fetchone()[0]]
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"drop role if exists {role}")
+    return {"readable": readable, "rows": rows, "holding_pseudonyms": holding_pseudonyms}
+
+
+def test_a_bi_reader_sees_insertion_hours_only_per_contract_company_and_month(night):
+    assert night.reader["readable"] == {relation: False for relation in PERSON_LEVEL}
+    assert night.reader["holding_pseudonyms"] == []
+    # The loaded lines of insertion/heures (CALCULS.md), by buyer, contract, company and month: PLAT-003's
+    # two contracts of January 2022 are one person; PLAT-001 and PLAT-005 share September 2023.
+    assert night.reader["rows"] == [
+        ("20006878100018|2022-001|81234567600025|2022-02-01", 110.5, 1),
+        ("20006878100018|2022-001|81234567600025|2022-03-01", 120.0, 1),
+        ("20006878100018|2022-001|82345678500018|2022-03-01", 80.0, 1),
+        ("20006878100018|2022-004|43456789700013|2022-01-01", 62.0, 1),
+        ("20006878100018|2023-001|51567890200013|2023-03-01", 151.67, 1),
+        ("20006878100018|2023-001|88888888800016|2023-05-01", 35.0, 1),
+        ("21260362500014|VAL-2023-06|81234567600025|2023-09-01", 70.0, 2),
+    ]
 
 
 def test_pseudonyms_are_the_keyed_hmac_under_a_private_key_file(night):

@@ -20,7 +20,7 @@ from extract.loader import fingerprint, load_file, load_lock_name, load_source
 from extract.marches import ConsultationsSource, OffresSource
 from extract.sirene import SireneEtablissementsSource, SireneUnitesLegalesSource
 from extract.sources import SOURCES
-from extract.tabular import TabularSource, _arrow_type
+from extract.tabular import TabularSource
 from spaser.migrations import migrate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"
@@ -409,6 +409,43 @@ def test_a_quarantined_row_shows_every_cell_as_delivered_even_in_columns_not_rea
         ("20006878100018;2022-0042;1;DE123456789;oui;32/04/2022;non;;oui;l’offre ne tient pas",)]
 
 
+def test_a_key_repeated_anywhere_in_a_file_loads_the_first_time_across_many_blocks(warehouse, inbox, monkeypatch):
+    """finance/mandats declares its key unique within a file: a line repeating an earlier line's
+    key, in the same block or thousands of lines further, is quarantined naming the first; the
+    expected repeats are found here by a plain dictionary, line by line."""
+    from extract.finance import MandatsSource
+
+    monkeypatch.setattr(extract.tabular, "FIRST_BLOCK_BYTES", 256)
+    monkeypatch.setattr(extract.tabular, "BLOCK_BYTES", 2048)  # about thirty lines per block
+    header = ("collectivite_siren;exercice;budget;numero_bordereau;numero_mandat;ligne;date_mandat;tiers_siret;"
+              "tiers_nom;compte_nature;fonction;montant_ht;montant_ttc;id_marche")
+    keys = [(f"B{number // 9}", f"M{number}", number % 3 + 1) for number in range(2000)]
+    for position in (5, 6, 40, 777, 1500, 1999):  # repeats of lines far above, and of the one just before
+        keys[position] = keys[position // 3 if position > 6 else position - 1]
+    first_line, expected = {}, {}
+    for line, key in enumerate(keys, start=2):
+        if key in first_line:
+            expected[line] = first_line[key]
+        else:
+            first_line[key] = line
+    path = inbox / "finance/mandats/mandats.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(header + "\n" + "".join(
+        f"212603625;2023;principal;{bordereau};{mandat};{ligne};05/04/2023;;TIERS;6068;020;{line},00;;\n"
+        for line, (bordereau, mandat, ligne) in enumerate(keys, start=2)), encoding="utf-8")
+
+    report = load_file(warehouse, MandatsSource(), path, inbox, "nuit-1")
+
+    assert (report.nb_charges, report.nb_quarantaine) == (2000 - len(expected), len(expected))
+    found = {line: message for line, fields in quarantine(warehouse, report.load_id).items()
+             for message in fields.values()}
+    assert found == {line: f"ligne {line} : même collectivite_siren, exercice, numero_bordereau, numero_mandat, ligne "
+                           f"que la ligne {first} du fichier mandats.csv : ligne répétée, seule la première est chargée"
+                     for line, first in expected.items()}
+    loaded_amounts = rows(warehouse, "select montant_ht::int from raw.finance_mandats order by _record_number")
+    assert [amount for (amount,) in loaded_amounts] == sorted(first_line.values())
+
+
 # ---------------------------------------------------------------- consultations: French habits
 
 def test_cp1252_semicolon_decimal_comma_file_with_extra_column(warehouse, inbox):
@@ -627,6 +664,6 @@ def test_sources_copied_in_binary_match_their_raw_column_types(warehouse):
                                         " where table_schema = %s and table_name = %s", schema, table))
         assert declared.pop("_record_number") == "integer"
         for column in source.columns:
-            assert declared[column.name] == postgres_type[str(_arrow_type(column.type, 1))], (source.source, column)
+            assert declared[column.name] == postgres_type[str(column.type.arrow_type)], (source.source, column)
         for name in source.derived_columns:
             assert declared[name] == "text", (source.source, name)

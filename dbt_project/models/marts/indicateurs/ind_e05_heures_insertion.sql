@@ -3,9 +3,11 @@
 -- year with heures > 0. Distinct people are distinct pseudonyms; distinct companies are SIRENs,
 -- located at their most local employing establishment of the year (cumulative territory classes).
 -- Seniors: tranche_age is the age band on 1 January of the year of the hours (extract/insertion.py).
+-- Distinct people over a year need the person-level lines: read from intermediate, which only the
+-- pipeline reads (the published fct_heures_insertion is aggregated per contract, company, month).
 {% call withhold_failing_values() %}
 with heures as (
-    {{ per_perimetre(ref('fct_heures_insertion'), 'annee_mois') }}
+    {{ per_perimetre(ref('int_insertion__heures_courantes'), 'annee_mois') }}
 ),
 
 travaillees as (
@@ -14,7 +16,7 @@ travaillees as (
 
 contrats as (
     select distinct perimetre, annee_debut_contrat as annee, beneficiaire_pseudo, entreprise_siret, date_debut_contrat
-    from ({{ per_perimetre(ref('fct_heures_insertion'), 'annee_debut_contrat') }}) as contrat
+    from ({{ per_perimetre(ref('int_insertion__heures_courantes'), 'annee_debut_contrat') }}) as contrat
     where annee_debut_contrat is not null
 ),
 
@@ -26,7 +28,7 @@ entreprises as (
 
 sorties as (
     select distinct perimetre, annee_sortie as annee, beneficiaire_pseudo, sortie_type
-    from ({{ per_perimetre(ref('fct_heures_insertion'), 'annee_sortie') }}) as sortie
+    from ({{ per_perimetre(ref('int_insertion__heures_courantes'), 'annee_sortie') }}) as sortie
     where annee_sortie is not null and sortie_type is not null and sortie_type <> 'inconnue'
 )
 
