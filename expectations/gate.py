@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 from urllib.parse import quote, urlparse
 from urllib.request import url2pathname
 
@@ -128,9 +128,9 @@ class GateReport:
 
 # ---------------------------------------------------------------------------- public entry points
 
-def validate_raw(run_id: str) -> GateReport:
-    """Validate the raw tables on the loads no passed validation has covered yet; the night must
-    stop before dbt when the report fails.
+def validate_raw(run_id: str, sources: Iterable) -> GateReport:
+    """Validate the raw tables of the loader and of ``sources`` (the extractors) on the loads no
+    passed validation has covered yet; the night must stop before dbt when the report fails.
 
     Raw data tables only grow, every row stamped with its load (_load_id), and rows that passed
     the gate cannot have changed since. So a table with a _load_id is validated on the rows of
@@ -142,7 +142,7 @@ def validate_raw(run_id: str) -> GateReport:
     index on raw.fichiers), and each validation checks that its rows carry the load id and hash
     of a loaded file.
     """
-    planned = {table: factory() for table, factory in suites.RAW_SUITES.items()}
+    planned = {table: factory() for table, factory in suites.raw_suites(sources).items()}
     return _validate_layer(run_id, "raw", suites.RAW_SCHEMA, planned, required=set(planned),
                            loads=_loads_to_validate())
 

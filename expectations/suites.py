@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
@@ -35,7 +35,6 @@ from extract.codes import (
 )
 from extract.plausible import PLAUSIBLE_FIRST_DATE, latest_plausible_date
 from spaser.catalogue import year_axes
-from extract.sources import SOURCES
 from spaser.config import PERIMETRE_TOUS
 from spaser.schemas import RAW as RAW_SCHEMA
 
@@ -231,12 +230,16 @@ def raw_source_suite(source) -> gx.ExpectationSuite:
     return _suite(source.raw_table, expectations)
 
 
-RAW_SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {
-    "fichiers": raw_fichiers_suite,
-    "quarantaine": raw_quarantaine_suite,
-    "signalements": raw_signalements_suite,
-    **{source.raw_table.split(".", 1)[1]: functools.partial(raw_source_suite, source) for source in SOURCES.values()},
-}
+def raw_suites(sources: Iterable) -> dict[str, Callable[[], gx.ExpectationSuite]]:
+    """The raw layer's suites, by table: the loader's own tables, and one per source of
+    ``sources`` (the extractors' declarations, which the pipeline passes: the quality checks do
+    not import the extraction)."""
+    return {
+        "fichiers": raw_fichiers_suite,
+        "quarantaine": raw_quarantaine_suite,
+        "signalements": raw_signalements_suite,
+        **{source.raw_table.split(".", 1)[1]: functools.partial(raw_source_suite, source) for source in sources},
+    }
 
 
 # ---------------------------------------------------------------------------- public marts

@@ -141,8 +141,9 @@ def extract_source(source_name: str, inbox: str, run_id: str) -> dict:
 
 def validate_raw(run_id: str) -> dict:
     from expectations.gate import validate_raw as run_raw_checkpoint
+    from extract.sources import SOURCES
 
-    report = run_raw_checkpoint(run_id)
+    report = run_raw_checkpoint(run_id, SOURCES.values())
     log.info("%s", report.explain())
     if not report.success:
         raise NightStepFailed("Contrôles qualité des données brutes en échec :\n" + report.explain())

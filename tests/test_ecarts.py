@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from expectations.gate import validate_raw
+from extract.sources import SOURCES
 from spaser.cli import EXIT_USAGE, main
 from spaser.migrations import migrate
 
@@ -27,7 +28,7 @@ def test_a_load_set_aside_leaves_the_raw_gate_and_comes_back_when_restored(conn,
     good = _deliver(conn, "nuit-1")
     # A record stored twice (no loader does it): the raw gate refuses it night after night.
     bad = _deliver(conn, "nuit-2", (1, 1))
-    assert not validate_raw("nuit-2").success
+    assert not validate_raw("nuit-2", SOURCES.values()).success
 
     capsys.readouterr()
     assert main(["chargement", "liste", "--source", "referentiels/sirene_unites_legales"]) == 0
@@ -37,7 +38,7 @@ def test_a_load_set_aside_leaves_the_raw_gate_and_comes_back_when_restored(conn,
     said = capsys.readouterr().out
     assert f"Chargement {bad} (referentiels/sirene_unites_legales, ul_nuit-2.csv, nuit nuit-2, 1 ligne(s)) écarté" in said
 
-    assert validate_raw("nuit-3").success
+    assert validate_raw("nuit-3", SOURCES.values()).success
     assert conn.execute("select _load_id from raw.sirene_unites_legales").fetchall() == [(good,)]
     assert conn.execute("select count(*) from raw_stockage.sirene_unites_legales").fetchone()[0] == 3  # kept
 
@@ -46,7 +47,7 @@ def test_a_load_set_aside_leaves_the_raw_gate_and_comes_back_when_restored(conn,
 
     # Restored, it is validated again although nuit-3 passed after it: the raw gate fails anew.
     assert main(["chargement", "retablir", str(bad), "--motif", "écart levé pour vérification"]) == 0
-    assert not validate_raw("nuit-4").success
+    assert not validate_raw("nuit-4", SOURCES.values()).success
     assert conn.execute("select count(*) from raw.sirene_unites_legales").fetchone()[0] == 3
 
     capsys.readouterr()

@@ -14,6 +14,7 @@ import pytest
 from expectations import suites
 from expectations.gate import validate_marts, validate_raw
 from expectations.publish import CandidateMissing, prepare_candidate, publish_candidate
+from extract.sources import SOURCES
 from spaser.catalogue import load_catalogue
 from spaser.migrations import migrate
 from tests.conftest import validated
@@ -183,9 +184,9 @@ def _failures(report, suite_name: str) -> list[dict]:
 
 
 def test_a_valid_candidate_passes_the_gate_and_replaces_the_published_marts(warehouse):
-    raw_report = validate_raw("nuit-1")
+    raw_report = validate_raw("nuit-1", SOURCES.values())
     assert raw_report.success, raw_report.explain()
-    assert {outcome.suite for outcome in raw_report.suites} == {f"raw.{table}" for table in suites.RAW_SUITES}
+    assert {outcome.suite for outcome in raw_report.suites} == {f"raw.{table}" for table in suites.raw_suites(SOURCES.values())}
 
     report = validate_marts(AIRFLOW_RUN_ID)
 
@@ -196,7 +197,7 @@ def test_a_valid_candidate_passes_the_gate_and_replaces_the_published_marts(ware
         "select couche, count(*), bool_and(succes) from qualite.validations where run_id in ('nuit-1', %s)"
         " group by couche", (AIRFLOW_RUN_ID,)
     ).fetchall()
-    assert sorted(rows) == [("marts", len(report.suites), True), ("raw", len(suites.RAW_SUITES), True)]
+    assert sorted(rows) == [("marts", len(report.suites), True), ("raw", len(suites.raw_suites(SOURCES.values())), True)]
     index = Path(report.data_docs_index)
     assert index.name == "index.html" and "marts.fct_indicateurs" in index.read_text(encoding="utf-8")
     for outcome in report.suites:  # the links of index.html, percent-encoded there
@@ -275,7 +276,7 @@ def test_raw_tables_are_checked_only_for_what_spans_rows(conn):
             " values (%s, %s, %s, 2023, 'B7', 'M12', 1, '2099-04-05', '6068', 10)", (load_id, record, siren))
     conn.commit()
 
-    report = validate_raw("nuit-3")
+    report = validate_raw("nuit-3", SOURCES.values())
 
     assert not report.success
     failures = {(f["expectation"], f["column"]): f["sample"] for f in _failures(report, "raw.finance_mandats")}
@@ -296,7 +297,7 @@ def test_raw_rows_whose_file_is_not_a_loaded_delivery_are_caught(conn):
                      " values (%s, 1, '123456789')", (load_id,))
     conn.commit()
 
-    report = validate_raw("nuit-4")
+    report = validate_raw("nuit-4", SOURCES.values())
 
     failures = {(f["expectation"], f["column"]): f["sample"] for f in _failures(report, "raw.sirene_unites_legales")}
     assert failures[("unexpected_rows_expectation", None)] == [
@@ -324,18 +325,18 @@ def _deliver_unite_legale(conn: psycopg.Connection, run_id: str, record_numbers:
 def test_raw_gate_reads_the_loads_no_passed_night_covered_and_keeps_a_failed_night_in_scope(conn):
     _load_raw(conn)
     conn.commit()
-    first_night = validate_raw("nuit-1")
+    first_night = validate_raw("nuit-1", SOURCES.values())
     assert first_night.success and _loads_read(first_night, "raw.marches_decp") == [0, 1]
 
     bad_load = _deliver_unite_legale(conn, "nuit-2", (1, 1))
-    second_night = validate_raw("nuit-2")
+    second_night = validate_raw("nuit-2", SOURCES.values())
     assert not second_night.success
     assert _loads_read(second_night, "raw.sirene_unites_legales") == [bad_load, bad_load]  # not load 1 again
     assert _loads_read(second_night, "raw.fichiers") is None  # read whole
 
     # A good delivery does not let the failed night's rows through: they stay in scope.
     good_load = _deliver_unite_legale(conn, "nuit-3")
-    third_night = validate_raw("nuit-3")
+    third_night = validate_raw("nuit-3", SOURCES.values())
     assert not third_night.success
     assert _loads_read(third_night, "raw.sirene_unites_legales") == [bad_load, good_load]
     assert [(f["expectation"], len(f["sample"])) for f in _failures(third_night, "raw.sirene_unites_legales")] == [
@@ -344,8 +345,8 @@ def test_raw_gate_reads_the_loads_no_passed_night_covered_and_keeps_a_failed_nig
     # Once the bad delivery is withdrawn, a passing night covers everything up to its last load.
     conn.execute("delete from raw_stockage.sirene_unites_legales where _load_id = %s", (bad_load,))
     conn.commit()
-    assert validate_raw("nuit-4").success
-    nothing_new = validate_raw("nuit-5")
+    assert validate_raw("nuit-4", SOURCES.values()).success
+    nothing_new = validate_raw("nuit-5", SOURCES.values())
     assert nothing_new.success, nothing_new.explain()
     assert _loads_read(nothing_new, "raw.marches_decp") == [good_load + 1, good_load]  # an empty range
     assert conn.execute("select premier_load_id, dernier_load_id from qualite.validations"
