@@ -19,8 +19,8 @@ RAPPORTS = Path("models") / "marts" / "rapports"
 MUTANTS = {
     "retenue_ignoree": ("when trajectoires.statut = 'controle_en_echec' then 'controle_en_echec'",
                         "when false then 'controle_en_echec'"),
-    "echeance_ignoree": ("when trajectoires.echeance is null or trajectoires.annee >= trajectoires.echeance",
-                         "when trajectoires.echeance is null"),
+    "echeance_ignoree": ("trajectoires.echeance is null or trajectoires.annee >= trajectoires.echeance",
+                         "trajectoires.echeance is null"),
     "baisse_a_l_envers": ("(trajectoires.comparaison = '<=' and trajectoires.valeur <= trajectoires.attendu)",
                           "(trajectoires.comparaison = '<=' and trajectoires.valeur >= trajectoires.attendu)"),
     "base_hors_2022": ("2022$' and reference_annee = 2022", "2022$'"),
