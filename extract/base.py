@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
+from spaser.plan import SOURCE_EXTRACTORS
 from spaser.schemas import RAW_STORAGE as STORAGE_SCHEMA
 
 # The lineage stored on every raw row; raw.<table> adds the file's own (_source_file,
@@ -77,15 +78,30 @@ class LoadCounts:
     message: str | None = None  # how the file was read, when it is worth telling
 
 
+_SOURCE_OF_EXTRACTOR = {reference: name for name, reference in SOURCE_EXTRACTORS.items()}
+
+
+def name_after_registry(extractor: type) -> None:
+    """An extractor of the night's plan (spaser.plan.SOURCE_EXTRACTORS) takes its ``source``, the
+    inbox folder it reads, from there: the plan is the one place that pairs folder and extractor."""
+    name = _SOURCE_OF_EXTRACTOR.get(f"{extractor.__module__}:{extractor.__qualname__}")
+    if name is not None:
+        extractor.source = name
+
+
 class RecordSource:
     """A source whose files are parsed and validated record by record in Python."""
 
-    source: ClassVar[str]  # inbox sub-folder, e.g. "marches/decp"
+    source: ClassVar[str]  # inbox sub-folder, e.g. "marches/decp" (name_after_registry)
     raw_table: ClassVar[str]  # e.g. "raw.marches_decp"
     columns: ClassVar[tuple[str, ...]]  # raw-table columns filled from ParsedRecord.values
     file_patterns: ClassVar[tuple[str, ...]]  # e.g. ("*.json",)
     # Personal data: no message, quarantine record or log line ever holds one of its cell values.
     personal: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        name_after_registry(cls)
 
     def prepare(self, conn) -> None:
         """Called once a night, before the source's first file; raise SourceUnavailable."""

@@ -244,7 +244,6 @@ def _common_prefix(expected: tuple[str, ...], header: tuple[str, ...]) -> int:
 
 
 class CantineAchatsSource(RowSource):
-    source = "cuisine/achats"
     raw_table = "raw.cuisine_achats"
     file_patterns = ("*.csv", "*.tsv")
     columns = (
@@ -291,7 +290,6 @@ class CantineMenusSource(TabularSource):
     """Menus served: one row per date, site and service. The file names no buyer: the menus are the
     central kitchen's, attributed to its collectivité in dbt (var ``cuisine_centrale_siren``)."""
 
-    source = "cuisine/menus"
     raw_table = "raw.cuisine_menus"
     key_columns = ("date", "site", "service")
     columns = (

@@ -83,7 +83,6 @@ class DecpSource(RecordSource):
     ``raw.quarantaine`` / ``raw.signalements`` and ``_record_number`` in ``raw.marches_decp``.
     """
 
-    source = "marches/decp"
     raw_table = "raw.marches_decp"
     columns = ("type_contrat", "acheteur_id", "id", "date_publication_donnees", "donnees", "format_decp")
     file_patterns = ("*.json", "*.xml")

@@ -42,7 +42,6 @@ BUDGET_YEAR = (
 class MandatsSource(TabularSource):
     """Payment orders, one row per mandat line; negative amounts are cancellations."""
 
-    source = "finance/mandats"
     raw_table = "raw.finance_mandats"
     key_columns = ("collectivite_siren", "exercice", "numero_bordereau", "numero_mandat", "ligne")
     # A re-delivered line is a correction: it may come in several files, never twice in one.
@@ -67,7 +66,6 @@ class MandatsSource(TabularSource):
 class TitresSource(TabularSource):
     """Receipts, one row per titre (auction-site sales have ``origine`` = encheres)."""
 
-    source = "finance/titres"
     raw_table = "raw.finance_titres"
     key_columns = ("collectivite_siren", "exercice", "numero_titre")
     columns = (
@@ -89,7 +87,6 @@ class FournisseursSource(TabularSource):
     then loaded and validated exactly like a CSV delivery.
     """
 
-    source = "registre/fournisseurs"
     raw_table = "raw.registre_fournisseurs"
     key_columns = ("siret",)
     file_patterns = ("*.csv", "*.xlsx")

@@ -21,7 +21,6 @@ QUESTIONS = (
 
 
 class FichesOperationSource(JsonRecordSource):
-    source = "ged/fop"
     raw_table = "raw.ged_fop"
     key_fields = ("acheteur_siret", "id_consultation")
     fields = (

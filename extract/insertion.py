@@ -48,7 +48,6 @@ def age_band(birth: date | None, year: int) -> str | None:
 
 
 class InsertionHeuresSource(RowSource):
-    source = "insertion/heures"
     raw_table = "raw.insertion_heures"
     file_patterns = ("*.csv", "*.xlsx")
     personal = True

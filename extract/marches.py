@@ -33,7 +33,6 @@ LOT_KEY = (
 
 
 class ConsultationsSource(TabularSource):
-    source = "marches/consultations"
     raw_table = "raw.marches_consultations"
     key_columns = ("acheteur_siret", "id_consultation", "lot")
     columns = (
@@ -65,7 +64,6 @@ class OffresSource(TabularSource):
     """Bids. ``soumissionnaire_siret`` holds a SIRET or an EU VAT number; ``type_identifiant``
     (SIRET / TVA_UE) is derived from its shape. An empty ``exclusion_motif`` is stored as NULL."""
 
-    source = "marches/offres"
     raw_table = "raw.marches_offres"
     key_columns = ("acheteur_siret", "id_consultation", "lot", "soumissionnaire_siret")
     columns = (

@@ -20,7 +20,6 @@ AMOUNT = decimal(minimum=0)
 
 
 class RegistreActivitesSource(RowSource):
-    source = "registre/activites"
     raw_table = "raw.registre_activites"
     key_fields = ("date", "type", "libelle", "porteur", "entreprise_siret")
     fields = (
@@ -58,7 +57,6 @@ def _shares_within_total(values: Mapping[str, Any]) -> str | None:
 
 
 class RegistreAgecSource(RowSource):
-    source = "registre/agec"
     raw_table = "raw.registre_agec"
     key_fields = ("annee", "siret", "type_produit_acquis", "fournisseur_siret")
     fields = (
@@ -78,7 +76,6 @@ class GesTerritoireSource(RowSource):
     """``referentiels/ges_territoire``: the territory's yearly greenhouse-gas inventory (PCAET
     BEGES), one row per year and sector: ``annee``, ``secteur``, ``emissions_ktco2e``."""
 
-    source = "referentiels/ges_territoire"
     raw_table = "raw.referentiels_ges_territoire"
     key_fields = ("annee", "secteur")
     fields = (

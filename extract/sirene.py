@@ -17,7 +17,6 @@ CODE_COMMUNE = pattern(r"[0-9][0-9AB][0-9]{3}", "n'est pas un code commune INSEE
 
 
 class SireneEtablissementsSource(TabularSource):
-    source = "referentiels/sirene_etablissements"
     raw_table = "raw.sirene_etablissements"
     key_columns = ("siret",)
     columns = (
@@ -34,7 +33,6 @@ class SireneEtablissementsSource(TabularSource):
 
 
 class SireneUnitesLegalesSource(TabularSource):
-    source = "referentiels/sirene_unites_legales"
     raw_table = "raw.sirene_unites_legales"
     key_columns = ("siren",)
     columns = (

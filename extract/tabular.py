@@ -51,7 +51,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from psycopg import sql
 
-from extract.base import FileLineage, FileRejected, LoadCounts, stored_rows_table
+from extract.base import FileLineage, FileRejected, LoadCounts, name_after_registry, stored_rows_table
 from extract.fields import BLANKS, MISSING_PROBLEM, Field, FieldType, RowRule, normalized, not_null, problem_message, string_buffers
 from extract.findings import Quarantined, Signalement, record_findings
 from extract.xlsx import WORKBOOK_SUFFIX, workbook_csv_bytes
@@ -85,7 +85,7 @@ BLANK_LINES_LISTED = 20
 class TabularSource:
     """A CSV source validated in Arrow and COPYed into its raw table (see the module docstring)."""
 
-    source: ClassVar[str]
+    source: ClassVar[str]  # inbox sub-folder (extract.base.name_after_registry)
     raw_table: ClassVar[str]
     columns: ClassVar[tuple[Field, ...]]
     key_columns: ClassVar[tuple[str, ...]]  # business key, shown in raw.quarantaine.cle
@@ -101,6 +101,7 @@ class TabularSource:
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
+        name_after_registry(cls)
         # Blocks are checked at once: a rule written for one row only would fail every file.
         if unvectorised := [rule.field for rule in cls.rules if rule.vector is None]:
             raise TypeError(f"{cls.__name__}: row rules without their vectorised check: {unvectorised}")
