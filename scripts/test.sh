@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the project if needed, then runs the whole test suite.
 # The tests are spread over one pytest-xdist worker per core (SPASER_TEST_WORKERS to change it);
-# a module's tests stay on one worker, since most share a module-scoped night (tests/conftest.py).
+# a unit of work (a module, or the modules that read one shared night: tests/conftest.py) stays on one worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh

@@ -7,6 +7,9 @@ Inbox of the night (``kitchen_night``): every ``purchases_good*`` file of ma-can
 (../shared/reference/ma-cantine) plus ``tests/fixtures/inbox_cuisine`` (hand-made: the kitchen's
 2024 purchases and September 2024 menus, a file delivered twice, a correcting menu file, and
 two 2025 files of the 2026 rules, current and legacy format, each rule accepted and refused).
+The reliability report's inbox is delivered the same night (``fiabilisation_kitchen_night``,
+tests/conftest.py): it holds no kitchen delivery and quarantines nothing, so the values below
+and the quarantine stay the kitchen's own.
 Expected values, computed by hand (euros HT):
 
 Without the ma-cantine reference copy the night runs on the hand-made files alone and only their
@@ -41,7 +44,6 @@ values (VRA and TOUS in 2024, menus) are checked.
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -51,14 +53,11 @@ import pytest
 
 from extract.base import FileRejected
 from extract.cantine import CantineAchatsSource, platform_today
-from spaser.cli import main
 from spaser.demo.cuisine import write_kitchen_deliveries
-from tests.conftest import REFERENCE_DIR, fresh_warehouse, needs_reference
+from tests.conftest import MA_CANTINE_DIR, needs_reference
 
-MA_CANTINE_DIR = REFERENCE_DIR / "ma-cantine"
 # The platform's own import fixtures are not ours to commit: the tests on them need the reference copy.
 needs_ma_cantine = needs_reference(MA_CANTINE_DIR)
-FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_cuisine"
 VRA, FIXTURE_SIREN = "200068781", "210100343"
 TOLERANCE = 1e-9
 
@@ -341,27 +340,20 @@ def test_the_demo_kitchen_exports_follow_the_2026_rules(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def kitchen_night(admin_url, tmp_path_factory):
-    workspace = tmp_path_factory.mktemp("kitchen")
-    inbox = workspace / "inbox"
-    shutil.copytree(FIXTURE_DIR / "cuisine", inbox / "cuisine")
-    for path in MA_CANTINE_DIR.glob("purchases_good*"):
-        shutil.copy(path, inbox / "cuisine" / "achats" / path.name)
-    with fresh_warehouse(admin_url, workspace / "home") as url:
-        status = main(["run", "--inbox", str(inbox)])
-        with psycopg.connect(url) as conn:
-            values = {
-                (indicator, perimetre, annee, ventilation): (valeur, numerateur, denominateur, motif)
-                for indicator, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif in conn.execute(
-                    "select indicateur_id, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif"
-                    " from marts.fct_indicateurs where indicateur_id like 'e08_alim%' or indicateur_id like 'e08_menus%'"
-                ).fetchall()
-            }
-            files = {row[0]: row[1:] for row in conn.execute(
-                "select fichier, statut, nb_charges, nb_quarantaine from raw.fichiers where source like 'cuisine/%'")}
-            quarantine = conn.execute(
-                "select fichier, enregistrement, champ, message from raw.quarantaine").fetchall()
-    return status, values, files, quarantine
+def kitchen_night(fiabilisation_kitchen_night):
+    with psycopg.connect(fiabilisation_kitchen_night.url) as conn:
+        values = {
+            (indicator, perimetre, annee, ventilation): (valeur, numerateur, denominateur, motif)
+            for indicator, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif in conn.execute(
+                "select indicateur_id, perimetre, annee, ventilation, valeur, numerateur, denominateur, motif"
+                " from marts.fct_indicateurs where indicateur_id like 'e08_alim%' or indicateur_id like 'e08_menus%'"
+            ).fetchall()
+        }
+        files = {row[0]: row[1:] for row in conn.execute(
+            "select fichier, statut, nb_charges, nb_quarantaine from raw.fichiers where source like 'cuisine/%'")}
+        quarantine = conn.execute(
+            "select fichier, enregistrement, champ, message from raw.quarantaine").fetchall()
+    return fiabilisation_kitchen_night.run_status, values, files, quarantine
 
 
 def _share(numerator: float, denominator: float) -> tuple[float, float, float]:

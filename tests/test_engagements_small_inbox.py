@@ -2,7 +2,8 @@
 sources (``tests/fixtures/inbox_engagements``), checked against values computed by hand
 (``attendus.csv``, explained in ``CALCULS.md``); the pseudonymisation of insertion data and what
 a BI tool connected as ``spaser_lecteur`` can read of it (aggregates only); the AGEC declaration
-export validated against the national format's rules."""
+export validated against the national format's rules. The night (``engagements_night``,
+tests/conftest.py) also serves test_night_small_inbox.py."""
 from __future__ import annotations
 
 import contextlib
@@ -12,7 +13,6 @@ import hmac
 import io
 import json
 import math
-import shutil
 import stat
 import uuid
 from dataclasses import dataclass
@@ -25,11 +25,9 @@ from extract.agec_declaration import DECLARATION_SCHEMA
 from spaser.access import LECTEUR
 from spaser.cli import main
 from spaser.table_schema import validate_csv
-from tests.conftest import REFERENCE_DIR, fresh_warehouse, needs_reference
+from tests.conftest import REFERENCE_DIR, needs_reference
 
-SMALL_INBOX = Path(__file__).parent / "fixtures" / "inbox_small"
 FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_engagements"
-SOURCE_FOLDERS = ("insertion", "registre", "ged", "referentiels", "cuisine")
 TOLERANCE = 1e-9
 PLATFORM_IDS = ("PLAT-001", "PLAT-002", "PLAT-003", "PLAT-004", "PLAT-005", "PLAT-006")
 BIRTH_DATES = ("15/03/1970", "1970-03-15", "02/01/1998", "1998-01-02", "01/01/1972", "1972-01-01",
@@ -83,20 +81,15 @@ def _personal_data_hits(conn: psycopg.Connection) -> list:
 
 
 @pytest.fixture(scope="module")
-def night(admin_url, tmp_path_factory) -> Night:
+def night(engagements_night, tmp_path_factory) -> Night:
     workspace = tmp_path_factory.mktemp("engagements")
-    inbox = workspace / "inbox"
-    for folder in ("marches", "referentiels"):
-        shutil.copytree(SMALL_INBOX / folder, inbox / folder)
-    for folder in SOURCE_FOLDERS:
-        shutil.copytree(FIXTURE_DIR / folder, inbox / folder, dirs_exist_ok=True)
     export = workspace / "indicateurs.csv"
     agec_dir = workspace / "agec"
-    home = workspace / "spaser_home"
+    home = engagements_night.home
+    run_status = engagements_night.run_status
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("SPASER_PSEUDONYMISATION_KEY", raising=False)
-        with fresh_warehouse(admin_url, home) as url:
-            run_status = main(["run", "--inbox", str(inbox)])
+        with engagements_night.environment() as url:
             main(["export", "indicateurs", "--format", "csv", "--output", str(export)])
             agec_messages = io.StringIO()
             with contextlib.redirect_stderr(agec_messages):

@@ -3,8 +3,10 @@
 ``tests/fixtures/inbox_fiabilisation`` plants one or two of each defect the report lists, for
 Valence Romans Agglo (SIREN 200068781, SIRET 20006878100018), beside clean records, and one
 Ville de Valence contract that no rule may judge (Valence delivers neither lots nor mandats).
-Its own night: the report needs DECP, lots, bids, fiches, insertion hours, mandats and SIRENE
-together, which no other small inbox holds without changing its hand-computed indicators.
+The report needs DECP, lots, bids, fiches, insertion hours, mandats and SIRENE together, which no
+other small inbox holds without changing its hand-computed indicators; the kitchen's deliveries,
+which no rule reads, share its night (``fiabilisation_kitchen_night``, tests/conftest.py, read by
+test_cuisine.py too), and with them their buyers.
 
 Planted (each written out below with its key and semester):
 - 2023-B01: DECP, no lot names it; paid 20 000 to 70300000300011, not its titulaire 70200000200015;
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import html
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,11 +36,13 @@ from openpyxl import load_workbook
 
 from spaser.cli import main
 from spaser.dbt import run_dbt
-from tests.conftest import NightWorkspace, new_database, warehouse_environment
+from tests.conftest import MA_CANTINE_DIR, NightWorkspace
 
-FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_fiabilisation"
 VRA = "200068781"
 VRA_SIRET = "20006878100018"
+# The perimetres of the night: the report's buyers (VRA, Valence) and TOUS; the kitchen's deliveries
+# add ma-cantine's fixtures' buyer when its reference copy is there (VRA is the kitchen's own).
+PERIMETRES = {VRA, "212603625", "TOUS"} | ({"210100343"} if MA_CANTINE_DIR.exists() else set())
 
 EXPECTED_ANOMALIES = {
     ("decp_sans_lot", "2023-S1", f"{VRA_SIRET}|2023-B01"),
@@ -63,15 +66,8 @@ EXPECTED_ANOMALIES = {
 
 
 @pytest.fixture(scope="module")
-def fiabilisation_night(admin_url, tmp_path_factory) -> NightWorkspace:
-    workspace = tmp_path_factory.mktemp("fiabilisation")
-    inbox = workspace / "inbox"
-    shutil.copytree(FIXTURE_DIR, inbox)
-    home = workspace / "spaser_home"
-    with new_database(admin_url) as url:
-        with warehouse_environment(url, home):
-            status = main(["run", "--inbox", str(inbox)])
-        yield NightWorkspace(url, home, inbox, status)
+def fiabilisation_night(fiabilisation_kitchen_night) -> NightWorkspace:
+    return fiabilisation_kitchen_night
 
 
 def _rows(night: NightWorkspace, query: str) -> list[tuple]:
@@ -141,7 +137,9 @@ def test_a_closed_semester_keeps_the_count_recorded_at_its_close_and_a_rebuild_n
     with fiabilisation_night.environment():
         with psycopg.connect(fiabilisation_night.url) as conn:
             before = conn.execute("select count(*) from intermediate.int_fiabilisation__releves").fetchone()[0]
-            assert before == 4 * 3 * 13  # semesters x (VRA, Valence, TOUS) x rules
+            assert before == 4 * len(PERIMETRES) * 13  # semesters x perimetres x rules
+            assert {row[0] for row in conn.execute(
+                "select distinct perimetre from intermediate.int_fiabilisation__releves")} == PERIMETRES
             conn.execute("update intermediate.int_fiabilisation__releves set nb_anomalies = 5 "
                          "where compte_cle = '2023-S1|TOUS|decp_sans_lot'")
         # The models of the history, not the whole marts: the published night's candidate schema is gone.
