@@ -159,7 +159,12 @@ def extract_source(source_name: str, inbox: str, run_id: str) -> dict:
 
 def validate_raw(run_id: str) -> dict:
     from expectations.gate import validate_raw as run_raw_checkpoint
+    from extract.loader import refresh_view_statistics
+    from spaser.warehouse import connect
 
+    # Every extraction has ended: the raw gate, then dbt, read the raw views.
+    with connect() as conn:
+        refresh_view_statistics(conn)
     report = run_raw_checkpoint(run_id)
     log.info("%s", report.explain())
     if not report.success:
