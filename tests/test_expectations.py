@@ -210,6 +210,28 @@ def test_a_valid_candidate_passes_the_gate_and_replaces_the_published_marts(ware
     assert schemas == {"marts", "marts_precedent"}  # the previous publication, kept one night
 
 
+def test_a_suite_page_is_rendered_again_only_when_its_suite_or_the_page_changed(warehouse, monkeypatch):
+    """A suite's Data Docs page depends on the suite only (but for the render time GX stamps in it)."""
+    validate_marts("nuit-1")
+    docs = Path(validate_marts("nuit-2").data_docs_index).parent
+    page = docs / "gx" / "expectations" / "marts" / "dim_acheteurs.html"
+    rendered = page.read_bytes()
+    assert b"dim_acheteurs" in rendered
+
+    validate_marts("nuit-3")
+    assert page.read_bytes() == rendered  # same suite: not rendered again (GX's stamp would differ)
+
+    page.write_text("abîmée", encoding="utf-8")
+    validate_marts("nuit-4")
+    assert b"dim_acheteurs" in page.read_bytes()
+
+    before = page.read_bytes()
+    monkeypatch.setitem(suites.CORE_MART_SUITES, "dim_acheteurs", lambda schema: suites._suite(
+        "marts.dim_acheteurs", [*suites.dim_acheteurs_suite(schema).expectations, *suites._not_null("acheteur_nom")]))
+    validate_marts("nuit-5")
+    assert b"acheteur_nom" in page.read_bytes() and page.read_bytes() != before
+
+
 def test_a_failing_candidate_is_reported_and_the_published_marts_stay_untouched(warehouse):
     """What the marts gate checks beyond dbt's tests (docs/TESTS.md): formats, consistency between
     columns and the completeness of the indicators against the loaded sources."""
