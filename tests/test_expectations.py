@@ -15,6 +15,7 @@ from expectations import suites
 from expectations.gate import validate_marts, validate_raw
 from expectations.publish import CandidateMissing, prepare_candidate, publish_candidate
 from spaser.catalogue import load_catalogue
+from spaser.config import DBT_PROJECT_DIR
 from tests.conftest import validated
 
 RAW_SCHEMA_SQL = Path(__file__).resolve().parents[1] / "extract" / "raw_schema.sql"
@@ -412,3 +413,40 @@ def test_every_expected_indicator_is_in_the_catalogue_with_the_source_of_its_yea
     }
     for indicator_id, axis in suites.EXPECTED_INDICATORS.items():
         assert source_of_axis[axis] in catalogue[indicator_id]["sources"], indicator_id
+
+
+# The GX expectation a dbt generic test of the same column makes redundant.
+DBT_TEST_OF_EXPECTATION = {
+    "expect_column_values_to_not_be_null": "not_null",
+    "expect_column_values_to_be_in_set": "accepted_values",
+    "expect_column_values_to_be_unique": "unique",
+}
+
+
+def _dbt_column_tests() -> dict[tuple[str, str], set[str]]:
+    """(mart, column) -> the generic tests the marts' dbt YAML declares on the column."""
+    import yaml
+
+    tests: dict[tuple[str, str], set[str]] = {}
+    for path in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            for column in model.get("columns", []):
+                for test in column.get("data_tests", []) + column.get("tests", []):
+                    tests.setdefault((model["name"], column["name"]), set()).add(
+                        test if isinstance(test, str) else next(iter(test)))
+    return tests
+
+
+def test_the_marts_gate_repeats_no_check_dbt_makes_while_building():
+    """docs/TESTS.md: a key, a NULL or a code list of a mart is dbt's; the gate checks the rest."""
+    dbt_tests = _dbt_column_tests()
+    assert ("fct_marches", "marche_cle") in dbt_tests  # the YAML is read at all
+    repeated = [
+        (table, expectation.expectation_type, expectation.column)
+        for table, factory in suites.CORE_MART_SUITES.items()
+        for expectation in factory("marts_candidat").expectations
+        if getattr(expectation, "row_condition", None) is None
+        and DBT_TEST_OF_EXPECTATION.get(expectation.expectation_type)
+        in dbt_tests.get((table, getattr(expectation, "column", None)), set())
+    ]
+    assert repeated == []
