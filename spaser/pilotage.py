@@ -59,6 +59,8 @@ create table if not exists pilotage.etapes (
     termine_le timestamptz not null default now(),
     primary key (run_id, etape)
 );
+-- How long the step's last run took (its function, under the night lock), for the summary.
+alter table pilotage.etapes add column if not exists duree_secondes double precision;
 create table if not exists pilotage.candidats_valides (
     run_id     text primary key,
     empreinte  text not null,                         -- expectations.publish.candidate_fingerprint
@@ -92,9 +94,9 @@ class StepBookkeeping:
     run_id: str
     step: str
 
-    def ended(self, failure_reason: str | None) -> None:
+    def ended(self, failure_reason: str | None, seconds: float | None = None) -> None:
         try:
-            record_step(self.conn, self.run_id, self.step, failure_reason)
+            record_step(self.conn, self.run_id, self.step, failure_reason, seconds)
         except psycopg.OperationalError:
             if not self.conn.broken:
                 raise
@@ -103,7 +105,7 @@ class StepBookkeeping:
             from spaser.warehouse import warehouse_url
 
             with psycopg.connect(warehouse_url(), autocommit=True) as conn:
-                record_step(conn, self.run_id, self.step, failure_reason)
+                record_step(conn, self.run_id, self.step, failure_reason, seconds)
 
 
 @contextmanager
@@ -207,13 +209,15 @@ def running_night(conn: psycopg.Connection) -> str | None:
     return holder[0] if alive else None
 
 
-def record_step(conn: psycopg.Connection, run_id: str, step: str, failure_reason: str | None) -> None:
+def record_step(
+    conn: psycopg.Connection, run_id: str, step: str, failure_reason: str | None, seconds: float | None = None
+) -> None:
     with conn.transaction():
         conn.execute(
-            "insert into pilotage.etapes (run_id, etape, statut, motif) values (%s, %s, %s, %s)"
-            " on conflict (run_id, etape) do update"
-            " set statut = excluded.statut, motif = excluded.motif, termine_le = now()",
-            (run_id, step, "echec" if failure_reason is not None else "reussie", failure_reason),
+            "insert into pilotage.etapes (run_id, etape, statut, motif, duree_secondes) values (%s, %s, %s, %s, %s)"
+            " on conflict (run_id, etape) do update set statut = excluded.statut, motif = excluded.motif,"
+            " termine_le = now(), duree_secondes = excluded.duree_secondes",
+            (run_id, step, "echec" if failure_reason is not None else "reussie", failure_reason, seconds),
         )
 
 
@@ -222,6 +226,16 @@ def failed_steps(conn: psycopg.Connection, run_id: str) -> dict[str, str]:
     ensure_pilotage(conn)
     rows = conn.execute(
         "select etape, motif from pilotage.etapes where run_id = %s and statut = 'echec' order by etape", (run_id,)
+    ).fetchall()
+    return dict(rows)
+
+
+def step_durations(conn: psycopg.Connection, run_id: str) -> dict[str, float]:
+    """How long each step of the night took, in seconds (its last run)."""
+    ensure_pilotage(conn)
+    rows = conn.execute(
+        "select etape, duree_secondes from pilotage.etapes where run_id = %s and duree_secondes is not null",
+        (run_id,),
     ).fetchall()
     return dict(rows)
 
