@@ -16,6 +16,7 @@ house rule: a rerun never duplicates); every attempt's report page stays in the 
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import logging
@@ -36,8 +37,8 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
 from expectations import suites
-from spaser.config import site_dir
-from spaser.outputs import replaced, write_text
+from spaser.config import site_dir, spaser_home
+from spaser.outputs import replaced, write_bytes_if_changed, write_text
 from spaser.schemas import CANDIDATE_MARTS
 from spaser.warehouse import connect, connection_params
 
@@ -212,16 +213,19 @@ def _run_checkpoint(
         warnings.filterwarnings("ignore", message="`schema_name` is deprecated", category=DeprecationWarning)
         context = _context()
         datasource = _datasource(context)
+        pages_to_render = _suite_pages_to_render(context, to_run.values())
         table_of_suite: dict[str, str] = {}
         definitions = []
+        # The context is new: each object is added once. add_or_update looked each one up, and
+        # the checkpoint's re-added every definition and its suite, comparing every expectation
+        # with the stored ones: seconds of GX bookkeeping, more than some validations.
         for table, suite in to_run.items():
             batch_definition = _batch_definition(datasource, schema, table, batches.get(table))
-            stored_suite = context.suites.add_or_update(suite)
-            definitions.append(context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(name=f"{couche}.{table}", data=batch_definition, suite=stored_suite)
-            ))
+            definitions.append(context.validation_definitions.add(gx.ValidationDefinition(
+                name=f"{couche}.{table}", data=batch_definition, suite=context.suites.add(suite)
+            )))
             table_of_suite[suite.name] = f"{schema}.{table}"
-        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
             name=f"spaser_{couche}",
             validation_definitions=definitions,
             result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_SIZE},
@@ -234,10 +238,11 @@ def _run_checkpoint(
             site_names=[DOCS_SITE_NAME],
             resource_identifiers=[
                 *result.run_results,
-                *(ExpectationSuiteIdentifier(name=suite.name) for suite in to_run.values()),
+                *(ExpectationSuiteIdentifier(name=name) for name in pages_to_render),
             ],
             build_index=False,
         )
+        _record_suite_pages(context, pages_to_render)
         return [
             _outcome(validation, table_of_suite[validation.suite_name], _report_path(context, identifier))
             for identifier, validation in result.run_results.items()
@@ -283,14 +288,15 @@ def _context():
 
 class AtomicFilesystemStoreBackend(TupleFilesystemStoreBackend):
     """GX's file store for the Data Docs, each page written aside then renamed into place
-    (spaser/outputs.py): GX's own writes in place, and rewrites each suite's page every night."""
+    (spaser/outputs.py): GX's own writes in place, and rewrites each suite's page every night. A
+    file already holding the same bytes (GX copies its static assets at every build) is left as
+    it is."""
 
     def _set(self, key, value, **kwargs):
         if not isinstance(key, tuple):
             key = key.to_tuple()
         path = Path(self.full_base_directory) / self._convert_key_to_filepath(key)
-        with replaced(path) as temporary:
-            temporary.write_bytes(value.encode("utf-8") if isinstance(value, str) else value)
+        write_bytes_if_changed(path, value.encode("utf-8") if isinstance(value, str) else value)
         return str(path)
 
 
@@ -317,8 +323,59 @@ def _batch_definition(datasource, schema: str, table: str, query: str | None):
     return asset.add_batch_definition_whole_table(WHOLE_TABLE)
 
 
-def _report_path(context, identifier) -> str | None:
-    urls = context.get_docs_sites_urls(resource_identifier=identifier, site_name=DOCS_SITE_NAME)
+# ---------------------------------------------------------------------------- suite pages
+
+def _suite_pages_record() -> Path:
+    return spaser_home() / "cache" / "pages_suites_gx.json"
+
+
+def _suite_pages_to_render(context, suites_to_run) -> dict[str, str]:
+    """The suites whose Data Docs page must be rendered tonight: name -> what the page is rendered
+    from (GX's version and the suite). A suite's page is a pure function of these, but for the
+    render time GX stamps in it; rendering a page whose suite did not change would only change
+    that stamp. It is left as it is when the record says which suite it was rendered from and the
+    page on disk is still the one recorded (else, or without the record: rendered)."""
+    try:
+        record = json.loads(_suite_pages_record().read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        record = {}
+    to_render = {}
+    for suite in suites_to_run:
+        # Taken before the suite is added to the context, which gives it ids of its own.
+        source = hashlib.sha256(
+            json.dumps([gx.__version__, suite.to_json_dict()], sort_keys=True, default=str).encode()
+        ).hexdigest()
+        recorded = record.get(suite.name) or {}
+        page = _report_path(context, ExpectationSuiteIdentifier(name=suite.name), only_if_exists=False)
+        if recorded.get("source") != source or recorded.get("page") != _file_sha256(_docs_root() / page):
+            to_render[suite.name] = source
+    return to_render
+
+
+def _record_suite_pages(context, rendered: dict[str, str]) -> None:
+    if not rendered:
+        return
+    path = _suite_pages_record()
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        record = {}
+    for name, source in rendered.items():
+        page = _report_path(context, ExpectationSuiteIdentifier(name=name), only_if_exists=False)
+        record[name] = {"source": source, "page": _file_sha256(_docs_root() / page)}
+    write_text(path, json.dumps(record, indent=1, sort_keys=True))
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _report_path(context, identifier, only_if_exists: bool = True) -> str | None:
+    urls = context.get_docs_sites_urls(
+        resource_identifier=identifier, site_name=DOCS_SITE_NAME, only_if_exists=only_if_exists)
     if not urls or not urls[0].get("site_url"):
         return None
     page = Path(url2pathname(urlparse(urls[0]["site_url"]).path))

@@ -391,13 +391,11 @@ def dim_fournisseurs_suite(schema: str) -> gx.ExpectationSuite:
 
 
 SEMESTRE_REGEX = r"^[0-9]{4}-S[12]$"
-TENDANCES = ("amelioration", "degradation", "stable")
 
 
 def fct_fiabilisation_anomalies_suite(schema: str) -> gx.ExpectationSuite:
     return _suite("marts.fct_fiabilisation_anomalies", [
-        *_not_null("semestre", "acheteur_siren", "regle", "systeme_source", "enregistrement_cle", "date_reference",
-                   "detail", "indicateurs"),
+        *_not_null("systeme_source", "enregistrement_cle", "date_reference", "detail", "indicateurs"),
         gxe.ExpectColumnValuesToMatchRegex(column="semestre", regex=SEMESTRE_REGEX),
         gxe.ExpectColumnValuesToMatchRegex(column="acheteur_siren", regex=SIREN_REGEX),
         _no_rows("le semestre est celui de la date de référence",
@@ -409,10 +407,9 @@ def fct_fiabilisation_anomalies_suite(schema: str) -> gx.ExpectationSuite:
 
 def fct_fiabilisation_compteurs_suite(schema: str) -> gx.ExpectationSuite:
     return _suite("marts.fct_fiabilisation_compteurs", [
-        *_not_null("semestre", "perimetre", "regle", "nb_anomalies", "nb_anomalies_restantes"),
+        *_not_null("nb_anomalies_restantes"),
         gxe.ExpectColumnValuesToMatchRegex(column="semestre", regex=SEMESTRE_REGEX),
         gxe.ExpectColumnValuesToMatchRegex(column="perimetre", regex=PERIMETRE_REGEX),
-        _in_set("tendance", TENDANCES),
         _at_least("nb_anomalies", 0),
         _at_least("nb_anomalies_restantes", 0),
     ])

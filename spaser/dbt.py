@@ -6,14 +6,25 @@ connection reaches ``dbt_project/profiles.yml`` through environment variables se
 invocation only (with every libpq parameter of the URL: see ``dbt_environment``); dbt's messages go to this module's logger (the task's log, the night's log).
 Its artifacts and logs go under ``$SPASER_HOME/dbt`` so concurrent checkouts never share them;
 they stay on the machine that ran the step: what a later step needs (the docs) is kept in the warehouse.
+
+The project is parsed once per process (``_parse_once``): ``spaser run`` runs every layer in
+one process, and each invocation starts from that parse instead of parsing again. Between
+processes (one task per process under the scheduler) dbt's own partial parsing,
+``target/partial_parse.msgpack``, saves most of a parse when the file is there and current; on a
+worker that never parsed the project, or after a change, dbt parses in full: both are caches,
+checked against what a parse depends on, never a requirement.
 """
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 import logging
 import os
+import sys
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -146,10 +157,103 @@ def _artifact_dirs() -> tuple[Path, Path]:
     return base / "target", base / "logs"
 
 
-def run_dbt(arguments: list[str]) -> DbtInvocation:
+def _find_flag_sources_lazily() -> None:
+    """dbt-common names the source of each adapter behavior flag (the module that declared it) with
+    ``inspect.stack()``, for every flag of every adapter registration — every invocation — even
+    when the flag names its source (the default is computed first). ``inspect.stack()`` builds the
+    whole stack before looking at it, reading the source lines of each frame and searching each
+    frame's module among the thousands loaded: under Airflow's task runner, some eighty frames
+    deep, that took more CPU than some layers' own work. Same answer here (the first module up the
+    stack other than dbt-common's flags module), walking up from the caller and stopping there."""
+    from dbt_common import behavior_flags
+
+    def default_source() -> str:
+        frame = sys._getframe(1)
+        while frame is not None:
+            module = inspect.getmodule(frame)
+            if module is not None and module.__name__ != behavior_flags.__name__:
+                return module.__name__
+            frame = frame.f_back
+        return "Unknown"
+
+    behavior_flags.BehaviorFlagRendered._default_source = staticmethod(default_source)
+
+
+def _common_arguments() -> list[str]:
+    target_dir, log_dir = _artifact_dirs()
+    return [
+        "--quiet",
+        "--no-use-colors",
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target_dir),
+        "--log-path", str(log_dir),
+    ]
+
+
+def _parse_key(environment: dict[str, str]) -> str:
+    """What a parse depends on: dbt's version, the project's files and the variables the profile
+    and the project read (the warehouse among them: nodes carry its database name)."""
+    from dbt.version import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(DBT_PROJECT_DIR.rglob("*")):
+        relative = path.relative_to(DBT_PROJECT_DIR)
+        # dbt's own output, should someone run dbt by hand in the project folder.
+        if path.is_file() and relative.parts[0] not in ("target", "logs"):
+            digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(json.dumps(sorted(environment.items())).encode())
+    return digest.hexdigest()
+
+
+# The last parse of this process: its key, the manifest in dbt's partial-parse format, and the
+# parsed manifest itself until an invocation takes it. Each invocation gets a manifest no other
+# one used, the next ones a copy decoded the way dbt reads target/partial_parse.msgpack: what one
+# compiles (the compiled SQL written into manifest.json, which the dbt docs publish) never leaks
+# into the next, exactly as when each parsed on its own.
+_parsed: tuple[str, bytes] | None = None
+_unused_manifest = None
+
+
+def _parse_once(environment: dict[str, str], callbacks: list):
+    """The dbtRunner result of parsing the project, or None when this process already parsed it as
+    it is now, with ``environment`` (``dbt_environment``, in effect)."""
+    global _parsed, _unused_manifest
+    from dbt.cli.main import dbtRunner
+    from dbt.parser.manifest import extended_mashumaro_encoder
+
+    key = _parse_key(environment)
+    if _parsed is not None and _parsed[0] == key:
+        return None
+    _parsed = _unused_manifest = None
+    # --no-write-json: manifest.json is written by the invocations that run something, as before;
+    # target/partial_parse.msgpack, dbt's cache for the next processes, is written all the same.
+    result = dbtRunner(callbacks=callbacks).invoke(["parse", "--no-write-json", *_common_arguments()])
+    if result.success:
+        _parsed, _unused_manifest = (key, result.result.to_msgpack(extended_mashumaro_encoder)), result.result
+    return result
+
+
+def _fresh_manifest():
+    """The parsed manifest if no invocation used it yet, else a copy of it as parsed."""
+    global _unused_manifest
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt.parser.manifest import extended_mashumuro_decoder
+
+    manifest, _unused_manifest = _unused_manifest, None
+    if manifest is None:
+        manifest = Manifest.from_msgpack(_parsed[1], decoder=extended_mashumuro_decoder)
+        manifest.build_flat_graph()
+    manifest.metadata.generated_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    return manifest
+
+
+def run_dbt(arguments: list[str], write_manifest: bool = True) -> DbtInvocation:
+    """Run dbt with ``arguments``. ``write_manifest=False``: target/manifest.json (and dbt's graph
+    files) are not rewritten, a second or two of serialising the whole project that only the marts
+    build needs (``generate_candidate_docs``); run_results.json is written all the same."""
     from dbt.cli.main import dbtRunner
 
-    target_dir, log_dir = _artifact_dirs()
     messages: list[str] = []
 
     def keep(event) -> None:
@@ -160,16 +264,23 @@ def run_dbt(arguments: list[str]) -> DbtInvocation:
             log.log(logging.WARNING if event.info.level != "info" else logging.INFO, "%s", event.info.msg)
 
     log.info("dbt %s", " ".join(arguments))
-    with _environment(dbt_environment()):
-        result = dbtRunner(callbacks=[keep]).invoke([
-            *arguments,
-            "--quiet",
-            "--no-use-colors",
-            "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(target_dir),
-            "--log-path", str(log_dir),
-        ])
+    _find_flag_sources_lazily()
+    environment = dbt_environment()
+    with _environment(environment):
+        result = _parse_once(environment, [keep])
+        if result is None or result.success:
+            manifest = _fresh_manifest()
+
+            def stamp(event) -> None:
+                # The artifacts it writes name this invocation, as a manifest dbt parsed itself does.
+                manifest.metadata.invocation_id = event.info.invocation_id
+
+            options = [] if write_manifest else ["--no-write-json"]
+            result = dbtRunner(manifest=manifest, callbacks=[stamp, keep]).invoke(
+                [*arguments, *options, *_common_arguments()])
+            if not write_manifest and hasattr(result.result, "write"):
+                # As dbt writes it when it writes its JSON artifacts.
+                result.result.write(str(_artifact_dirs()[0] / "run_results.json"))
     if result.exception is not None:
         messages.append(f"{type(result.exception).__name__} : {result.exception}")
         log.warning("%s", messages[-1])
@@ -189,7 +300,8 @@ def build_layer(layer: str) -> DbtLayerReport:
             pending = ecarts.rebuild_pending(conn)
         if pending:
             arguments = [*arguments, "--full-refresh"]
-    invocation = run_dbt(arguments)
+    # The docs publish the manifest of the marts build (generate_candidate_docs).
+    invocation = run_dbt(arguments, write_manifest=layer == "marts")
     report = DbtLayerReport(layer=layer, success=invocation.success, nodes=_read_run_results())
     if not report.success:
         failing = "; ".join(f"{n['name']} ({n['status']}) : {n['message']}" for n in report.failures)

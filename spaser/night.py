@@ -141,8 +141,13 @@ def extract_source(source_name: str, inbox: str, run_id: str) -> dict:
 
 def validate_raw(run_id: str) -> dict:
     from expectations.gate import validate_raw as run_raw_checkpoint
+    from extract.loader import refresh_view_statistics
     from extract.sources import SOURCES
+    from spaser.warehouse import connect
 
+    # Every extraction has ended: the raw gate, then dbt, read the raw views.
+    with connect() as conn:
+        refresh_view_statistics(conn)
     report = run_raw_checkpoint(run_id, SOURCES.values())
     log.info("%s", report.explain())
     if not report.success:
@@ -284,9 +289,9 @@ def run_step(run_id: str, step: str, function, *args) -> dict:
             try:
                 result = function(*args)
             except BaseException as failure:  # AirflowTaskTimeout (execution_timeout) is no Exception
-                bookkeeping.ended(failure_reason(failure))
+                bookkeeping.ended(failure_reason(failure), time.monotonic() - started)
                 raise
-            bookkeeping.ended(None)
+            bookkeeping.ended(None, time.monotonic() - started)
     except Exception as failure:
         _tell_observers(step, time.monotonic() - started, None, failure)
         raise
@@ -316,11 +321,12 @@ def summarize(run_id: str, step_results: dict[str, dict | None]) -> dict:
     failures are those the warehouse recorded for the night's steps (a step since rerun with
     success is no longer one). The night ends here: the warehouse is free for the next one.
     """
-    from spaser.pilotage import failed_steps, release_night
+    from spaser.pilotage import failed_steps, release_night, step_durations
     from spaser.warehouse import connect
 
     with connect() as conn:
         failures = {step: reason for step, reason in failed_steps(conn, run_id).items() if step in step_results}
+        durations = step_durations(conn, run_id)
         release_night(conn, run_id)
     not_run = [name for name, result in step_results.items() if result is None and name not in failures]
     extraction = [r for name, r in step_results.items() if name.startswith("extract_") and r]
@@ -332,6 +338,8 @@ def summarize(run_id: str, step_results: dict[str, dict | None]) -> dict:
         "succes": not failures and not not_run,
         "etapes_en_echec": failures,
         "etapes_non_executees": not_run,
+        # Seconds each step took, in the order of the night (the steps that ran).
+        "durees_etapes": {name: round(durations[name], 2) for name in step_results if name in durations},
         "fichiers": {
             "charges": sum(f["statut"] == "charge" for f in files),
             "deja_charges": sum(f["statut"] == "deja_charge" for f in files),

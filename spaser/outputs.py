@@ -129,15 +129,39 @@ def write_text(path: Path, text: str) -> None:
         temporary.write_text(text, encoding="utf-8")
 
 
+def _same_content(path: Path, other: Path | bytes) -> bool:
+    """Whether the file ``path`` holds exactly ``other`` (a file's content, or bytes)."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        size = len(other) if isinstance(other, bytes) else other.stat().st_size
+        if path.stat().st_size != size:
+            return False
+        return path.read_bytes() == (other if isinstance(other, bytes) else other.read_bytes())
+    except FileNotFoundError:
+        return False
+
+
+def write_bytes_if_changed(path: Path, data: bytes) -> None:
+    """``path.write_bytes(data)``, atomically, unless the file holds these bytes already: then
+    nothing is written (nor flushed to disk, which costs more than the comparison)."""
+    if _same_content(path, data):
+        _remove_leftovers(path)
+        return
+    with replaced(path) as temporary:
+        temporary.write_bytes(data)
+
+
 @contextmanager
 def staged_directory(target: Path, owned: Callable[[Path], bool]) -> Iterator[Path]:
     """Yield an empty folder beside ``target`` to write the new version of its files into.
 
     Once the block succeeds, every file written there is renamed into ``target`` (each rename
-    atomic; nothing is deleted first, so ``target`` is never empty), then the files of ``target``
-    that ``owned`` claims (a path relative to ``target``) and that the new version no longer has are
-    removed. Files ``owned`` does not claim (another writer's) are never touched. On failure the
-    staging folder is removed and ``target`` is left as it was.
+    atomic; nothing is deleted first, so ``target`` is never empty) unless ``target`` holds the
+    same bytes already (a page that did not change is neither flushed nor moved), then the files of
+    ``target`` that ``owned`` claims (a path relative to ``target``) and that the new version no
+    longer has are removed. Files ``owned`` does not claim (another writer's) are never touched.
+    On failure the staging folder is removed and ``target`` is left as it was.
     """
     target.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(target)
@@ -145,9 +169,10 @@ def staged_directory(target: Path, owned: Callable[[Path], bool]) -> Iterator[Pa
     try:
         yield staging
         written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
-        for relative in written:
+        changed = [relative for relative in written if not _same_content(target / relative, staging / relative)]
+        for relative in changed:
             _fsync(staging / relative)
-        for relative in written:
+        for relative in changed:
             (target / relative).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / relative, target / relative)
         kept = set(written)

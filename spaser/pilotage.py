@@ -70,9 +70,9 @@ class StepBookkeeping:
     run_id: str
     step: str
 
-    def ended(self, failure_reason: str | None) -> None:
+    def ended(self, failure_reason: str | None, seconds: float | None = None) -> None:
         try:
-            record_step(self.conn, self.run_id, self.step, failure_reason)
+            record_step(self.conn, self.run_id, self.step, failure_reason, seconds)
         except psycopg.OperationalError:
             if not self.conn.broken:
                 raise
@@ -81,7 +81,7 @@ class StepBookkeeping:
             from spaser.warehouse import warehouse_url
 
             with psycopg.connect(warehouse_url(), autocommit=True) as conn:
-                record_step(conn, self.run_id, self.step, failure_reason)
+                record_step(conn, self.run_id, self.step, failure_reason, seconds)
 
 
 @contextmanager
@@ -192,13 +192,15 @@ def running_night(conn: psycopg.Connection) -> str | None:
     return holder[0] if alive else None
 
 
-def record_step(conn: psycopg.Connection, run_id: str, step: str, failure_reason: str | None) -> None:
+def record_step(
+    conn: psycopg.Connection, run_id: str, step: str, failure_reason: str | None, seconds: float | None = None
+) -> None:
     with conn.transaction():
         conn.execute(
-            "insert into pilotage.etapes (run_id, etape, statut, motif) values (%s, %s, %s, %s)"
-            " on conflict (run_id, etape) do update"
-            " set statut = excluded.statut, motif = excluded.motif, termine_le = now()",
-            (run_id, step, "echec" if failure_reason is not None else "reussie", failure_reason),
+            "insert into pilotage.etapes (run_id, etape, statut, motif, duree_secondes) values (%s, %s, %s, %s, %s)"
+            " on conflict (run_id, etape) do update set statut = excluded.statut, motif = excluded.motif,"
+            " termine_le = now(), duree_secondes = excluded.duree_secondes",
+            (run_id, step, "echec" if failure_reason is not None else "reussie", failure_reason, seconds),
         )
 
 
@@ -206,6 +208,15 @@ def failed_steps(conn: psycopg.Connection, run_id: str) -> dict[str, str]:
     """The steps of the night whose last run failed, with their French reasons."""
     rows = conn.execute(
         "select etape, motif from pilotage.etapes where run_id = %s and statut = 'echec' order by etape", (run_id,)
+    ).fetchall()
+    return dict(rows)
+
+
+def step_durations(conn: psycopg.Connection, run_id: str) -> dict[str, float]:
+    """How long each step of the night took, in seconds (its last run)."""
+    rows = conn.execute(
+        "select etape, duree_secondes from pilotage.etapes where run_id = %s and duree_secondes is not null",
+        (run_id,),
     ).fetchall()
     return dict(rows)
 

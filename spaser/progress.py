@@ -208,7 +208,45 @@ def summary_lines(summary: dict) -> list[str]:
         )
     if summary["etapes_non_executees"]:
         lines.append("  Étapes non exécutées : " + ", ".join(summary["etapes_non_executees"]))
+    lines += duration_lines(summary.get("durees_etapes") or {})
     lines.append(f"  Sorties : {summary['sorties']['exports']} ; rapports qualité : {summary['sorties']['site_qualite']}")
+    return lines
+
+
+# The summary's step times, in two lines: the night's phases, then dbt's layers and the last steps.
+DURATION_LINES = (
+    ("  Durées : ", ("prepare_warehouse", "extract_", "validate_raw", "dbt_", "validate_marts")),
+    ("    ", ("dbt_seed", "dbt_staging", "dbt_intermediate", "dbt_marts", "publish", "grant_access",
+              "export_indicateurs", "build_site")),
+)
+DURATION_NAMES = {
+    "prepare_warehouse": "préparation",
+    "extract_": "extraction",
+    "validate_raw": "contrôles bruts",
+    "dbt_": "dbt",
+    "validate_marts": "porte qualité",
+    "publish": "publication",
+    "grant_access": "droits",
+    "export_indicateurs": "exports",
+    "build_site": "tableau de bord",
+}
+
+
+def duration_lines(durations: dict[str, float]) -> list[str]:
+    """How long the night's steps took (``durees_etapes`` of the summary): a name ending with ``_``
+    stands for all the steps it starts (their sum: the 15 extractions, the four dbt layers)."""
+    lines = []
+    for start, names in DURATION_LINES:
+        parts = []
+        for name in names:
+            steps = [step for step in durations if step == name or (name.endswith("_") and step.startswith(name))]
+            if not steps:
+                continue
+            label = DURATION_NAMES.get(name) or step_label(name)
+            extra = f" ({len(steps)} sources)" if name == "extract_" else ""
+            parts.append(f"{label} {format_seconds(sum(durations[step] for step in steps))}{extra}")
+        if parts:
+            lines.append(start + " · ".join(parts))
     return lines
 
 

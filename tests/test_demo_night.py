@@ -20,6 +20,7 @@ from extract.sources import SOURCES
 from spaser.catalogue import load_catalogue
 from spaser.cli import main
 from spaser.config import PROJECT_ROOT
+from spaser.progress import format_seconds
 from tests.conftest import fresh_warehouse
 
 VRA = "200068781"
@@ -232,6 +233,22 @@ def test_the_night_reads_like_a_product(demo_night):
     for library_line in ("Running with dbt=", "[DAG TEST] running task", "great_expectations"):
         assert library_line in night_log
         assert library_line not in output.stdout
+
+
+def test_the_summary_gives_each_step_its_time(demo_night):
+    summary = demo_night["summaries"][0]
+    steps = ["prepare_warehouse", *(f"extract_{source.replace('/', '_')}" for source in SOURCES), "validate_raw",
+             "dbt_seed", "dbt_staging", "dbt_intermediate", "dbt_marts", "validate_marts", "publish",
+             "grant_access", "export_indicateurs", "build_site"]
+    assert sorted(summary["durees_etapes"]) == sorted(steps)
+    assert all(seconds >= 0 for seconds in summary["durees_etapes"].values())
+    lines = demo_night["outputs"][0].stdout.splitlines()
+    summary_at = next(i for i, line in enumerate(lines) if line.startswith("Résumé de la nuit"))
+    [phases] = [line for line in lines[summary_at:] if line.startswith("  Durées : ")]
+    assert f"contrôles bruts {format_seconds(summary['durees_etapes']['validate_raw'])}" in phases
+    assert f"({len(SOURCES)} sources)" in phases
+    [layers] = [line for line in lines[summary_at:] if line.startswith("    dbt seed ")]
+    assert all(f"dbt {layer} " in layers for layer in ("seed", "staging", "intermediate", "marts"))
 
 
 def test_each_source_line_gives_its_files_rows_quarantine_and_rejects(demo_night):

@@ -81,7 +81,7 @@ def _personal_data_hits(conn: psycopg.Connection) -> list:
 
 
 @pytest.fixture(scope="module")
-def night(engagements_night, tmp_path_factory) -> Night:
+def night(engagements_night, admin_url, tmp_path_factory) -> Night:
     workspace = tmp_path_factory.mktemp("engagements")
     export = workspace / "indicateurs.csv"
     agec_dir = workspace / "agec"

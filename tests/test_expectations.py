@@ -17,6 +17,7 @@ from expectations.publish import CandidateMissing, prepare_candidate, publish_ca
 from extract.sources import SOURCES
 from spaser.catalogue import load_catalogue
 from spaser.migrations import migrate
+from spaser.config import DBT_PROJECT_DIR
 from tests.conftest import validated
 
 VRA_SIRET = "20006878100015"
@@ -211,6 +212,28 @@ def test_a_valid_candidate_passes_the_gate_and_replaces_the_published_marts(ware
     assert schemas == {"marts", "marts_precedent"}  # the previous publication, kept one night
 
 
+def test_a_suite_page_is_rendered_again_only_when_its_suite_or_the_page_changed(warehouse, monkeypatch):
+    """A suite's Data Docs page depends on the suite only (but for the render time GX stamps in it)."""
+    validate_marts("nuit-1")
+    docs = Path(validate_marts("nuit-2").data_docs_index).parent
+    page = docs / "gx" / "expectations" / "marts" / "dim_acheteurs.html"
+    rendered = page.read_bytes()
+    assert b"dim_acheteurs" in rendered
+
+    validate_marts("nuit-3")
+    assert page.read_bytes() == rendered  # same suite: not rendered again (GX's stamp would differ)
+
+    page.write_text("abîmée", encoding="utf-8")
+    validate_marts("nuit-4")
+    assert b"dim_acheteurs" in page.read_bytes()
+
+    before = page.read_bytes()
+    monkeypatch.setitem(suites.CORE_MART_SUITES, "dim_acheteurs", lambda schema: suites._suite(
+        "marts.dim_acheteurs", [*suites.dim_acheteurs_suite(schema).expectations, *suites._not_null("acheteur_nom")]))
+    validate_marts("nuit-5")
+    assert b"acheteur_nom" in page.read_bytes() and page.read_bytes() != before
+
+
 def test_a_failing_candidate_is_reported_and_the_published_marts_stay_untouched(warehouse):
     """What the marts gate checks beyond dbt's tests (docs/TESTS.md): formats, consistency between
     columns and the completeness of the indicators against the loaded sources."""
@@ -400,3 +423,40 @@ def test_the_years_each_indicator_must_cover_come_from_one_of_its_sources():
         assert source_of_axis[entry["annees"]] in entry["sources"], entry["id"]
         axis = suites.EXPECTED_INDICATORS[entry["id"]]
         assert f"{axis.table}.{axis.year_column}" == entry["annees"]
+
+
+# The GX expectation a dbt generic test of the same column makes redundant.
+DBT_TEST_OF_EXPECTATION = {
+    "expect_column_values_to_not_be_null": "not_null",
+    "expect_column_values_to_be_in_set": "accepted_values",
+    "expect_column_values_to_be_unique": "unique",
+}
+
+
+def _dbt_column_tests() -> dict[tuple[str, str], set[str]]:
+    """(mart, column) -> the generic tests the marts' dbt YAML declares on the column."""
+    import yaml
+
+    tests: dict[tuple[str, str], set[str]] = {}
+    for path in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            for column in model.get("columns", []):
+                for test in column.get("data_tests", []) + column.get("tests", []):
+                    tests.setdefault((model["name"], column["name"]), set()).add(
+                        test if isinstance(test, str) else next(iter(test)))
+    return tests
+
+
+def test_the_marts_gate_repeats_no_check_dbt_makes_while_building():
+    """docs/TESTS.md: a key, a NULL or a code list of a mart is dbt's; the gate checks the rest."""
+    dbt_tests = _dbt_column_tests()
+    assert ("fct_marches", "marche_cle") in dbt_tests  # the YAML is read at all
+    repeated = [
+        (table, expectation.expectation_type, expectation.column)
+        for table, factory in suites.CORE_MART_SUITES.items()
+        for expectation in factory("marts_candidat").expectations
+        if getattr(expectation, "row_condition", None) is None
+        and DBT_TEST_OF_EXPECTATION.get(expectation.expectation_type)
+        in dbt_tests.get((table, getattr(expectation, "column", None)), set())
+    ]
+    assert repeated == []

@@ -54,6 +54,8 @@ def test_a_night_through_the_scheduler_then_everything_stops(tmp_path, monkeypat
 
         summary = json.loads((home / "derniere_nuit.json").read_text(encoding="utf-8"))
         assert summary["run_id"] == run_id and summary["succes"] is True
+        # Each step's time, measured in its own process, reaches the summary through the warehouse.
+        assert set(summary["durees_etapes"]) == {instance["task_id"] for instance in instances} - {"summary"}
         exported = read_values(home / "exports" / "indicateurs.csv")
         problems = differences(read_values(SMALL_INBOX / "attendus.csv"), exported)
         assert not problems, "\n".join(problems)

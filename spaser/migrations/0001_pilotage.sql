@@ -21,6 +21,10 @@ create table if not exists pilotage.etapes (
     primary key (run_id, etape)
 );
 
+-- How long the step's last run took (its function, under the night lock), for the summary; added
+-- to the table that warehouses of the nights before the migrations already hold.
+alter table pilotage.etapes add column if not exists duree_secondes double precision;
+
 -- What the marts gate validated for a night, which publication checks in its own transaction.
 create table if not exists pilotage.candidats_valides (
     run_id     text primary key,
