@@ -7,7 +7,7 @@ COPY --chown=airflow:root . /opt/spaser
 USER airflow
 # The verified dependency set (constraints.txt, as scripts/install.sh installs it), with the
 # CeleryExecutor's provider (docker-compose.yml's celery profile). Editable: the code finds
-# dbt_project/ and dags/ beside its package (spaser/config.py, PROJECT_ROOT).
+# dbt_project/ and dags/ beside its package (spaser/core/settings.py, PROJECT_ROOT).
 RUN pip install --no-cache-dir --constraint /opt/spaser/constraints.txt --editable "/opt/spaser[celery]"
 # Then the code belongs to root: the airflow user that runs every service reads it, never changes it.
 USER root

@@ -4,6 +4,7 @@ Each measure runs in a fresh interpreter with airflow.sdk already imported (the 
 has it loaded), so the figure is what our file adds: its own imports and the DAG construction.
 Run: .venv/bin/python benchmarks/bench_dag_import.py
 """
+
 from __future__ import annotations
 
 import statistics
@@ -17,7 +18,7 @@ DAG_FILE = ROOT / "dags" / "spaser_nightly.py"
 PROBE = f"""
 import os, time, importlib.util
 os.environ.setdefault("SPASER_HOME", {tempfile.mkdtemp()!r})
-from spaser.airflow_setup import configure_airflow_environment
+from spaser.cli.airflow_setup import configure_airflow_environment
 configure_airflow_environment()
 import airflow.sdk
 from airflow.sdk import dag, task, Param
@@ -35,8 +36,9 @@ def main(runs: int = 5) -> None:
         out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, cwd=ROOT)
         timings.append(float(out.stdout.strip().splitlines()[-1]))
     median = statistics.median(timings)
-    print(f"Import du fichier DAG ({runs} mesures, interpréteur neuf) : médiane {median:.3f} s, "
-          f"max {max(timings):.3f} s")
+    print(
+        f"Import du fichier DAG ({runs} mesures, interpréteur neuf) : médiane {median:.3f} s, max {max(timings):.3f} s"
+    )
     print(f"Ratio à la cible d'une seconde : {median / 1.0:.2f}")
 
 

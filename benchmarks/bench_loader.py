@@ -7,13 +7,14 @@ Windows-1252, JJ/MM/AAAA, decimal habits irrelevant here, an extra column), then
 scratch database of the warehouse server (SPASER_WAREHOUSE_URL, else the embedded pgserver):
 
 - ``COPY ... FROM STDIN`` of the file into a plain all-text table (the floor: no validation);
-- the project's loader (``extract.loader.load_file``) in a child process, whose peak RSS is
+- the project's loader (``spaser.ingest.loader.load_file``) in a child process, whose peak RSS is
   measured, so that memory can be compared between scales. The child first loads the file's
   first lines, untimed (see ``warm_up``).
 
 It prints both times (medians of the runs), the ratio plain_time / loader_time (target >= 0.7) and the loader's peak
 memory at every scale: it must stay flat when the file grows tenfold.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,8 @@ import psycopg
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from extract.siret import is_valid_siret  # noqa: E402
-from spaser.warehouse import ConnectionParams, warehouse_url  # noqa: E402
+from spaser.db.warehouse import ConnectionParams, warehouse_url  # noqa: E402
+from spaser.ingest.siret import is_valid_siret  # noqa: E402
 
 HEADER = (
     "acheteur_siret;id_consultation;lot;soumissionnaire_siret;groupement;date_depot;retenue;"
@@ -50,9 +51,7 @@ PLAIN_COPY_CHUNK = 1 << 20
 
 def with_check_digit(first_13_digits: str) -> str:
     """A SIRET: real exports hold valid ones, so almost no signalement is expected."""
-    return next(
-        candidate for digit in "0123456789" if is_valid_siret(candidate := first_13_digits + digit)
-    )
+    return next(candidate for digit in "0123456789" if is_valid_siret(candidate := first_13_digits + digit))
 
 
 def write_offres_csv(path: Path, lines: int, seed: int = 2022) -> None:
@@ -104,9 +103,13 @@ def plain_copy_seconds(url: str, path: Path, header: str = HEADER) -> float:
         conn.execute(f"create table {table} ({columns})")
         conn.commit()
         started = time.perf_counter()
-        with conn.cursor() as cursor, cursor.copy(
-            f"copy {table} from stdin (format csv, header true, delimiter ';', encoding 'WIN1252')"
-        ) as copy, path.open("rb") as stream:
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                f"copy {table} from stdin (format csv, header true, delimiter ';', encoding 'WIN1252')"
+            ) as copy,
+            path.open("rb") as stream,
+        ):
             while chunk := stream.read(PLAIN_COPY_CHUNK):
                 copy.write(chunk)
         conn.commit()
@@ -128,7 +131,7 @@ def warm_up(conn: psycopg.Connection, source, path: Path) -> None:
     """Load the file's first lines once, untimed. A night loads dozens of files in one process:
     the one-time costs of a process's first load (pyarrow imports pandas on its first conversion,
     about 0.3 s) are not the per-file cost the ratio compares with a plain COPY."""
-    from extract.loader import load_file
+    from spaser.ingest.loader import load_file
 
     with tempfile.TemporaryDirectory(prefix="spaser_bench_warm_up_") as folder:
         sample = Path(folder) / source.source / f"echauffement_{path.name}"
@@ -141,9 +144,9 @@ def warm_up(conn: psycopg.Connection, source, path: Path) -> None:
 def child_main(url: str, inbox: Path) -> None:
     import resource
 
-    from extract.loader import load_file
-    from extract.marches import OffresSource
-    from spaser.migrations import migrate
+    from spaser.db.migrations import migrate
+    from spaser.ingest.loader import load_file
+    from spaser.ingest.marches import OffresSource
 
     source = OffresSource()
     (path,) = sorted((inbox / source.source).glob("*.csv"))
@@ -162,9 +165,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=100_000, help="lines at scale x1")
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
-    parser.add_argument("--repeat", type=int, default=5,
-                        help="runs per measure, plain COPY and loader alternating; the median is kept"
-                             " (robust to a machine loaded by other work)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help="runs per measure, plain COPY and loader alternating; the median is kept"
+        " (robust to a machine loaded by other work)",
+    )
     arguments = parser.parse_args()
 
     server_url = warehouse_url()
@@ -197,9 +204,11 @@ def main() -> None:
             )
     # Blocks grow from FIRST_BLOCK_BYTES to BLOCK_BYTES: a file too small to reach full-size
     # blocks (x1) peaks lower, and from there on the peak must not move.
-    for (smaller, *_, small_run), (larger, *_, large_run) in zip(results, results[1:]):
-        print(f"mémoire max x{larger} / x{smaller} : {large_run['peak_rss_mib'] / small_run['peak_rss_mib']:.2f}"
-              " (plate si proche de 1)")
+    for (smaller, *_, small_run), (larger, *_, large_run) in zip(results, results[1:], strict=False):
+        print(
+            f"mémoire max x{larger} / x{smaller} : {large_run['peak_rss_mib'] / small_run['peak_rss_mib']:.2f}"
+            " (plate si proche de 1)"
+        )
 
 
 if __name__ == "__main__":

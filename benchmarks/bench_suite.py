@@ -8,6 +8,7 @@ test). The machine is noisy: compare several runs, not one.
 Run: .venv/bin/python benchmarks/bench_suite.py [--runs N] [-- extra pytest arguments]
 Set SPASER_TEST_ADMIN_URL to a PostgreSQL server to measure what CI measures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,9 @@ def run_suite(extra: list[str]) -> tuple[float, int, str]:
     started = time.monotonic()
     completed = subprocess.run(
         ["bash", "scripts/test.sh", "-q", "-p", "no:cacheprovider", "--durations=10", *extra],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     return time.monotonic() - started, completed.returncode, completed.stdout
 
@@ -40,8 +43,10 @@ def main() -> int:
     for number in range(1, args.runs + 1):
         seconds, status, output = run_suite(args.pytest_args)
         closing = next((line for line in reversed(output.splitlines()) if " in " in line and "passed" in line), "")
-        print(f"Exécution {number} : {seconds / 60:.1f} min ({seconds:.0f} s, cible {TARGET_SECONDS} s, "
-              f"ratio {seconds / TARGET_SECONDS:.2f}) — code {status} — {closing.strip('= ')}")
+        print(
+            f"Exécution {number} : {seconds / 60:.1f} min ({seconds:.0f} s, cible {TARGET_SECONDS} s, "
+            f"ratio {seconds / TARGET_SECONDS:.2f}) — code {status} — {closing.strip('= ')}"
+        )
     print("Les dix phases de test les plus lentes (dernière exécution) :")
     for line in output.splitlines():
         match = DURATION_LINE.match(line)

@@ -1,18 +1,20 @@
 """spaser_nightly: one night of the SPASER warehouse.
 
-This file only wires the steps; each step is a function of ``spaser.night`` that the tests call
-directly, imported when the task runs. At parse time the file imports only ``spaser.plan``
+This file only wires the steps; each step is a function of ``spaser.pipeline.night`` that the tests call
+directly, imported when the task runs. At parse time the file imports only ``spaser.core.plan``
 (standard library): no database, no extractor, no GX/dbt.
 """
+
 from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from spaser.plan import DBT_LAYERS, SOURCE_EXTRACTORS, STEP_DOCS, extract_task_id, step_timeout
+from spaser.core.plan import DBT_LAYERS, SOURCE_EXTRACTORS, STEP_DOCS, extract_task_id, step_timeout
+
 
 def _run_step(run_id: str, step: str, function_name: str, *args) -> dict:
-    from spaser import night  # imported when a task runs, never when the file is parsed
+    from spaser.pipeline import night  # imported when a task runs, never when the file is parsed
 
     return night.run_step(run_id, step, getattr(night, function_name), *args)
 
@@ -66,7 +68,7 @@ def spaser_nightly():
     @task(trigger_rule="all_done", doc_md=STEP_DOCS["summary"], execution_timeout=step_timeout("summary"))
     def summary(step_task_ids: list[str], ti=None, run_id=None) -> dict:
         results = {task_id: ti.xcom_pull(task_ids=task_id) for task_id in step_task_ids}
-        from spaser import night
+        from spaser.pipeline import night
 
         return night.summarize_or_fail(run_id, results)
 
@@ -76,8 +78,11 @@ def spaser_nightly():
     for source_name in SOURCE_EXTRACTORS:
         task_id = extract_task_id(source_name)
 
-        @task(task_id=task_id, doc_md=f"Extraction de la source {source_name} vers le schéma raw.",
-              execution_timeout=step_timeout(task_id))
+        @task(
+            task_id=task_id,
+            doc_md=f"Extraction de la source {source_name} vers le schéma raw.",
+            execution_timeout=step_timeout(task_id),
+        )
         def extract(preparation: dict, source_name=source_name, task_id=task_id, run_id=None) -> dict:
             return _run_step(run_id, task_id, "extract_source", source_name, preparation["inbox"], run_id)
 
@@ -91,8 +96,11 @@ def spaser_nightly():
     for layer in DBT_LAYERS:
         task_id = f"dbt_{layer}"
 
-        @task(task_id=task_id, doc_md=f"dbt : couche {layer} (modèles et leurs tests).",
-              execution_timeout=step_timeout(task_id))
+        @task(
+            task_id=task_id,
+            doc_md=f"dbt : couche {layer} (modèles et leurs tests).",
+            execution_timeout=step_timeout(task_id),
+        )
         def build(layer=layer, task_id=task_id, run_id=None) -> dict:
             return _run_step(run_id, task_id, "build_dbt_layer", layer)
 

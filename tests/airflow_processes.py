@@ -2,6 +2,7 @@
 
 Shared by the scheduler-path test (LocalExecutor) and the Celery test (CeleryExecutor, two workers).
 """
+
 from __future__ import annotations
 
 import json

@@ -2,6 +2,7 @@
 
 It records every console error, uncaught exception and failed load the pages produce.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,16 @@ from websockets.sync.client import connect
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--window-size=1200,1600", "--remote-debugging-port=0",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1200,1600",
+    "--remote-debugging-port=0",
 ]
 
 
@@ -36,7 +44,8 @@ class Browser:
     def __init__(self, profile_dir: Path):
         self.process = subprocess.Popen(
             [chromium_executable(), *CHROMIUM_FLAGS, f"--user-data-dir={profile_dir}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         port_file = profile_dir / "DevToolsActivePort"
         deadline = time.monotonic() + 30

@@ -8,6 +8,7 @@ INSEE extracts) are never committed: the tests that compare the project with the
 ``SPASER_REFERENCE_DIR`` (default ``../shared/reference`` beside the checkout) and are skipped, with
 the reason in the test summary, on a clone that has none.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,10 +21,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from spaser.warehouse import ConnectionParams
+from spaser.db.warehouse import ConnectionParams
 
 # Tests deliver their files a moment before the night reads them: no quiet period (the loader's
-# stability rule, extract.loader.inbox_refusal); the tests of that rule set their own.
+# stability rule, spaser.ingest.loader.inbox_refusal); the tests of that rule set their own.
 os.environ["SPASER_INBOX_QUIET_SECONDS"] = "0"
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
@@ -123,7 +124,7 @@ class NightWorkspace:
 @contextmanager
 def night_on(admin: str, inbox: Path, home: Path):
     """A whole night (``spaser run --inbox``, the DAG's own steps) on a new database, kept while in use."""
-    from spaser.cli import main
+    from spaser.cli.main import main
 
     with new_database(admin) as url:
         with warehouse_environment(url, home):
@@ -219,7 +220,8 @@ def pytest_collection_modifyitems(config, items):
         module = item.nodeid.split("::", 1)[0]
         for night in SHARED_NIGHTS:
             assert night not in item.fixturenames or WORK_UNIT.get(module) == night, (
-                f"{item.nodeid} lit {night} : déclarer son module dans SHARED_NIGHTS (tests/conftest.py)")
+                f"{item.nodeid} lit {night} : déclarer son module dans SHARED_NIGHTS (tests/conftest.py)"
+            )
 
     def unit(item: pytest.Item) -> str:
         module = item.nodeid.split("::", 1)[0]
@@ -230,10 +232,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def validated(conn: psycopg.Connection, run_id: str) -> str:
-    """Record the candidate marts as the gate does when it passes (``spaser.night.validate_marts``
+    """Record the candidate marts as the gate does when it passes (``spaser.pipeline.night.validate_marts``
     without its Great Expectations suites): publication then swaps exactly this candidate."""
-    from expectations.publish import candidate_fingerprint
-    from spaser.pilotage import record_validated
+    from spaser.pipeline.pilotage import record_validated
+    from spaser.publish.swap import candidate_fingerprint
 
     fingerprint = candidate_fingerprint(conn)
     record_validated(conn, run_id, fingerprint)

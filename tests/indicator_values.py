@@ -1,4 +1,5 @@
 """Shared helpers of the night tests that compare an export with hand-computed expected values."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """The readers' roles on a server shared by several warehouses."""
+
 from __future__ import annotations
 
 import threading
@@ -6,7 +7,7 @@ import uuid
 
 import psycopg
 
-from spaser import access
+from spaser.publish import access
 
 
 def test_a_role_created_meanwhile_by_another_warehouse_is_not_an_error(admin_url, warehouse_url, monkeypatch):
@@ -46,8 +47,11 @@ def test_the_administrators_sql_limits_every_reader_member(admin_url, warehouse_
             admin.execute(access.roles_ddl())
             admin.execute(f"create role {member} login; grant {roles[0]} to {member}")
             admin.execute(access.roles_ddl())
-            settings = admin.execute("select unnest(setconfig) from pg_db_role_setting as s"
-                                     " join pg_roles as r on r.oid = s.setrole where r.rolname = %s", (member,)).fetchall()
+            settings = admin.execute(
+                "select unnest(setconfig) from pg_db_role_setting as s"
+                " join pg_roles as r on r.oid = s.setrole where r.rolname = %s",
+                (member,),
+            ).fetchall()
         assert settings == [("idle_in_transaction_session_timeout=7min",)]
     finally:
         with psycopg.connect(admin_url, autocommit=True) as cleanup:

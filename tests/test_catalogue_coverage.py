@@ -1,12 +1,13 @@
 """Every indicator of the catalogue is computed every night: the mart its entry names emits its id
 (in its SQL or a macro it calls), fct_indicateurs unites exactly the indicator marts the catalogue
-names, and the publication gate requires it (expectations.suites, from the catalogue)."""
+names, and the publication gate requires it (spaser.quality.suites, from the catalogue)."""
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from spaser.catalogue import indicator_marts, load_catalogue
+from spaser.core.catalogue import indicator_marts, load_catalogue
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -36,7 +37,7 @@ def test_fct_indicateurs_unites_every_indicator_mart_and_only_those():
 
 
 def test_the_dbt_agec_categories_are_the_declared_ones():
-    from extract.agec_declaration import PRODUCT_CATEGORIES
+    from spaser.core.agec_declaration import PRODUCT_CATEGORIES
 
     macro = (DBT_DIR / "macros" / "ventilations.sql").read_text(encoding="utf-8")
     body = macro.split("macro agec_categories()")[1].split("endmacro")[0]

@@ -20,6 +20,7 @@ from the default run, CI runs it with
 ``pytest -m celery_executor`` (see .ci/run). It needs the test PostgreSQL server
 (``SPASER_TEST_ADMIN_URL``, else a pgserver) and Redis on 127.0.0.1:6379 (``SPASER_TEST_BROKER_URL``).
 """
+
 from __future__ import annotations
 
 import json
@@ -37,11 +38,21 @@ import psutil
 import psycopg
 import pytest
 
-from spaser.config import DAGS_DIR
-from spaser.ui import Component, stop
+from spaser.cli.ui import Component, stop
+from spaser.core.settings import DAGS_DIR
 from tests.airflow_processes import (
-    SMALL_INBOX, STOP_TIMEOUT, clean_environment, deposit_small_inbox, free_port, gone, in_sessions,
-    running_task_process, start_ui, stop_after_failure, successful_night, wait_until_ready,
+    SMALL_INBOX,
+    STOP_TIMEOUT,
+    clean_environment,
+    deposit_small_inbox,
+    free_port,
+    gone,
+    in_sessions,
+    running_task_process,
+    start_ui,
+    stop_after_failure,
+    successful_night,
+    wait_until_ready,
 )
 from tests.conftest import new_database
 from tests.indicator_values import differences, read_values
@@ -52,13 +63,13 @@ BROKER_URL = os.environ.get("SPASER_TEST_BROKER_URL", "redis://127.0.0.1:6379/0"
 AIRFLOW = Path(sys.executable).parent / "airflow"
 DBT_TASKS = {"dbt_seed", "dbt_staging", "dbt_intermediate", "dbt_marts"}
 # The task policy the components load: their queue by task id, the shared queue otherwise.
-POLICY = '''
+POLICY = """
 ROUTES = {routes!r}
 
 
 def task_policy(task):
     task.queue = ROUTES.get(task.task_id, {shared!r})
-'''
+"""
 EXECUTED = re.compile(r"Executing workload in Celery: .*?task_id='(?P<task>[^']+)'.*?run_id='(?P<run>[^']+)'")
 
 
@@ -107,9 +118,22 @@ def _start_worker(name: str, queues: list[str], env: dict[str, str], home: Path,
     log_path = logs / f"worker-{name}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [str(AIRFLOW), "celery", "worker", "--queues", ",".join(queues), "--concurrency", "1",
-             "--celery-hostname", f"{name}@%h"],
-            env=worker_env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=home,
+            [
+                str(AIRFLOW),
+                "celery",
+                "worker",
+                "--queues",
+                ",".join(queues),
+                "--concurrency",
+                "1",
+                "--celery-hostname",
+                f"{name}@%h",
+            ],
+            env=worker_env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=home,
             start_new_session=True,
         )
     return Component(f"worker-{name}", process, log_path)
@@ -129,7 +153,7 @@ def test_a_night_on_two_celery_workers_that_share_no_local_file(admin_url, tmp_p
     run_tag = uuid.uuid4().hex[:12]
     shared_queue = f"spaser-{run_tag}"
     queues = {"a": f"{shared_queue}-a", "b": f"{shared_queue}-b"}
-    routes = {**{task: queues["a"] for task in DBT_TASKS}, "build_site": queues["b"]}
+    routes = {**dict.fromkeys(DBT_TASKS, queues["a"]), "build_site": queues["b"]}
     policy_dir = tmp_path / "politique"
     policy_dir.mkdir()
     (policy_dir / "airflow_local_settings.py").write_text(POLICY.format(routes=routes, shared=shared_queue))
@@ -140,39 +164,43 @@ def test_a_night_on_two_celery_workers_that_share_no_local_file(admin_url, tmp_p
         folder.mkdir()
     with new_database(admin_url) as warehouse, new_database(admin_url) as metadata:
         env = clean_environment()
-        env.update({
-            "SPASER_WAREHOUSE_URL": warehouse,
-            "SPASER_OUTPUTS": str(outputs),
-            "SPASER_PSEUDONYMISATION_KEY": secrets.token_hex(32),
-            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-            **_airflow_urls(metadata),
-            "AIRFLOW__CELERY__BROKER_URL": BROKER_URL,
-            # Above the longest step (spaser.night.STEP_TIMEOUTS), as in docker-compose.yml.
-            "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "21600",
-            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": shared_queue,
-            # What the components and the workers must share, as docker-compose.yml's .env gives it.
-            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-            "AIRFLOW__API__SECRET_KEY": secrets.token_hex(32),
-            "AIRFLOW__CORE__FERNET_KEY": _fernet_key(),
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            # Only the manual run: unpausing must not also start the scheduled night of the last interval.
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
-        })
+        env.update(
+            {
+                "SPASER_WAREHOUSE_URL": warehouse,
+                "SPASER_OUTPUTS": str(outputs),
+                "SPASER_PSEUDONYMISATION_KEY": secrets.token_hex(32),
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                **_airflow_urls(metadata),
+                "AIRFLOW__CELERY__BROKER_URL": BROKER_URL,
+                # Above the longest step (spaser.pipeline.night.STEP_TIMEOUTS), as in docker-compose.yml.
+                "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "21600",
+                "AIRFLOW__OPERATORS__DEFAULT_QUEUE": shared_queue,
+                # What the components and the workers must share, as docker-compose.yml's .env gives it.
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+                "AIRFLOW__API__SECRET_KEY": secrets.token_hex(32),
+                "AIRFLOW__CORE__FERNET_KEY": _fernet_key(),
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+                # Only the manual run: unpausing must not also start the scheduled night of the last interval.
+                "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            }
+        )
         ui_env = {**env, "SPASER_HOME": str(home), "PYTHONPATH": str(policy_dir)}
         output = logs / "spaser_ui.out"
         ui = start_ui(ui_env, port, output, cwd=tmp_path)
         workers: list[Component] = []
         try:
             wait_until_ready(ui, output)
-            workers = [_start_worker(name, [shared_queue, queues[name]], env, worker_homes[name], logs)
-                       for name in ("a", "b")]
+            workers = [
+                _start_worker(name, [shared_queue, queues[name]], env, worker_homes[name], logs) for name in ("a", "b")
+            ]
             api, run_id, instances = successful_night(port, home, inbox, diagnostics=lambda: _tails(workers))
             task_ids = [instance["task_id"] for instance in instances]
 
             # Every task on a Celery worker: sent to the queue the policy names, executed once, by
             # the worker serving that queue, in a process that is no component's.
             assert {instance["task_id"]: instance["queue"] for instance in instances} == {
-                task: routes.get(task, shared_queue) for task in task_ids}
+                task: routes.get(task, shared_queue) for task in task_ids
+            }
             executed = {worker.name: _executed(worker, run_id) for worker in workers}
             ran_on = {task: name for name, tasks in executed.items() for task in tasks}
             assert sorted(task for tasks in executed.values() for task in tasks) == sorted(task_ids), executed
@@ -205,8 +233,11 @@ def test_a_night_on_two_celery_workers_that_share_no_local_file(admin_url, tmp_p
             running = running_task_process(api, api.trigger(inbox))
             assert any(running in psutil.Process(w.process.pid).children(recursive=True) for w in workers)
             sessions = {component.pid for component in components} | {w.process.pid for w in workers}
-            tree = [process for leader in [ui.pid, *(w.process.pid for w in workers)]
-                    for process in psutil.Process(leader).children(recursive=True)]
+            tree = [
+                process
+                for leader in [ui.pid, *(w.process.pid for w in workers)]
+                for process in psutil.Process(leader).children(recursive=True)
+            ]
             ui.send_signal(signal.SIGTERM)
             stop(workers)
             assert ui.wait(STOP_TIMEOUT) == 0

@@ -1,5 +1,6 @@
 """`spaser run` when things go wrong: a failed night names its step, says why in French and where
 the log is; a bad command line is told apart from a failed night by its exit code."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from spaser.cli import main
+from spaser.cli.main import main
 
 
 def test_a_failed_night_names_the_step_the_reason_and_the_log(warehouse_url, tmp_path, capfd):
@@ -35,7 +36,7 @@ def test_a_failed_night_names_the_step_the_reason_and_the_log(warehouse_url, tmp
 
 
 def test_a_night_started_during_another_is_refused_at_once_naming_it(warehouse_url, tmp_path, capfd):
-    from spaser.pilotage import night_step, running_night
+    from spaser.pipeline.pilotage import night_step, running_night
 
     # The scheduled night is building its marts (in another process, as under Airflow).
     with night_step("scheduled__2026-12-04T01:00:00+00:00", "dbt_marts"):

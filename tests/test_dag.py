@@ -1,4 +1,5 @@
 """The DAG file imports cleanly, wires the night's steps in order, and stays cheap to parse."""
+
 from __future__ import annotations
 
 import ast
@@ -7,8 +8,8 @@ import sys
 
 import pytest
 
-from spaser.airflow_setup import configure_airflow_environment
-from spaser.config import DAGS_DIR
+from spaser.cli.airflow_setup import configure_airflow_environment
+from spaser.core.settings import DAGS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def nightly_dag(tmp_path_factory):
 
 
 def test_every_source_is_extracted_before_the_raw_checks(nightly_dag):
-    from extract.sources import SOURCES
+    from spaser.ingest.sources import SOURCES
 
     extract_ids = {"extract_" + name.replace("/", "_") for name in SOURCES}
     assert extract_ids <= set(nightly_dag.task_ids)
@@ -34,9 +35,17 @@ def test_every_source_is_extracted_before_the_raw_checks(nightly_dag):
 
 
 def test_marts_are_published_only_after_the_gate(nightly_dag):
-    chain = ["validate_raw", "dbt_seed", "dbt_staging", "dbt_intermediate", "dbt_marts",
-             "validate_marts", "publish", "export_indicateurs"]
-    for upstream, downstream in zip(chain, chain[1:]):
+    chain = [
+        "validate_raw",
+        "dbt_seed",
+        "dbt_staging",
+        "dbt_intermediate",
+        "dbt_marts",
+        "validate_marts",
+        "publish",
+        "export_indicateurs",
+    ]
+    for upstream, downstream in zip(chain, chain[1:], strict=False):
         assert nightly_dag.get_task(downstream).upstream_task_ids == {upstream}, downstream
 
 
@@ -71,7 +80,7 @@ def test_parsing_the_dag_file_imports_only_the_night_plan(tmp_path):
     probe = (
         "import importlib.util, os, sys\n"
         f"os.environ.setdefault('SPASER_HOME', {str(tmp_path)!r})\n"
-        "from spaser.airflow_setup import configure_airflow_environment\n"
+        "from spaser.cli.airflow_setup import configure_airflow_environment\n"
         "configure_airflow_environment()\n"
         "import airflow.sdk\n"
         "before = set(sys.modules)\n"
@@ -79,12 +88,22 @@ def test_parsing_the_dag_file_imports_only_the_night_plan(tmp_path):
         "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
         "print(sorted(set(sys.modules) - before))\n"
     )
-    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                               cwd=DAGS_DIR.parent)
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=DAGS_DIR.parent
+    )
     imported = set(ast.literal_eval(completed.stdout.strip().splitlines()[-1]))
-    project_modules = {name for name in imported if name.split(".")[0] in {"spaser", "extract", "expectations"}}
-    assert "spaser.plan" in project_modules  # the probe does see what the file imports
-    assert project_modules <= {"spaser", "spaser.plan"}, project_modules
-    heavy = {"pandas", "numpy", "pyarrow", "psycopg", "jsonschema", "openpyxl", "dbt", "great_expectations",
-             "sqlalchemy"}
+    project_modules = {name for name in imported if name.split(".")[0] == "spaser"}
+    assert "spaser.core.plan" in project_modules  # the probe does see what the file imports
+    assert project_modules <= {"spaser", "spaser.core", "spaser.core.plan"}, project_modules
+    heavy = {
+        "pandas",
+        "numpy",
+        "pyarrow",
+        "psycopg",
+        "jsonschema",
+        "openpyxl",
+        "dbt",
+        "great_expectations",
+        "sqlalchemy",
+    }
     assert not {name.split(".")[0] for name in imported} & heavy

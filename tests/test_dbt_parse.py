@@ -1,11 +1,12 @@
 """dbt in a night's process: the project parsed once per process and warehouse, every invocation
 on a manifest no earlier invocation compiled into (what the dbt docs publish stays what one
 invocation compiled), and the source of dbt's behavior flags found without walking the whole stack."""
+
 from __future__ import annotations
 
 import json
 
-from spaser import dbt as dbt_steps
+from spaser.pipeline import dbt as dbt_steps
 from tests.conftest import fresh_warehouse
 
 

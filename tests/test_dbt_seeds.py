@@ -1,10 +1,11 @@
-"""The dbt seeds: the catalogue's are derived from spaser/catalogue/indicateurs.yml, the
+"""The dbt seeds: the catalogue's are derived from spaser/core/catalogue/indicateurs.yml, the
 geographic ones are INSEE's facts.
 
 The product reads only the seeds at run time. The catalogue seeds must equal what the catalogue
 gives; the catalogue must equal the team's specification (../shared/spec) and the geographic seeds
 INSEE's files (../shared/reference/geo) wherever those are present.
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from spaser.catalogue import CATALOGUE_PATH, PROJECT_KEYS, SEED_NAMES, load_catalogue, seed_rows, specification
+from spaser.core.catalogue import CATALOGUE_PATH, PROJECT_KEYS, SEED_NAMES, load_catalogue, seed_rows, specification
 from tests.conftest import REFERENCE_DIR, SPEC_DIR, needs_reference
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
@@ -32,7 +33,7 @@ def catalogue() -> dict:
 @pytest.mark.parametrize("seed", SEED_NAMES)
 def test_catalogue_seed_equals_indicateurs_yml(catalogue, seed):
     assert read_csv(SEEDS_DIR / f"{seed}.csv") == seed_rows(catalogue)[seed], (
-        "seed différente du catalogue : lancez `python -m spaser.catalogue`"
+        "seed différente du catalogue : lancez `python -m spaser.core.catalogue`"
     )
 
 
@@ -48,15 +49,15 @@ def test_the_catalogue_is_the_specification_of_the_team():
     # project's own keys (PROJECT_KEYS: sources' delivery rules; an indicator's perimetres, register
     # types, mart, years and drill-down) are left out explicitly; nothing else may differ.
     assert specification(load_catalogue()) == load_catalogue(SPEC_DIR / "indicateurs.yml"), (
-        "spaser/catalogue/indicateurs.yml diffère de ../shared/spec/indicateurs.yml : reportez le changement"
-        " puis lancez `python -m spaser.catalogue`"
+        "spaser/core/catalogue/indicateurs.yml diffère de ../shared/spec/indicateurs.yml : reportez le changement"
+        " puis lancez `python -m spaser.core.catalogue`"
     )
 
 
 def test_the_specification_view_drops_only_the_project_keys(catalogue):
     spec_view = specification(catalogue)
     assert set(catalogue) - set(spec_view) == {"sources"} == set(PROJECT_KEYS["catalogue"])
-    entries = dict(zip((entry["id"] for entry in catalogue["indicateurs"]), spec_view["indicateurs"]))
+    entries = dict(zip((entry["id"] for entry in catalogue["indicateurs"]), spec_view["indicateurs"], strict=False))
     k_nb_marches = catalogue["indicateurs"][0]
     assert set(k_nb_marches) - set(entries["k_nb_marches"]) == {"mart", "annees", "detail"}
     e01 = next(entry for entry in catalogue["indicateurs"] if entry["id"] == "e01_nb_instances")
@@ -77,8 +78,9 @@ def test_every_register_indicator_declares_the_record_types_its_definition_reads
 def test_every_named_source_declares_how_it_delivers(catalogue):
     named = {source for entry in catalogue["indicateurs"] for source in entry["sources"]}
     assert named == set(catalogue["sources"])
-    assert all(set(declaration) == {"acheteur", "datee", "retard_publication"}
-               for declaration in catalogue["sources"].values())
+    assert all(
+        set(declaration) == {"acheteur", "datee", "retard_publication"} for declaration in catalogue["sources"].values()
+    )
 
 
 def test_indicators_whose_sources_name_no_buyer_apply_to_the_carrier_and_tous(catalogue):
@@ -87,12 +89,15 @@ def test_indicators_whose_sources_name_no_buyer_apply_to_the_carrier_and_tous(ca
     sans_acheteur = {source for source, declaration in catalogue["sources"].items() if not declaration["acheteur"]}
     restricted = {entry["id"] for entry in catalogue["indicateurs"] if "perimetres" in entry}
     # e02's one source is the catalogue itself: it measures every perimetre.
-    rule = {entry["id"] for entry in catalogue["indicateurs"]
-            if set(entry["sources"]) <= sans_acheteur and entry["sources"] != ["catalogue"]}
+    rule = {
+        entry["id"]
+        for entry in catalogue["indicateurs"]
+        if set(entry["sources"]) <= sans_acheteur and entry["sources"] != ["catalogue"]
+    }
     assert rule <= restricted
     assert restricted - rule == {
-        f"e08_alim_{name}_pct" for name in
-        ("bio", "siqo", "egalim", "viandes_poissons_egalim", "local", "circuit_court", "regional", "agglo")
+        f"e08_alim_{name}_pct"
+        for name in ("bio", "siqo", "egalim", "viandes_poissons_egalim", "local", "circuit_court", "regional", "agglo")
     }
     assert all(entry["perimetres"] == ["VRA", "TOUS"] for entry in catalogue["indicateurs"] if "perimetres" in entry)
     assert len(restricted) == 24

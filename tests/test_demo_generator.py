@@ -3,6 +3,7 @@
 The calibration itself (2022 figures) is checked end to end through the real pipeline elsewhere;
 here the files are checked against the official DECP schema, sources.md, SIRENE and the COG.
 """
+
 from __future__ import annotations
 
 import csv
@@ -15,11 +16,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from extract.sources import SOURCES
-from extract.tva import is_eu_vat_number
-from spaser.demo import write_demo_inbox
-from spaser.demo.companies import luhn_valid
-from spaser.demo.geography import COMMUNES_BY_TERRITORY
+from spaser.ingest.sources import SOURCES
+from spaser.ingest.tva import is_eu_vat_number
+from spaser_demo import write_demo_inbox
+from spaser_demo.companies import luhn_valid
+from spaser_demo.geography import COMMUNES_BY_TERRITORY
 from tests.conftest import REFERENCE_DIR, SPEC_DIR, needs_reference
 
 FRENCH_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
@@ -33,8 +34,11 @@ def inbox(tmp_path_factory) -> tuple[Path, dict]:
 
 
 def _hashes(root: Path) -> dict[str, str]:
-    return {str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(root.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
 
 
 def _french_csv(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -84,8 +88,11 @@ def test_summary_lists_every_written_file_with_its_record_count(inbox):
     assert set(summary["files"]) == written
     offers = sum(count for name, count in summary["files"].items() if name.startswith("marches/offres/"))
     assert offers == summary["offres"] > 0
-    delivered = {name: len(json.loads((root / name).read_text(encoding="utf-8"))["marches"].get("marche", []))
-                 for name in written if name.startswith("marches/decp/")}
+    delivered = {
+        name: len(json.loads((root / name).read_text(encoding="utf-8"))["marches"].get("marche", []))
+        for name in written
+        if name.startswith("marches/decp/")
+    }
     corrections = delivered.pop("marches/decp/decp_correctifs.json")
     assert sum(delivered.values()) == summary["marches"] and corrections > 0
 
@@ -100,12 +107,16 @@ def test_every_decp_record_validates_against_the_official_schema(inbox):
     concessions = 0
     for path in files:
         document = json.loads(path.read_text(encoding="utf-8"))
-        errors = [f"{path.name} {list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(document)]
+        errors = [
+            f"{path.name} {list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(document)
+        ]
         assert not errors, errors[:5]
         concessions += len(document["marches"].get("contrat-concession", []))
         for record in document["marches"].get("marche", []):
-            for values in (record["considerationsSociales"]["considerationSociale"],
-                           record["considerationsEnvironnementales"]["considerationEnvironnementale"]):
+            for values in (
+                record["considerationsSociales"]["considerationSociale"],
+                record["considerationsEnvironnementales"]["considerationEnvironnementale"],
+            ):
                 assert len(values) == 1 or not any(value.startswith("Pas de") for value in values), record["id"]
             for titulaire in record["titulaires"]:
                 identifier = titulaire["titulaire"]["id"]
@@ -152,7 +163,7 @@ def test_consultations_and_offers_follow_sources_md(inbox):
             assert header == expected, path.name
             assert rows
             for line, row in enumerate(rows, start=2):
-                record = dict(zip(header, row))
+                record = dict(zip(header, row, strict=False))
                 assert len(row) == len(header), (path.name, line)
                 assert re.fullmatch(r"\d{14}", record["acheteur_siret"]) and luhn_valid(record["acheteur_siret"])
                 for name, value in record.items():
@@ -178,7 +189,7 @@ def test_consultations_and_offers_follow_sources_md(inbox):
                     assert not (record["retenue"] == "oui" and record["exclusion_motif"])
                 for name in booleans:
                     assert record[name] in ("oui", "non"), (path.name, line, name)
-    # The reliability defects planted in 2025 at VRA (spaser/demo/fiabilisation.py): two attribué
+    # The reliability defects planted in 2025 at VRA (spaser_demo/fiabilisation.py): two attribué
     # lots lost their id_marche, two non-retained bidders' SIRETs have a wrong check digit.
     assert [name for name, *_ in lots_without_id] == ["consultations_2025.csv"] * 2
     assert invalid_bidders == [("offres_2025.csv", "20006878100018", "non")] * 2
@@ -193,23 +204,28 @@ def test_lots_bids_and_contracts_are_linked(inbox):
     for path in sorted((root / "marches/consultations").glob("*.csv")):
         header, rows = _french_csv(path)
         for row in rows:
-            record = dict(zip(header, row))
+            record = dict(zip(header, row, strict=False))
             lots[(record["acheteur_siret"], record["id_consultation"], record["lot"])] = record
     winners = {}
     for path in sorted((root / "marches/offres").glob("*.csv")):
         header, rows = _french_csv(path)
         for row in rows:
-            record = dict(zip(header, row))
+            record = dict(zip(header, row, strict=False))
             assert (record["acheteur_siret"], record["id_consultation"], record["lot"]) in lots
             if record["retenue"] == "oui":
-                winners[(record["acheteur_siret"], record["id_consultation"], record["lot"])] = \
-                    record["soumissionnaire_siret"]
+                winners[(record["acheteur_siret"], record["id_consultation"], record["lot"])] = record[
+                    "soumissionnaire_siret"
+                ]
     linked = 0
-    unknown_ids = [key for key, lot in lots.items()
-                   if lot["id_marche"] and (lot["acheteur_siret"], lot["id_marche"]) not in contracts]
-    # Two VRA lots of 2025 name their contract with a typo (spaser/demo/fiabilisation.py).
-    assert [(siret, lots[(siret, *rest)]["id_marche"][-2:]) for siret, *rest in unknown_ids] == \
-        [("20006878100018", "-B")] * 2
+    unknown_ids = [
+        key
+        for key, lot in lots.items()
+        if lot["id_marche"] and (lot["acheteur_siret"], lot["id_marche"]) not in contracts
+    ]
+    # Two VRA lots of 2025 name their contract with a typo (spaser_demo/fiabilisation.py).
+    assert [(siret, lots[(siret, *rest)]["id_marche"][-2:]) for siret, *rest in unknown_ids] == [
+        ("20006878100018", "-B")
+    ] * 2
     for key, lot in lots.items():
         if lot["id_marche"] and key not in unknown_ids:
             contract = contracts[(lot["acheteur_siret"], lot["id_marche"])]
@@ -256,7 +272,7 @@ def test_embedded_communes_are_real_and_in_the_territory_they_stand_for():
     with (REFERENCE_DIR / "geo/vra_communes_epci_2026.csv").open(encoding="utf-8") as handle:
         agglo = {row["insee_com"] for row in csv.DictReader(handle)}
     with (REFERENCE_DIR / "geo/cog_2026_communes.csv").open(encoding="utf-8") as handle:
-        cog = [row for row in csv.DictReader(handle)]
+        cog = list(csv.DictReader(handle))
     regions = {row["COM"]: row["REG"] for row in cog if row["TYPECOM"] in ("COM", "ARM")}
     names = {row["COM"]: row["LIBELLE"] for row in cog if row["TYPECOM"] in ("COM", "ARM")}
     duplicated = {row["COM"] for row in cog if row["TYPECOM"] not in ("COM", "ARM")}
@@ -284,11 +300,13 @@ def test_finance_deliveries_follow_sources_md(inbox):
         header, rows = _french_csv(path)
         assert header == _declared_columns("finance/mandats")
         for row in rows:
-            record = dict(zip(header, row))
+            record = dict(zip(header, row, strict=False))
             assert FRENCH_DATE.match(record["date_mandat"]) and record["date_mandat"].endswith(record["exercice"])
             assert signed_decimal.match(record["montant_ht"]), record
             tiers = record["tiers_siret"]
-            assert tiers == "" or is_eu_vat_number(tiers) or (tiers.isdigit() and len(tiers) == 14 and luhn_valid(tiers))
+            assert (
+                tiers == "" or is_eu_vat_number(tiers) or (tiers.isdigit() and len(tiers) == 14 and luhn_valid(tiers))
+            )
             cancellations += record["montant_ht"].startswith("-")
     assert cancellations > 0
     header, rows = _french_csv(root / "registre/fournisseurs/registre_fournisseurs.csv")

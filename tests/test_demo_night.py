@@ -1,5 +1,6 @@
 """A full night on the demo inbox, through the CLI: the SPASER's 2022 figures come out, a rerun
 loads nothing twice, and the exports follow their contract."""
+
 from __future__ import annotations
 
 import csv
@@ -15,12 +16,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from expectations.suites import EXPECTED_INDICATORS
-from extract.sources import SOURCES
-from spaser.catalogue import load_catalogue
-from spaser.cli import main
-from spaser.config import PROJECT_ROOT
-from spaser.progress import format_seconds
+from spaser.cli.main import main
+from spaser.cli.progress import format_seconds
+from spaser.core.catalogue import load_catalogue
+from spaser.core.settings import PROJECT_ROOT
+from spaser.ingest.sources import SOURCES
+from spaser.quality.suites import EXPECTED_INDICATORS
 from tests.conftest import fresh_warehouse
 
 VRA = "200068781"
@@ -40,7 +41,7 @@ SPASER_2022 = {
     ("e06_nb_marches_reserves_en_cours", VRA, ""): 1,
     ("e06_nb_marches_insertion_en_cours", VRA, ""): 13,
     ("e13_nb_courriers_reserves", VRA, ""): 26,
-    # insertion platform, SPASER register, AGEC statements (spaser/demo/engagements.py)
+    # insertion platform, SPASER register, AGEC statements (spaser_demo/engagements.py)
     ("e05_heures_insertion", "TOUS", ""): 30637,
     ("e05_heures_insertion", VRA, ""): 15539,
     ("e05_nb_beneficiaires", "TOUS", ""): 87,
@@ -65,7 +66,7 @@ SPASER_2022 = {
     ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=services|territoire=departement"): 32,
     ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=services|territoire=region"): 60,
     ("k_depenses_categorie_territoire_pct", "TOUS", "categorie_achat=fournitures|territoire=region"): 43,
-    # the central kitchen (spaser/demo/cuisine.py)
+    # the central kitchen (spaser_demo/cuisine.py)
     ("e08_alim_bio_pct", VRA, ""): 25.70,
     ("e08_alim_siqo_pct", VRA, ""): 12.42,
     ("e08_alim_local_pct", VRA, ""): 11.0,
@@ -86,16 +87,21 @@ def demo_night(admin_url, tmp_path_factory):
         with psycopg.connect(url) as conn:
             before_rerun = _warehouse_counts(conn)
             files_by_source = _files_by_source(conn)
-            anomalies_by_rule = dict(conn.execute(
-                "select regle, count(*) from marts.fct_fiabilisation_anomalies group by regle").fetchall())
-            history_before = conn.execute("select count(*), max(releve_le) from intermediate.int_fiabilisation__releves").fetchone()
+            anomalies_by_rule = dict(
+                conn.execute("select regle, count(*) from marts.fct_fiabilisation_anomalies group by regle").fetchall()
+            )
+            history_before = conn.execute(
+                "select count(*), max(releve_le) from intermediate.int_fiabilisation__releves"
+            ).fetchone()
         report = home / "fiabilisation_2025-S2.xlsx"
         report_status = main(["fiabilisation", "--semestre", "2025-S2", "--output", str(report)])
         second = _spaser_run("--verbose")
         second_summary = json.loads((home / "derniere_nuit.json").read_text(encoding="utf-8"))
         with psycopg.connect(url) as conn:
             after_rerun = _warehouse_counts(conn)
-            history_after = conn.execute("select count(*), max(releve_le) from intermediate.int_fiabilisation__releves").fetchone()
+            history_after = conn.execute(
+                "select count(*), max(releve_le) from intermediate.int_fiabilisation__releves"
+            ).fetchone()
         yield {
             "fiabilisation": (anomalies_by_rule, report_status, report, history_before, history_after),
             "statuses": (first.returncode, second.returncode),
@@ -111,8 +117,14 @@ def demo_night(admin_url, tmp_path_factory):
 
 def _spaser_run(*options: str) -> subprocess.CompletedProcess:
     env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
-    return subprocess.run([sys.executable, "-m", "spaser.cli", "run", *options], env=env, cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=1200)
+    return subprocess.run(
+        [sys.executable, "-m", "spaser.cli.main", "run", *options],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
 
 
 def _files_by_source(conn) -> dict[str, tuple[int, int, int, int]]:
@@ -125,9 +137,18 @@ def _files_by_source(conn) -> dict[str, tuple[int, int, int, int]]:
 
 
 def _warehouse_counts(conn) -> dict:
-    tables = ["raw.marches_decp", "raw.marches_consultations", "raw.marches_offres", "raw.finance_mandats",
-              "raw.fichiers", "raw.quarantaine", "marts.fct_marches", "marts.fct_offres", "marts.fct_depenses",
-              "marts.fct_indicateurs"]
+    tables = [
+        "raw.marches_decp",
+        "raw.marches_consultations",
+        "raw.marches_offres",
+        "raw.finance_mandats",
+        "raw.fichiers",
+        "raw.quarantaine",
+        "marts.fct_marches",
+        "marts.fct_offres",
+        "marts.fct_depenses",
+        "marts.fct_indicateurs",
+    ]
     return {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
 
 
@@ -146,16 +167,16 @@ def test_the_night_succeeds_and_says_what_it_did(demo_night):
 def test_each_indicator_comes_from_the_mart_its_catalogue_entry_names(demo_night):
     with psycopg.connect(demo_night["url"]) as conn:
         for entry in load_catalogue()["indicateurs"]:
-            rows = conn.execute(sql.SQL("select count(*) from marts.{} where indicateur_id = %s").format(
-                sql.Identifier(entry["mart"])), (entry["id"],)).fetchone()[0]
+            rows = conn.execute(
+                sql.SQL("select count(*) from marts.{} where indicateur_id = %s").format(sql.Identifier(entry["mart"])),
+                (entry["id"],),
+            ).fetchone()[0]
             assert rows > 0, (entry["id"], entry["mart"])
 
 
 @pytest.mark.parametrize("key", sorted(SPASER_2022), ids=lambda k: f"{k[0]}[{k[1]}|{k[2]}]")
 def test_demo_reproduces_the_spaser_2022_figures(demo_night, key):
-    values = {
-        (r["indicateur_id"], r["perimetre"], r["ventilation"]): r["valeur"] for r in demo_night["exported_2022"]
-    }
+    values = {(r["indicateur_id"], r["perimetre"], r["ventilation"]): r["valeur"] for r in demo_night["exported_2022"]}
     assert key in values, f"{key} absent de l'export 2022"
     assert abs(Decimal(values[key]) - Decimal(str(SPASER_2022[key]))) <= Decimal("0.5")
 
@@ -168,21 +189,34 @@ def test_the_demo_kitchen_serves_a_school_year_of_meals_without_a_bad_row(demo_n
     with psycopg.connect(demo_night["url"]) as conn:
         meals_per_school_day = conn.execute(
             "select avg(repas) from (select date_menu, sum(nb_repas) as repas from marts.fct_menus"
-            " where annee_menu = 2022 group by date_menu having count(*) > 20) as jours").fetchone()[0]
+            " where annee_menu = 2022 group by date_menu having count(*) > 20) as jours"
+        ).fetchone()[0]
     assert 5_500 <= meals_per_school_day <= 6_500
 
 
 def test_the_demo_night_gives_a_reliability_report_with_every_rule(demo_night):
-    """The demo generator plants a few of each defect (spaser/demo): every rule has records, the
+    """The demo generator plants a few of each defect (spaser_demo): every rule has records, the
     2025-S2 workbook is written, and the rerun adds nothing to the semesters' history."""
     from openpyxl import load_workbook
 
     anomalies_by_rule, status, report, history_before, history_after = demo_night["fiabilisation"]
-    # The planted ones, exactly (spaser/demo/fiabilisation.py): the hours' typo spans April to July 2025.
-    assert {rule: anomalies_by_rule[rule] for rule in (
-        "lot_sans_id_marche", "lot_marche_absent_decp", "offre_identifiant_invalide", "paiement_sans_decp",
-        "heures_sans_decp")} == {"lot_sans_id_marche": 2, "lot_marche_absent_decp": 2, "offre_identifiant_invalide": 2,
-                                 "paiement_sans_decp": 1, "heures_sans_decp": 2}
+    # The planted ones, exactly (spaser_demo/fiabilisation.py): the hours' typo spans April to July 2025.
+    assert {
+        rule: anomalies_by_rule[rule]
+        for rule in (
+            "lot_sans_id_marche",
+            "lot_marche_absent_decp",
+            "offre_identifiant_invalide",
+            "paiement_sans_decp",
+            "heures_sans_decp",
+        )
+    } == {
+        "lot_sans_id_marche": 2,
+        "lot_marche_absent_decp": 2,
+        "offre_identifiant_invalide": 2,
+        "paiement_sans_decp": 1,
+        "heures_sans_decp": 2,
+    }
     assert status == 0 and load_workbook(report)["À corriger"].max_row > 1
     assert history_before[0] > 0 and history_after == history_before
     with open(PROJECT_ROOT / "dbt_project" / "seeds" / "regles_fiabilisation.csv", encoding="utf-8") as handle:
@@ -201,8 +235,16 @@ def test_a_rerun_loads_nothing_twice(demo_night):
 
 # The steps the progress view names, besides one line per source.
 STEP_LINES = [
-    "Préparation de l'entrepôt", "Contrôles des données brutes", "dbt seed", "dbt staging", "dbt intermediate",
-    "dbt marts", "Porte qualité des marts", "Publication des marts", "Droits de lecture", "Exports des indicateurs",
+    "Préparation de l'entrepôt",
+    "Contrôles des données brutes",
+    "dbt seed",
+    "dbt staging",
+    "dbt intermediate",
+    "dbt marts",
+    "Porte qualité des marts",
+    "Publication des marts",
+    "Droits de lecture",
+    "Exports des indicateurs",
     "Tableau de bord et rapports",
 ]
 # A step's duration: "(2,7 s)", or "(1 min 04 s)" past a minute (a loaded machine).
@@ -237,9 +279,20 @@ def test_the_night_reads_like_a_product(demo_night):
 
 def test_the_summary_gives_each_step_its_time(demo_night):
     summary = demo_night["summaries"][0]
-    steps = ["prepare_warehouse", *(f"extract_{source.replace('/', '_')}" for source in SOURCES), "validate_raw",
-             "dbt_seed", "dbt_staging", "dbt_intermediate", "dbt_marts", "validate_marts", "publish",
-             "grant_access", "export_indicateurs", "build_site"]
+    steps = [
+        "prepare_warehouse",
+        *(f"extract_{source.replace('/', '_')}" for source in SOURCES),
+        "validate_raw",
+        "dbt_seed",
+        "dbt_staging",
+        "dbt_intermediate",
+        "dbt_marts",
+        "validate_marts",
+        "publish",
+        "grant_access",
+        "export_indicateurs",
+        "build_site",
+    ]
     assert sorted(summary["durees_etapes"]) == sorted(steps)
     assert all(seconds >= 0 for seconds in summary["durees_etapes"].values())
     lines = demo_night["outputs"][0].stdout.splitlines()
@@ -253,9 +306,7 @@ def test_the_summary_gives_each_step_its_time(demo_night):
 
 def test_each_source_line_gives_its_files_rows_quarantine_and_rejects(demo_night):
     steps = _step_lines(demo_night["outputs"][0].stdout)
-    figures = re.compile(
-        rf"^{NUMBER} fichiers? · {NUMBER} lignes? · {NUMBER} en quarantaine · {NUMBER} rejetés?$"
-    )
+    figures = re.compile(rf"^{NUMBER} fichiers? · {NUMBER} lignes? · {NUMBER} en quarantaine · {NUMBER} rejetés?$")
     for source, expected in demo_night["files_by_source"].items():
         shown = figures.match(steps[source])
         assert shown, steps[source]
@@ -264,7 +315,10 @@ def test_each_source_line_gives_its_files_rows_quarantine_and_rejects(demo_night
 
 def test_the_gate_and_dbt_lines_count_what_ran(demo_night):
     steps = _step_lines(demo_night["outputs"][0].stdout)
-    for step, label in (("validate_raw", "Contrôles des données brutes"), ("validate_marts", "Porte qualité des marts")):
+    for step, label in (
+        ("validate_raw", "Contrôles des données brutes"),
+        ("validate_marts", "Porte qualité des marts"),
+    ):
         checks = demo_night["summaries"][0]["controles"][step]["nb_controles"]
         assert re.fullmatch(rf"\d+ suites · {checks:,} attentes · 0 échec".replace(",", " "), steps[label])
     assert re.fullmatch(r"\d+ seeds", steps["dbt seed"])

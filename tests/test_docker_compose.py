@@ -2,6 +2,7 @@
 with what the code reads and safe by default: no secret has a default, PostgreSQL is not
 published, nothing local goes into the image, which installs the verified dependency set and
 runs as a user other than root."""
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,9 @@ def _compose() -> dict:
 
 # Compose's interpolation forms (https://docs.docker.com/compose/how-tos/environment-variables/variable-interpolation/):
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+alt}; $$ is a literal $.
-INTERPOLATION = re.compile(r"(?<!\$)\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<operator>:?[-?+])(?P<argument>[^}]*))?\}")
+INTERPOLATION = re.compile(
+    r"(?<!\$)\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<operator>:?[-?+])(?P<argument>[^}]*))?\}"
+)
 
 
 def _interpolations() -> list[re.Match]:
@@ -33,6 +36,7 @@ def _interpolations() -> list[re.Match]:
 
 def _interpolate(text: str, environment: dict[str, str]) -> str:
     """Compose's substitution of the forms this file uses, refusing as compose does."""
+
     def substitute(match: re.Match) -> str:
         name, operator, argument = match["name"], match["operator"], match["argument"]
         value = environment.get(name)
@@ -56,8 +60,15 @@ def _env_example() -> dict[str, str]:
     return entries
 
 
-SECRETS = {"POSTGRES_PASSWORD", "AIRFLOW_DB_PASSWORD", "SPASER_DB_PASSWORD", "AIRFLOW_JWT_SECRET",
-           "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY", "SPASER_PSEUDONYMISATION_KEY"}
+SECRETS = {
+    "POSTGRES_PASSWORD",
+    "AIRFLOW_DB_PASSWORD",
+    "SPASER_DB_PASSWORD",
+    "AIRFLOW_JWT_SECRET",
+    "AIRFLOW_API_SECRET_KEY",
+    "AIRFLOW_FERNET_KEY",
+    "SPASER_PSEUDONYMISATION_KEY",
+}
 # Settings, not secrets: a default applies when .env leaves them empty.
 SETTINGS = {"AIRFLOW_EXECUTOR": "LocalExecutor"}
 
@@ -81,7 +92,7 @@ def test_airflow_image_is_the_pinned_version():
 
 
 def test_environment_variables_are_those_the_code_reads():
-    code = "\n".join(p.read_text(encoding="utf-8") for folder in ("spaser", "extract") for p in (ROOT / folder).glob("*.py"))
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "spaser").rglob("*.py"))
     read_by_code = set(re.findall(r"environ(?:\.get)?\(\s*\"(SPASER_[A-Z_]+)\"", code))
     read_by_code |= set(re.findall(r"environ\[\"(SPASER_[A-Z_]+)\"\]", code))
     read_by_code |= set(re.findall(r"_VARIABLE = \"(SPASER_[A-Z_]+)\"", code))
@@ -168,8 +179,11 @@ def test_the_celery_profile_runs_the_tasks_on_workers_through_redis():
     services = _compose()["services"]
     assert {name for name, service in services.items() if service.get("profiles")} == CELERY_SERVICES
     assert all(services[name]["profiles"] == ["celery"] for name in CELERY_SERVICES)
-    for executor, environment in (("LocalExecutor", {}), ("LocalExecutor", {"AIRFLOW_EXECUTOR": ""}),
-                                  ("CeleryExecutor", {"AIRFLOW_EXECUTOR": "CeleryExecutor"})):
+    for executor, environment in (
+        ("LocalExecutor", {}),
+        ("LocalExecutor", {"AIRFLOW_EXECUTOR": ""}),
+        ("CeleryExecutor", {"AIRFLOW_EXECUTOR": "CeleryExecutor"}),
+    ):
         airflow = {name: service for name, service in _services_with(environment).items() if name.startswith("airflow")}
         assert {service["environment"]["AIRFLOW__CORE__EXECUTOR"] for service in airflow.values()} == {executor}
     redis = services["redis"]
@@ -193,12 +207,19 @@ def test_a_celery_worker_refuses_to_start_under_another_executor(tmp_path):
     tasks the scheduler runs itself; they stop at once and say what to set."""
     script = _compose()["services"]["airflow-worker"]["command"][-1].replace("$$", "$")
     fake_airflow = tmp_path / "airflow"
-    fake_airflow.write_text("#!/bin/sh\necho \"airflow $*\"\n")
+    fake_airflow.write_text('#!/bin/sh\necho "airflow $*"\n')
     fake_airflow.chmod(0o755)
-    for executor, code, said in (("LocalExecutor", 1, "AIRFLOW_EXECUTOR=CeleryExecutor"),
-                                 ("CeleryExecutor", 0, "airflow celery worker")):
-        started = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30,
-                                 env={"PATH": f"{tmp_path}:/usr/bin:/bin", "AIRFLOW__CORE__EXECUTOR": executor})
+    for executor, code, said in (
+        ("LocalExecutor", 1, "AIRFLOW_EXECUTOR=CeleryExecutor"),
+        ("CeleryExecutor", 0, "airflow celery worker"),
+    ):
+        started = subprocess.run(
+            ["bash", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={"PATH": f"{tmp_path}:/usr/bin:/bin", "AIRFLOW__CORE__EXECUTOR": executor},
+        )
         assert started.returncode == code and said in started.stdout + started.stderr, started
 
 
@@ -222,7 +243,7 @@ def test_celery_workers_share_the_warehouse_inbox_and_outputs_and_nothing_local(
 def test_the_broker_waits_for_an_acknowledgement_longer_than_the_longest_step():
     """Redis hands an unacknowledged task to another worker after the visibility timeout: below
     the longest step, a long dbt layer would run twice."""
-    from spaser.night import STEP_TIMEOUTS
+    from spaser.pipeline.night import STEP_TIMEOUTS
 
     for name, service in _compose()["services"].items():
         if name.startswith("airflow"):
@@ -250,23 +271,52 @@ def _ignored(path: str, patterns: list[str]) -> bool:
 
 def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
     patterns = _dockerignore()
-    for local in (".spaser/pgdata/PG_VERSION", ".spaser/secrets/pseudonymisation.key", ".env", ".env.production",
-                  ".venv/bin/python", ".git/HEAD", "runs/2026-01-01/resume.json", "exports/indicateurs.csv",
-                  "site/index.html", "secrets/pseudonymisation.key", "cles/client.key", "ca.pem",
-                  "dbt_project/target/manifest.json", "dbt_project/logs/dbt.log", ".pytest_cache/v/cache",
-                  "spaser/__pycache__/cli.cpython-311.pyc", "spaser_warehouse.egg-info/PKG-INFO", "tests/conftest.py"):
+    for local in (
+        ".spaser/pgdata/PG_VERSION",
+        ".spaser/secrets/pseudonymisation.key",
+        ".env",
+        ".env.production",
+        ".venv/bin/python",
+        ".git/HEAD",
+        "runs/2026-01-01/resume.json",
+        "exports/indicateurs.csv",
+        "site/index.html",
+        "secrets/pseudonymisation.key",
+        "cles/client.key",
+        "ca.pem",
+        "dbt_project/target/manifest.json",
+        "dbt_project/logs/dbt.log",
+        ".pytest_cache/v/cache",
+        "spaser/__pycache__/cli.cpython-311.pyc",
+        "spaser_warehouse.egg-info/PKG-INFO",
+        "tests/conftest.py",
+    ):
         assert _ignored(local, patterns), f"{local} entrerait dans l'image"
-    for needed in ("pyproject.toml", "constraints.txt", "spaser/cli.py", "spaser/site.py", "spaser/site_assets/spaser.js",
-                   "extract/loader.py", "expectations/gate.py", "dags/spaser_nightly.py", "dbt_project/dbt_project.yml",
-                   "dbt_project/profiles.yml", "docker/postgres-init.sh", ".env.example"):
+    for needed in (
+        "pyproject.toml",
+        "constraints.txt",
+        "spaser/cli/main.py",
+        "spaser/publish/site.py",
+        "spaser/publish/site_assets/spaser.js",
+        "spaser/ingest/loader.py",
+        "spaser/quality/gate.py",
+        "dags/spaser_nightly.py",
+        "dbt_project/dbt_project.yml",
+        "dbt_project/profiles.yml",
+        "docker/postgres-init.sh",
+        ".env.example",
+    ):
         assert (ROOT / needed).exists(), needed
         assert not _ignored(needed, patterns), f"{needed} manquerait à l'image"
 
 
 def _dockerfile_instructions() -> list[tuple[str, str]]:
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
-    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in text.splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 def test_the_image_installs_the_verified_set_and_runs_as_a_non_root_user():
@@ -274,7 +324,7 @@ def test_the_image_installs_the_verified_set_and_runs_as_a_non_root_user():
     installs = [argument for keyword, argument in instructions if keyword == "RUN" and "pip install" in argument]
     assert len(installs) == 1
     assert re.search(r"(--constraint|-c) /opt/spaser/constraints\.txt", installs[0])
-    # Editable: spaser/config.py finds dbt_project/ beside the package, not in site-packages; with
+    # Editable: spaser/core/settings.py finds dbt_project/ beside the package, not in site-packages; with
     # the Celery provider that the celery profile's workers run.
     assert re.search(r"(--editable|-e) \"?/opt/spaser\[celery\]\"?( |$)", installs[0])
     users = [argument.strip() for keyword, argument in instructions if keyword == "USER"]

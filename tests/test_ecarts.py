@@ -1,13 +1,14 @@
 """`spaser chargement ecarter / retablir / journal`: the audited way out of a load that freezes the
 raw gate, on a real PostgreSQL (the incremental models' rebuild is tested with the finance nights)."""
+
 from __future__ import annotations
 
 import psycopg
 
-from expectations.gate import validate_raw
-from extract.sources import SOURCES
-from spaser.cli import EXIT_USAGE, main
-from spaser.migrations import migrate
+from spaser.cli.main import EXIT_USAGE, main
+from spaser.db.migrations import migrate
+from spaser.ingest.sources import SOURCES
+from spaser.quality.gate import validate_raw
 
 
 def _deliver(conn: psycopg.Connection, run_id: str, record_numbers: tuple[int, ...] = (1,)) -> int:
@@ -17,8 +18,11 @@ def _deliver(conn: psycopg.Connection, run_id: str, record_numbers: tuple[int, .
         (run_id, f"ul_{run_id}.csv", run_id.encode().hex().ljust(64, "0")[:64]),
     ).fetchone()[0]
     for record in record_numbers:
-        conn.execute("insert into raw_stockage.sirene_unites_legales (_load_id, _record_number, siren)"
-                     " values (%s, %s, '123456789')", (load_id, record))
+        conn.execute(
+            "insert into raw_stockage.sirene_unites_legales (_load_id, _record_number, siren)"
+            " values (%s, %s, '123456789')",
+            (load_id, record),
+        )
     conn.commit()
     return load_id
 
@@ -32,11 +36,16 @@ def test_a_load_set_aside_leaves_the_raw_gate_and_comes_back_when_restored(conn,
 
     capsys.readouterr()
     assert main(["chargement", "liste", "--source", "referentiels/sirene_unites_legales"]) == 0
-    assert [line.split()[:2] for line in capsys.readouterr().out.splitlines()] == [[str(bad), "nuit-2"], [str(good), "nuit-1"]]
+    assert [line.split()[:2] for line in capsys.readouterr().out.splitlines()] == [
+        [str(bad), "nuit-2"],
+        [str(good), "nuit-1"],
+    ]
 
     assert main(["chargement", "ecarter", str(bad), "--motif", "SIREN tronqué par l'export, renvoi demandé"]) == 0
     said = capsys.readouterr().out
-    assert f"Chargement {bad} (referentiels/sirene_unites_legales, ul_nuit-2.csv, nuit nuit-2, 1 ligne(s)) écarté" in said
+    assert (
+        f"Chargement {bad} (referentiels/sirene_unites_legales, ul_nuit-2.csv, nuit nuit-2, 1 ligne(s)) écarté" in said
+    )
 
     assert validate_raw("nuit-3", SOURCES.values()).success
     assert conn.execute("select _load_id from raw.sirene_unites_legales").fetchall() == [(good,)]
@@ -55,8 +64,9 @@ def test_a_load_set_aside_leaves_the_raw_gate_and_comes_back_when_restored(conn,
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[2] for line in lines] == ["retabli", "ecarte"]
     assert lines[0].endswith("écart levé pour vérification") and "SIREN tronqué" in lines[1]
-    assert conn.execute("select load_id, action, reconstruit from qualite.journal_chargements_ecartes order by id"
-                        ).fetchall() == [(bad, "ecarte", False), (bad, "retabli", False)]
+    assert conn.execute(
+        "select load_id, action, reconstruit from qualite.journal_chargements_ecartes order by id"
+    ).fetchall() == [(bad, "ecarte", False), (bad, "retabli", False)]
 
 
 def test_setting_aside_is_refused_without_a_reason_an_existing_load_or_twice(conn, capsys):

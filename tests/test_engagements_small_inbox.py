@@ -4,6 +4,7 @@ sources (``tests/fixtures/inbox_engagements``), checked against values computed 
 a BI tool connected as ``spaser_lecteur`` can read of it (aggregates only); the AGEC declaration
 export validated against the national format's rules. The night (``engagements_night``,
 tests/conftest.py) also serves test_night_small_inbox.py."""
+
 from __future__ import annotations
 
 import contextlib
@@ -21,21 +22,34 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from extract.agec_declaration import DECLARATION_SCHEMA
-from spaser.access import LECTEUR
-from spaser.cli import main
-from spaser.table_schema import validate_csv
+from spaser.cli.main import main
+from spaser.core.agec_declaration import DECLARATION_SCHEMA
+from spaser.outputs.table_schema import validate_csv
+from spaser.publish.access import LECTEUR
 from tests.conftest import REFERENCE_DIR, needs_reference
 
 FIXTURE_DIR = Path(__file__).parent / "fixtures" / "inbox_engagements"
 TOLERANCE = 1e-9
 PLATFORM_IDS = ("PLAT-001", "PLAT-002", "PLAT-003", "PLAT-004", "PLAT-005", "PLAT-006")
-BIRTH_DATES = ("15/03/1970", "1970-03-15", "02/01/1998", "1998-01-02", "01/01/1972", "1972-01-01",
-               "20/07/1985", "1985-07-20", "31/02/1980")
+BIRTH_DATES = (
+    "15/03/1970",
+    "1970-03-15",
+    "02/01/1998",
+    "1998-01-02",
+    "01/01/1972",
+    "1972-01-01",
+    "20/07/1985",
+    "1985-07-20",
+    "31/02/1980",
+)
 E02 = "e02_indicateurs_automatises_pct"
 # Where the insertion lines are kept person by person (pseudonymised): the pipeline's alone.
-PERSON_LEVEL = ("intermediate.int_insertion__heures_courantes", "staging.stg_insertion__heures",
-                "raw.insertion_heures", "raw_stockage.insertion_heures")
+PERSON_LEVEL = (
+    "intermediate.int_insertion__heures_courantes",
+    "staging.stg_insertion__heures",
+    "raw.insertion_heures",
+    "raw_stockage.insertion_heures",
+)
 
 
 @dataclass
@@ -55,8 +69,9 @@ class Night:
 def _read_values(path: Path) -> dict:
     with path.open(encoding="utf-8", newline="") as handle:
         return {
-            (row["indicateur_id"], row["perimetre"], int(row["annee"]), row["ventilation"]):
-                float(row["valeur"]) if row["valeur"] != "" else None
+            (row["indicateur_id"], row["perimetre"], int(row["annee"]), row["ventilation"]): float(row["valeur"])
+            if row["valeur"] != ""
+            else None
             for row in csv.DictReader(handle)
         }
 
@@ -99,23 +114,40 @@ def night(engagements_night, admin_url, tmp_path_factory) -> Night:
                 quarantine = conn.execute(
                     "select source, enregistrement, champ, message, contenu from raw.quarantaine"
                 ).fetchall()
-                pseudonyms = {row[0] for row in conn.execute(
-                    "select beneficiaire_pseudo from intermediate.int_insertion__heures_courantes")}
+                pseudonyms = {
+                    row[0]
+                    for row in conn.execute(
+                        "select beneficiaire_pseudo from intermediate.int_insertion__heures_courantes"
+                    )
+                }
                 indicator_rows = conn.execute(
                     "select indicateur_id, perimetre, annee, valeur, numerateur, denominateur, motif "
                     "from marts.fct_indicateurs"
                 ).fetchall()
-                source_years = set(conn.execute(
-                    "select source, annee from intermediate.int_indicateurs__annees_sources").fetchall())
+                source_years = set(
+                    conn.execute("select source, annee from intermediate.int_indicateurs__annees_sources").fetchall()
+                )
                 targets = conn.execute(
                     "select indicateur_id, perimetre, annee, ventilation, cible_valeur, cible_sens from marts.fct_indicateurs "
-                    "where cible_sens is not null").fetchall()
+                    "where cible_sens is not null"
+                ).fetchall()
                 agec_objectives = conn.execute(
                     "select perimetre, annee, ventilation, objectif, objectif_motif, avancement "
-                    "from marts.rapport_indicateurs where indicateur_id = 'e10_agec_famille_pct'").fetchall()
+                    "from marts.rapport_indicateurs where indicateur_id = 'e10_agec_famille_pct'"
+                ).fetchall()
             reader = _what_a_reader_sees(admin_url, url, pseudonyms)
-    night = Night(run_status, _read_values(export), url, home, agec_dir, agec_status, hits, quarantine,
-                  indicator_rows, source_years)
+    night = Night(
+        run_status,
+        _read_values(export),
+        url,
+        home,
+        agec_dir,
+        agec_status,
+        hits,
+        quarantine,
+        indicator_rows,
+        source_years,
+    )
     night.reader = reader
     night.pseudonyms = pseudonyms
     night.targets = targets
@@ -135,25 +167,36 @@ def test_every_indicator_of_the_issue_matches_the_hand_computed_value(night):
     assert sorted(set(expected) - set(produced)) == [], "lignes attendues absentes"
     assert sorted(set(produced) - set(expected)) == [], "lignes en trop"
     wrong = [
-        (key, expected[key], produced[key]) for key in expected
+        (key, expected[key], produced[key])
+        for key in expected
         if not (expected[key] is None and produced[key] is None)
-        and (expected[key] is None or produced[key] is None
-             or not math.isclose(expected[key], produced[key], abs_tol=TOLERANCE))
+        and (
+            expected[key] is None
+            or produced[key] is None
+            or not math.isclose(expected[key], produced[key], abs_tol=TOLERANCE)
+        )
     ]
     assert wrong == []
 
 
 # e02 by hand (CALCULS.md, "e02"): (perimetre, annee) -> (indicators counted, indicators that apply).
 E02_BY_HAND = {
-    ("200068781", 2022): (49, 71), ("200068781", 2023): (51, 71), ("200068781", 2024): (2, 71),
-    ("212603625", 2022): (18, 47), ("212603625", 2023): (41, 47), ("212603625", 2024): (0, 47),
-    ("TOUS", 2022): (27, 71), ("TOUS", 2023): (51, 71), ("TOUS", 2024): (2, 71),
+    ("200068781", 2022): (49, 71),
+    ("200068781", 2023): (51, 71),
+    ("200068781", 2024): (2, 71),
+    ("212603625", 2022): (18, 47),
+    ("212603625", 2023): (41, 47),
+    ("212603625", 2024): (0, 47),
+    ("TOUS", 2022): (27, 71),
+    ("TOUS", 2023): (51, 71),
+    ("TOUS", 2024): (2, 71),
 }
 
 
 def _e02(night) -> dict:
-    return {(row[1], row[2]): (int(row[4]), int(row[5]), float(row[3]))
-            for row in night.indicator_rows if row[0] == E02}
+    return {
+        (row[1], row[2]): (int(row[4]), int(row[5]), float(row[3])) for row in night.indicator_rows if row[0] == E02
+    }
 
 
 def test_e02_counts_the_indicators_that_apply_and_whose_sources_delivered(night):
@@ -173,8 +216,11 @@ def test_e02_judges_each_perimetre_by_its_own_deliveries(night):
     TOUS."""
     e02 = _e02(night)
     assert ("insertion.heures", 2022) in night.source_years  # delivered, by VRA only
-    tous_2022 = {row[0] for row in night.indicator_rows
-                 if row[1:3] == ("TOUS", 2022) and row[0].startswith("e05_") and row[3] is not None}
+    tous_2022 = {
+        row[0]
+        for row in night.indicator_rows
+        if row[1:3] == ("TOUS", 2022) and row[0].startswith("e05_") and row[3] is not None
+    }
     assert {"e05_heures_insertion", "e05_nb_beneficiaires"} <= tous_2022
     assert e02[("TOUS", 2022)][0] == e02[("200068781", 2022)][0] - 22
     assert e02[("212603625", 2022)][:2] == (18, 47)  # the 19 DECP/consultations ones but e03_nb_nouveaux
@@ -186,9 +232,13 @@ def test_a_register_row_of_one_type_does_not_make_the_other_register_indicators_
     e10_operations_reemploi and the 3 of partner actions read 0 or "dénominateur vide" but are not
     fed); in 2023 no COPIL/COTECH/COSUI/GT, REUNION_PARTENARIALE, ACCOMPAGNEMENT nor ATELIER row:
     10 count (e01_nb_referentiels counts since the register's start)."""
-    zero_2022 = {row[0] for row in night.indicator_rows
-                 if row[1:3] == ("200068781", 2022) and row[0] in ("e10_nb_segments_duree_vie", "e11_nb_actions_programmees")
-                 and row[3] == 0}
+    zero_2022 = {
+        row[0]
+        for row in night.indicator_rows
+        if row[1:3] == ("200068781", 2022)
+        and row[0] in ("e10_nb_segments_duree_vie", "e11_nb_actions_programmees")
+        and row[3] == 0
+    }
     assert zero_2022 == {"e10_nb_segments_duree_vie", "e11_nb_actions_programmees"}
     e02 = _e02(night)
     # VRA = the 41 indicators of buyer sources (2023) or 41 (2022: 19 - 1 + 8 + 7 + 5 + 2 + GHG 1 = 41) + register
@@ -232,8 +282,11 @@ VRA, VALENCE = "200068781", "212603625"
 
 
 def _target_rows(night, indicator):
-    return {(perimetre, annee, ventilation): (None if valeur is None else float(valeur))
-            for id_, perimetre, annee, ventilation, valeur, _sens in night.targets if id_ == indicator}
+    return {
+        (perimetre, annee, ventilation): (None if valeur is None else float(valeur))
+        for id_, perimetre, annee, ventilation, valeur, _sens in night.targets
+        if id_ == indicator
+    }
 
 
 def test_targets_land_on_the_rows_the_spaser_means(night):
@@ -246,11 +299,13 @@ def test_targets_land_on_the_rows_the_spaser_means(night):
     assert _target_rows(night, "e08_traiteurs_circuit_court_pct") == {(VRA, y, ""): 100 for y in years}
     # « 2 communications / an »: the total row of each perimetre, never one audience.
     assert _target_rows(night, "e04_nb_actions_communication") == {
-        (p, y, ""): 2 for p in (VRA, VALENCE, "TOUS") for y in years}
+        (p, y, ""): 2 for p in (VRA, VALENCE, "TOUS") for y in years
+    }
     # « 2 projets phares d'ici 2025 avec un taux de réutilisation de 20 % »: the cumulative count.
     assert _target_rows(night, "e10_operations_reemploi") == {
         **{(p, y, "mesure=nombre_cumule"): 2 for p in (VRA, VALENCE, "TOUS") for y in years},
-        **{(p, y, "mesure=taux_moyen"): 20 for p in (VRA, VALENCE, "TOUS") for y in years}}
+        **{(p, y, "mesure=taux_moyen"): 20 for p in (VRA, VALENCE, "TOUS") for y in years},
+    }
     # A target set per family stays on every family (there is no total row).
     agec = _target_rows(night, "e10_agec_famille_pct")
     assert len(agec) == 3 * 2 * 17 and set(agec.values()) == {None}
@@ -262,8 +317,10 @@ def test_the_agec_progression_is_read_as_five_points_a_year_per_family(night):
     """CALCULS.md, registre/agec: VRA Papier 10 % in 2022 then 25 % in 2023 (objective 10 + 5);
     Mobilier 20 % in 2022, nothing in 2023 (objective 25, no value); 2021 is not published, so the
     2022 rows have no objective and say why."""
-    rows = {(perimetre, annee, ventilation): (objectif, motif, avancement)
-            for perimetre, annee, ventilation, objectif, motif, avancement in night.agec_objectives}
+    rows = {
+        (perimetre, annee, ventilation): (objectif, motif, avancement)
+        for perimetre, annee, ventilation, objectif, motif, avancement in night.agec_objectives
+    }
     papier = "type_produit_acquis=Papier"
     mobilier = "type_produit_acquis=Mobilier et aménagement d'intérieur"
     assert float(rows[(VRA, 2023, papier)][0]) == 15 and rows[(VRA, 2023, papier)][2] == "atteint"
@@ -301,14 +358,20 @@ def _what_a_reader_sees(admin_url: str, url: str, pseudonyms: set[str]) -> dict:
                     readable[relation] = True
                 except psycopg.errors.InsufficientPrivilege:
                     readable[relation] = False
-            rows = reader.execute("select heure_cle, heures::float, nb_beneficiaires from marts.fct_heures_insertion"
-                                  " order by heure_cle").fetchall()
-            columns = reader.execute("select table_name, column_name from information_schema.columns"
-                                     " where table_schema = 'marts' and data_type = 'text'").fetchall()
+            rows = reader.execute(
+                "select heure_cle, heures::float, nb_beneficiaires from marts.fct_heures_insertion order by heure_cle"
+            ).fetchall()
+            columns = reader.execute(
+                "select table_name, column_name from information_schema.columns"
+                " where table_schema = 'marts' and data_type = 'text'"
+            ).fetchall()
             holding_pseudonyms = [
-                (table, column) for table, column in columns
-                if reader.execute(f'select count(*) from marts."{table}" where "{column}" = any(%s)',
-                                  (sorted(pseudonyms),)).fetchone()[0]]
+                (table, column)
+                for table, column in columns
+                if reader.execute(
+                    f'select count(*) from marts."{table}" where "{column}" = any(%s)', (sorted(pseudonyms),)
+                ).fetchone()[0]
+            ]
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f"drop role if exists {role}")
@@ -316,7 +379,7 @@ def _what_a_reader_sees(admin_url: str, url: str, pseudonyms: set[str]) -> dict:
 
 
 def test_a_bi_reader_sees_insertion_hours_only_per_contract_company_and_month(night):
-    assert night.reader["readable"] == {relation: False for relation in PERSON_LEVEL}
+    assert night.reader["readable"] == dict.fromkeys(PERSON_LEVEL, False)
     assert night.reader["holding_pseudonyms"] == []
     # The loaded lines of insertion/heures (CALCULS.md), by buyer, contract, company and month: PLAT-003's
     # two contracts of January 2022 are one person; PLAT-001 and PLAT-005 share September 2023.
@@ -344,34 +407,54 @@ def test_agec_declarations_follow_the_national_format(night):
     files = sorted(night.agec_dir.iterdir())
     assert night.agec_status == 0
     assert [path.name for path in files] == [
-        "declaration_agec_2023_20006878100018.csv", "declaration_agec_2023_21260362500014.csv"]
+        "declaration_agec_2023_20006878100018.csv",
+        "declaration_agec_2023_21260362500014.csv",
+    ]
     for path in files:
         assert validate_csv(path, DECLARATION_SCHEMA) == []
     with files[1].open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["annee", "siret", "raison_sociale", "type_produit_acquis", "montant_total",
-                             "montant_reemploi_et_reutilisation", "montant_produits_issus_don",
-                             "montant_produits_recycles", "commentaires"]
-    assert [(row["type_produit_acquis"], row["montant_total"], row["montant_reemploi_et_reutilisation"],
-             row["montant_produits_recycles"]) for row in rows] == [
-        ("Matériel informatique et téléphonie", "8000", "2000", "0"), ("Papier", "1000", "0", "500")]
+    assert list(rows[0]) == [
+        "annee",
+        "siret",
+        "raison_sociale",
+        "type_produit_acquis",
+        "montant_total",
+        "montant_reemploi_et_reutilisation",
+        "montant_produits_issus_don",
+        "montant_produits_recycles",
+        "commentaires",
+    ]
+    assert [
+        (
+            row["type_produit_acquis"],
+            row["montant_total"],
+            row["montant_reemploi_et_reutilisation"],
+            row["montant_produits_recycles"],
+        )
+        for row in rows
+    ] == [("Matériel informatique et téléphonie", "8000", "2000", "0"), ("Papier", "1000", "0", "500")]
 
 
 def test_the_agec_declaration_keeps_formula_like_text_verbatim_and_flags_it(night):
     """The legal file says exactly what was declared (national format, read as data): a supplier's
     text that a spreadsheet would run as a formula is neither altered nor prefixed, but each such
-    cell is reported with its file, line and field (spaser/agec.py)."""
+    cell is reported with its file, line and field (spaser/outputs/agec.py)."""
     files = {path.name: path for path in night.agec_dir.iterdir()}
     with files["declaration_agec_2023_20006878100018.csv"].open(encoding="utf-8", newline="") as handle:
         vra = list(csv.DictReader(handle))
     assert [(row["raison_sociale"], row["commentaires"], row["montant_total"]) for row in vra] == [
-        ("@SUM(1+1)*cmd|' /C calc'!A0", '=HYPERLINK("http://exemple.invalid/x","justificatif")', "4000")]
+        ("@SUM(1+1)*cmd|' /C calc'!A0", '=HYPERLINK("http://exemple.invalid/x","justificatif")', "4000")
+    ]
     with files["declaration_agec_2023_21260362500014.csv"].open(encoding="utf-8", newline="") as handle:
         valence = list(csv.DictReader(handle))
     assert [row["commentaires"] for row in valence] == ["-2 écrans neufs, +1 reconditionné", "Papier recyclé, ramettes"]
     flagged = [line.strip() for line in night.agec_messages.splitlines() if line.startswith("  ligne")]
     assert [line.split(" : ")[0] for line in flagged] == [
-        "ligne 2, champ raison_sociale", "ligne 2, champ commentaires", "ligne 2, champ commentaires"]
+        "ligne 2, champ raison_sociale",
+        "ligne 2, champ commentaires",
+        "ligne 2, champ commentaires",
+    ]
     assert "declaration_agec_2023_20006878100018.csv : attention" in night.agec_messages
     assert "declaration_agec_2023_21260362500014.csv : attention" in night.agec_messages
     assert night.agec_status == 0
@@ -385,7 +468,8 @@ def test_the_declared_agec_format_is_the_published_schema():
     published = json.loads((AGEC_REFERENCE / "schema_declaration_reemploi_v0.1.0.json").read_text(encoding="utf-8"))
     assert published["version"] == DECLARATION_SCHEMA["version"]
     assert [(field["name"], field["type"], field.get("constraints", {})) for field in published["fields"]] == [
-        (field["name"], field["type"], field["constraints"]) for field in DECLARATION_SCHEMA["fields"]]
+        (field["name"], field["type"], field["constraints"]) for field in DECLARATION_SCHEMA["fields"]
+    ]
 
 
 @needs_reference(AGEC_REFERENCE / "exemple_valide.csv")
@@ -394,8 +478,10 @@ def test_the_published_valid_example_passes_the_declared_format():
 
 
 def test_the_schema_validator_rejects_what_the_schema_forbids(tmp_path):
-    header = ("annee,siret,raison_sociale,type_produit_acquis,montant_total,montant_reemploi_et_reutilisation,"
-              "montant_produits_issus_don,montant_produits_recycles,commentaires")
+    header = (
+        "annee,siret,raison_sociale,type_produit_acquis,montant_total,montant_reemploi_et_reutilisation,"
+        "montant_produits_issus_don,montant_produits_recycles,commentaires"
+    )
     valid = tmp_path / "valide.csv"
     valid.write_text(header + "\n2024,13002526500013,DINUM,Papier,1000.5,100,0,250,\n", encoding="utf-8")
     assert validate_csv(valid, DECLARATION_SCHEMA) == []

@@ -2,6 +2,7 @@
 
 Marts are built here with plain SQL following docs/ARCHITECTURE.md, so these tests do not depend on dbt.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,13 +12,13 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from expectations import suites
-from expectations.gate import validate_marts, validate_raw
-from expectations.publish import CandidateMissing, prepare_candidate, publish_candidate
-from extract.sources import SOURCES
-from spaser.catalogue import load_catalogue
-from spaser.migrations import migrate
-from spaser.config import DBT_PROJECT_DIR
+from spaser.core.catalogue import load_catalogue
+from spaser.core.settings import DBT_PROJECT_DIR
+from spaser.db.migrations import migrate
+from spaser.ingest.sources import SOURCES
+from spaser.publish.swap import CandidateMissing, prepare_candidate, publish_candidate
+from spaser.quality import suites
+from spaser.quality.gate import validate_marts, validate_raw
 from tests.conftest import validated
 
 VRA_SIRET = "20006878100015"
@@ -94,7 +95,9 @@ def _fill_marts(conn: psycopg.Connection, schema: str, buyer_name: str = "Valenc
     marche = f"{VRA_SIRET}|{YEAR}-001"
     lot = f"{VRA_SIRET}|C1|1"
     conn.execute(f"insert into {schema}.dim_acheteurs values (%s, %s, %s)", (VRA_SIRET, VRA, buyer_name))
-    conn.execute(f"insert into {schema}.dim_entreprises values ('123456789', 'SIRET', 'ACME', 'PME', '11', true, true, false, true)")
+    conn.execute(
+        f"insert into {schema}.dim_entreprises values ('123456789', 'SIRET', 'ACME', 'PME', '11', true, true, false, true)"
+    )
     conn.execute(
         f"insert into {schema}.fct_marches (marche_cle, acheteur_id, acheteur_siren, id_marche, date_notification,"
         " annee_notification, duree_mois, montant, date_fin, categorie_achat, nb_titulaires, lot, source_fichier)"
@@ -124,8 +127,14 @@ def _fill_marts(conn: psycopg.Connection, schema: str, buyer_name: str = "Valenc
                 f"insert into {schema}.fct_indicateurs (indicateur_cle, indicateur_id, libelle, perimetre, annee,"
                 " ventilation, valeur, numerateur, denominateur, unite, statut) values (%s, %s, 'libellé', %s, %s, '',"
                 " %s, 1, 2, %s, 'calcule')",
-                (f"{indicator_id}|{perimetre}|{YEAR}|", indicator_id, perimetre, YEAR,
-                 50 if percentage else 1, "pourcentage" if percentage else "nombre"),
+                (
+                    f"{indicator_id}|{perimetre}|{YEAR}|",
+                    indicator_id,
+                    perimetre,
+                    YEAR,
+                    50 if percentage else 1,
+                    "pourcentage" if percentage else "nombre",
+                ),
             )
     conn.execute(
         f"insert into {schema}.fct_indicateurs (indicateur_cle, indicateur_id, libelle, perimetre, annee, ventilation,"
@@ -151,7 +160,8 @@ def _load_raw(conn: psycopg.Connection) -> None:
     sha = "a" * 64
     load_id = conn.execute(
         "insert into raw.fichiers (run_id, source, fichier, sha256, statut, nb_enregistrements, nb_charges)"
-        " values ('nuit-1', 'marches/decp', 'decp.json', %s, 'charge', 1, 1) returning load_id", (sha,)
+        " values ('nuit-1', 'marches/decp', 'decp.json', %s, 'charge', 1, 1) returning load_id",
+        (sha,),
     ).fetchone()[0]
     conn.execute(
         "insert into raw_stockage.marches_decp (_load_id, _record_number, type_contrat,"
@@ -162,9 +172,7 @@ def _load_raw(conn: psycopg.Connection) -> None:
 
 
 def _published_content(conn: psycopg.Connection) -> dict[str, list[tuple]]:
-    return {
-        table: conn.execute(f"select * from marts.{table} order by 1, 2").fetchall() for table in MART_TABLES
-    }
+    return {table: conn.execute(f"select * from marts.{table} order by 1, 2").fetchall() for table in MART_TABLES}
 
 
 @pytest.fixture
@@ -187,7 +195,9 @@ def _failures(report, suite_name: str) -> list[dict]:
 def test_a_valid_candidate_passes_the_gate_and_replaces_the_published_marts(warehouse):
     raw_report = validate_raw("nuit-1", SOURCES.values())
     assert raw_report.success, raw_report.explain()
-    assert {outcome.suite for outcome in raw_report.suites} == {f"raw.{table}" for table in suites.raw_suites(SOURCES.values())}
+    assert {outcome.suite for outcome in raw_report.suites} == {
+        f"raw.{table}" for table in suites.raw_suites(SOURCES.values())
+    }
 
     report = validate_marts(AIRFLOW_RUN_ID)
 
@@ -196,9 +206,13 @@ def test_a_valid_candidate_passes_the_gate_and_replaces_the_published_marts(ware
     json.dumps(report.to_dict())  # goes to Airflow XCom as is
     rows = warehouse.execute(
         "select couche, count(*), bool_and(succes) from qualite.validations where run_id in ('nuit-1', %s)"
-        " group by couche", (AIRFLOW_RUN_ID,)
+        " group by couche",
+        (AIRFLOW_RUN_ID,),
     ).fetchall()
-    assert sorted(rows) == [("marts", len(report.suites), True), ("raw", len(suites.raw_suites(SOURCES.values())), True)]
+    assert sorted(rows) == [
+        ("marts", len(report.suites), True),
+        ("raw", len(suites.raw_suites(SOURCES.values())), True),
+    ]
     index = Path(report.data_docs_index)
     assert index.name == "index.html" and "marts.fct_indicateurs" in index.read_text(encoding="utf-8")
     for outcome in report.suites:  # the links of index.html, percent-encoded there
@@ -228,8 +242,13 @@ def test_a_suite_page_is_rendered_again_only_when_its_suite_or_the_page_changed(
     assert b"dim_acheteurs" in page.read_bytes()
 
     before = page.read_bytes()
-    monkeypatch.setitem(suites.CORE_MART_SUITES, "dim_acheteurs", lambda schema: suites._suite(
-        "marts.dim_acheteurs", [*suites.dim_acheteurs_suite(schema).expectations, *suites._not_null("acheteur_nom")]))
+    monkeypatch.setitem(
+        suites.CORE_MART_SUITES,
+        "dim_acheteurs",
+        lambda schema: suites._suite(
+            "marts.dim_acheteurs", [*suites.dim_acheteurs_suite(schema).expectations, *suites._not_null("acheteur_nom")]
+        ),
+    )
     validate_marts("nuit-5")
     assert b"acheteur_nom" in page.read_bytes() and page.read_bytes() != before
 
@@ -242,9 +261,12 @@ def test_a_failing_candidate_is_reported_and_the_published_marts_stay_untouched(
     warehouse.execute(
         "update marts_candidat.fct_indicateurs set ventilation = %s,"
         " indicateur_cle = indicateur_id || '|' || perimetre || '|' || annee || '|' || %s"
-        " where indicateur_id = 'e05_mp_clause_sociale_pct' and perimetre = 'TOUS'", (bad_ventilation, bad_ventilation)
+        " where indicateur_id = 'e05_mp_clause_sociale_pct' and perimetre = 'TOUS'",
+        (bad_ventilation, bad_ventilation),
     )
-    warehouse.execute("delete from marts_candidat.fct_indicateurs where indicateur_id = 'k_nb_marches' and perimetre = %s", (VRA,))
+    warehouse.execute(
+        "delete from marts_candidat.fct_indicateurs where indicateur_id = 'k_nb_marches' and perimetre = %s", (VRA,)
+    )
     warehouse.execute("update marts_candidat.dim_acheteurs set acheteur_siren = '123456789'")
     warehouse.commit()
 
@@ -290,13 +312,16 @@ def test_raw_tables_are_checked_only_for_what_spans_rows(conn):
     _load_raw(conn)
     load_id = conn.execute(
         "insert into raw.fichiers (run_id, source, fichier, sha256, statut, nb_enregistrements, nb_charges)"
-        " values ('nuit-3', 'finance/mandats', 'mandats.csv', %s, 'charge', 2, 2) returning load_id", ("c" * 64,)
+        " values ('nuit-3', 'finance/mandats', 'mandats.csv', %s, 'charge', 2, 2) returning load_id",
+        ("c" * 64,),
     ).fetchone()[0]
     for record, siren in ((1, "212603625"), (2, "212603625"), (3, "2126036")):
         conn.execute(
             "insert into raw_stockage.finance_mandats (_load_id, _record_number, collectivite_siren, exercice,"
             " numero_bordereau, numero_mandat, ligne, date_mandat, compte_nature, montant_ht)"
-            " values (%s, %s, %s, 2023, 'B7', 'M12', 1, '2099-04-05', '6068', 10)", (load_id, record, siren))
+            " values (%s, %s, %s, 2023, 'B7', 'M12', 1, '2099-04-05', '6068', 10)",
+            (load_id, record, siren),
+        )
     conn.commit()
 
     report = validate_raw("nuit-3", SOURCES.values())
@@ -305,8 +330,10 @@ def test_raw_tables_are_checked_only_for_what_spans_rows(conn):
     failures = {(f["expectation"], f["column"]): f["sample"] for f in _failures(report, "raw.finance_mandats")}
     key = "_load_id, collectivite_siren, exercice, numero_bordereau, numero_mandat, ligne"
     assert list(failures) == [("expect_compound_columns_to_be_unique", key)]
-    assert {(row["collectivite_siren"], row["numero_mandat"]) for row in failures[
-        ("expect_compound_columns_to_be_unique", key)]} == {("212603625", "M12")}
+    assert {
+        (row["collectivite_siren"], row["numero_mandat"])
+        for row in failures[("expect_compound_columns_to_be_unique", key)]
+    } == {("212603625", "M12")}
 
 
 def test_raw_rows_whose_file_is_not_a_loaded_delivery_are_caught(conn):
@@ -314,17 +341,24 @@ def test_raw_rows_whose_file_is_not_a_loaded_delivery_are_caught(conn):
     rejected_load, rejected_sha = conn.execute(
         "insert into raw.fichiers (run_id, source, fichier, sha256, statut, message)"
         " values ('nuit-4', 'referentiels/sirene_unites_legales', 'ul.csv', %s, 'rejete', 'x')"
-        " returning load_id, sha256", ("b" * 64,)).fetchone()
+        " returning load_id, sha256",
+        ("b" * 64,),
+    ).fetchone()
     for load_id in (rejected_load, rejected_load + 1):  # a rejected file's row, and one of no file at all
-        conn.execute("insert into raw_stockage.sirene_unites_legales (_load_id, _record_number, siren)"
-                     " values (%s, 1, '123456789')", (load_id,))
+        conn.execute(
+            "insert into raw_stockage.sirene_unites_legales (_load_id, _record_number, siren)"
+            " values (%s, 1, '123456789')",
+            (load_id,),
+        )
     conn.commit()
 
     report = validate_raw("nuit-4", SOURCES.values())
 
     failures = {(f["expectation"], f["column"]): f["sample"] for f in _failures(report, "raw.sirene_unites_legales")}
     assert failures[("unexpected_rows_expectation", None)] == [
-        {"_load_id": rejected_load, "_file_sha256": rejected_sha}, {"_load_id": rejected_load + 1, "_file_sha256": None}]
+        {"_load_id": rejected_load, "_file_sha256": rejected_sha},
+        {"_load_id": rejected_load + 1, "_file_sha256": None},
+    ]
     for column in ("_source_file", "_file_sha256", "_loaded_at"):  # the orphan's lineage is empty, not hidden
         assert failures[("expect_column_values_to_not_be_null", column)] == [None]
 
@@ -339,8 +373,11 @@ def _deliver_unite_legale(conn: psycopg.Connection, run_id: str, record_numbers:
         (run_id, sha),
     ).fetchone()[0]
     for record in record_numbers:
-        conn.execute("insert into raw_stockage.sirene_unites_legales (_load_id, _record_number, siren)"
-                     " values (%s, %s, '123456789')", (load_id, record))
+        conn.execute(
+            "insert into raw_stockage.sirene_unites_legales (_load_id, _record_number, siren)"
+            " values (%s, %s, '123456789')",
+            (load_id, record),
+        )
     conn.commit()
     return load_id
 
@@ -363,7 +400,8 @@ def test_raw_gate_reads_the_loads_no_passed_night_covered_and_keeps_a_failed_nig
     assert not third_night.success
     assert _loads_read(third_night, "raw.sirene_unites_legales") == [bad_load, good_load]
     assert [(f["expectation"], len(f["sample"])) for f in _failures(third_night, "raw.sirene_unites_legales")] == [
-        ("expect_compound_columns_to_be_unique", 2)]
+        ("expect_compound_columns_to_be_unique", 2)
+    ]
 
     # Once the bad delivery is withdrawn, a passing night covers everything up to its last load.
     conn.execute("delete from raw_stockage.sirene_unites_legales where _load_id = %s", (bad_load,))
@@ -372,9 +410,10 @@ def test_raw_gate_reads_the_loads_no_passed_night_covered_and_keeps_a_failed_nig
     nothing_new = validate_raw("nuit-5", SOURCES.values())
     assert nothing_new.success, nothing_new.explain()
     assert _loads_read(nothing_new, "raw.marches_decp") == [good_load + 1, good_load]  # an empty range
-    assert conn.execute("select premier_load_id, dernier_load_id from qualite.validations"
-                        " where run_id = 'nuit-4' and suite = 'raw.sirene_unites_legales'").fetchall() == [
-        (bad_load, good_load)]
+    assert conn.execute(
+        "select premier_load_id, dernier_load_id from qualite.validations"
+        " where run_id = 'nuit-4' and suite = 'raw.sirene_unites_legales'"
+    ).fetchall() == [(bad_load, good_load)]
     auditors_page = Path(nothing_new.data_docs_index).read_text(encoding="utf-8")
     assert f"chargements {bad_load} à {good_load}" in auditors_page and "table entière" in auditors_page
 
@@ -443,7 +482,8 @@ def _dbt_column_tests() -> dict[tuple[str, str], set[str]]:
             for column in model.get("columns", []):
                 for test in column.get("data_tests", []) + column.get("tests", []):
                     tests.setdefault((model["name"], column["name"]), set()).add(
-                        test if isinstance(test, str) else next(iter(test)))
+                        test if isinstance(test, str) else next(iter(test))
+                    )
     return tests
 
 

@@ -1,5 +1,6 @@
 """The indicator export contract: header, ventilation, full-precision values, NULL as empty; no
 CSV text cell a spreadsheet would run as a formula; files written aside then renamed."""
+
 from __future__ import annotations
 
 import csv
@@ -10,15 +11,30 @@ import subprocess
 import sys
 from decimal import Decimal
 
-from spaser.export import format_valeur, write_indicateurs
+from spaser.outputs.export import format_valeur, write_indicateurs
 
 ROWS = [
-    {"indicateur_id": "e05_mp_clause_sociale_pct", "perimetre": "200068781", "annee": 2022,
-     "ventilation": "", "valeur": Decimal("27.27272727272727272727")},
-    {"indicateur_id": "k_marches_par_categorie_pct", "perimetre": "TOUS", "annee": 2022,
-     "ventilation": "categorie_achat=travaux", "valeur": None},
-    {"indicateur_id": "k_nb_marches", "perimetre": "TOUS", "annee": 2022, "ventilation": "",
-     "valeur": Decimal("4.52E+2")},
+    {
+        "indicateur_id": "e05_mp_clause_sociale_pct",
+        "perimetre": "200068781",
+        "annee": 2022,
+        "ventilation": "",
+        "valeur": Decimal("27.27272727272727272727"),
+    },
+    {
+        "indicateur_id": "k_marches_par_categorie_pct",
+        "perimetre": "TOUS",
+        "annee": 2022,
+        "ventilation": "categorie_achat=travaux",
+        "valeur": None,
+    },
+    {
+        "indicateur_id": "k_nb_marches",
+        "perimetre": "TOUS",
+        "annee": 2022,
+        "ventilation": "",
+        "valeur": Decimal("4.52E+2"),
+    },
 ]
 
 
@@ -53,9 +69,14 @@ def test_json_has_the_same_keys_and_exact_numbers(tmp_path):
 
 HOSTILE_ROWS = [
     {"indicateur_id": "k_nb_marches", "perimetre": "TOUS", "annee": 2022, "ventilation": text, "valeur": valeur}
-    for text, valeur in [('=HYPERLINK("http://exemple.invalid","x")', Decimal("-2")), ("+1", Decimal("-2.5")),
-                         ("-2", None), ("@SUM(A1)", Decimal("3")), ("\tcmd", Decimal("0")),
-                         ("categorie_achat=travaux", Decimal("-0.25"))]
+    for text, valeur in [
+        ('=HYPERLINK("http://exemple.invalid","x")', Decimal("-2")),
+        ("+1", Decimal("-2.5")),
+        ("-2", None),
+        ("@SUM(A1)", Decimal("3")),
+        ("\tcmd", Decimal("0")),
+        ("categorie_achat=travaux", Decimal("-0.25")),
+    ]
 ]
 
 
@@ -65,8 +86,13 @@ def test_csv_text_cells_never_start_like_a_formula_and_numbers_are_untouched(tmp
     with out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [(row["ventilation"], row["valeur"]) for row in rows] == [
-        ("'=HYPERLINK(\"http://exemple.invalid\",\"x\")", "-2"), ("'+1", "-2.5"), ("'-2", ""), ("'@SUM(A1)", "3"),
-        ("'\tcmd", "0"), ("categorie_achat=travaux", "-0.25")]
+        ('\'=HYPERLINK("http://exemple.invalid","x")', "-2"),
+        ("'+1", "-2.5"),
+        ("'-2", ""),
+        ("'@SUM(A1)", "3"),
+        ("'\tcmd", "0"),
+        ("categorie_achat=travaux", "-0.25"),
+    ]
 
 
 def test_json_keeps_text_verbatim(tmp_path):

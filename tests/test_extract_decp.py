@@ -1,5 +1,6 @@
 """DECP extractor: two tiers of validity, repairs, the format 2019, broken files; the project's
 hand-written record always, the official examples and real buyers' files when at hand."""
+
 from __future__ import annotations
 
 import copy
@@ -9,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from extract.base import FileRejected
-from extract.decp import WHOLE_RECORD, DecpSource
-from extract.decp_format import CONCESSION, FIELDS, MARCHE, OBJECT, LIST
+from spaser.ingest.base import FileRejected
+from spaser.ingest.decp import WHOLE_RECORD, DecpSource
+from spaser.ingest.decp_format import CONCESSION, FIELDS, LIST, MARCHE, OBJECT
 from tests.conftest import REFERENCE_DIR, needs_reference
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "decp" / "marche_2024.json"
@@ -65,22 +66,34 @@ def message_of_flag(record, field: str) -> str:
 
 # ---------------------------------------------------------------- the project's own record
 
+
 def test_a_conforming_record_loads_as_delivered_without_finding(tmp_path):
     parsed = read_one(tmp_path, marche())
 
     assert parsed.violations == [] and parsed.flags == []
     assert parsed.key == "20006878100018|2024-VRA-017"
     assert parsed.values == {
-        "type_contrat": "marche", "acheteur_id": "20006878100018", "id": "2024-VRA-017",
-        "date_publication_donnees": date(2024, 3, 20), "donnees": marche(), "format_decp": "2024",
+        "type_contrat": "marche",
+        "acheteur_id": "20006878100018",
+        "id": "2024-VRA-017",
+        "date_publication_donnees": date(2024, 3, 20),
+        "donnees": marche(),
+        "format_decp": "2024",
     }
 
 
 def test_departures_no_indicator_reads_load_the_record_with_a_signalement_each(tmp_path):
-    record = marche() | {"_type": "Marché", "uid": "2000687810001820240017", "source": "plateforme",
-                         "modifications": [], "sousTraitanceDeclaree": "oui", "offresRecues": "3"}
-    record["actesSousTraitance"] = [{"acteSousTraitance": {"sousTraitant": {"id": "55204599900869",
-                                                                            "typeIdentifiant": "SIRET"}}}]
+    record = marche() | {
+        "_type": "Marché",
+        "uid": "2000687810001820240017",
+        "source": "plateforme",
+        "modifications": [],
+        "sousTraitanceDeclaree": "oui",
+        "offresRecues": "3",
+    }
+    record["actesSousTraitance"] = [
+        {"acteSousTraitance": {"sousTraitant": {"id": "55204599900869", "typeIdentifiant": "SIRET"}}}
+    ]
     record["lieuExecution"] = {"code ": "26", "typeCode": "CODE DEPARTEMENT"}
     record["ccag"] = "fournitures courantes et services"
 
@@ -88,13 +101,21 @@ def test_departures_no_indicator_reads_load_the_record_with_a_signalement_each(t
 
     assert parsed.violations == []
     assert flagged(parsed) == {
-        "_type", "uid", "source", "modifications", "sousTraitanceDeclaree", "offresRecues",
-        "actesSousTraitance[0].acteSousTraitance.id", "actesSousTraitance[0].acteSousTraitance.dureeMois",
+        "_type",
+        "uid",
+        "source",
+        "modifications",
+        "sousTraitanceDeclaree",
+        "offresRecues",
+        "actesSousTraitance[0].acteSousTraitance.id",
+        "actesSousTraitance[0].acteSousTraitance.dureeMois",
         "actesSousTraitance[0].acteSousTraitance.dateNotification",
         "actesSousTraitance[0].acteSousTraitance.montant",
         "actesSousTraitance[0].acteSousTraitance.variationPrix",
         "actesSousTraitance[0].acteSousTraitance.datePublicationDonnees",
-        "lieuExecution.code", "lieuExecution.typeCode", "ccag",
+        "lieuExecution.code",
+        "lieuExecution.typeCode",
+        "ccag",
     }
     assert "à retirer de l'export" in message_of_flag(parsed, "_type")
     assert "omettre le champ" in message_of_flag(parsed, "modifications")
@@ -106,11 +127,16 @@ def test_departures_no_indicator_reads_load_the_record_with_a_signalement_each(t
 
 
 def test_repairs_keep_the_value_and_say_what_to_write(tmp_path):
-    record = marche() | {"dateNotification": "2024-03-12+01:00", "datePublicationDonnees": "2024-03-20Z",
-                         "codeCPV": "77310000"}
+    record = marche() | {
+        "dateNotification": "2024-03-12+01:00",
+        "datePublicationDonnees": "2024-03-20Z",
+        "codeCPV": "77310000",
+    }
     record["acheteur"] = {"id": "200 068 781 00018"}
-    record["titulaires"] = [{"titulaire": {"typeIdentifiant": "", "id": "410 872 748 00026"}},
-                            {"titulaire": {"typeIdentifiant": "tva", "id": "de123456789"}}]
+    record["titulaires"] = [
+        {"titulaire": {"typeIdentifiant": "", "id": "410 872 748 00026"}},
+        {"titulaire": {"typeIdentifiant": "tva", "id": "de123456789"}},
+    ]
 
     parsed = read_one(tmp_path, record)
 
@@ -120,13 +146,21 @@ def test_repairs_keep_the_value_and_say_what_to_write(tmp_path):
     assert parsed.values["date_publication_donnees"] == date(2024, 3, 20)
     assert donnees["codeCPV"] == "77310000" and "codeCPV" not in flagged(parsed)  # check digit optional
     assert donnees["acheteur"]["id"] == parsed.values["acheteur_id"] == "20006878100018"
-    assert donnees["titulaires"] == [{"titulaire": {"typeIdentifiant": "SIRET", "id": "41087274800026"}},
-                                     {"titulaire": {"typeIdentifiant": "TVA", "id": "DE123456789"}}]
+    assert donnees["titulaires"] == [
+        {"titulaire": {"typeIdentifiant": "SIRET", "id": "41087274800026"}},
+        {"titulaire": {"typeIdentifiant": "TVA", "id": "DE123456789"}},
+    ]
     assert "fuseau horaire" in message_of_flag(parsed, "dateNotification")
     assert "« SIRET » retenu" in message_of_flag(parsed, "titulaires[0].titulaire.typeIdentifiant")
-    assert flagged(parsed) == {"dateNotification", "datePublicationDonnees", "acheteur.id",
-                               "titulaires[0].titulaire.id", "titulaires[0].titulaire.typeIdentifiant",
-                               "titulaires[1].titulaire.id", "titulaires[1].titulaire.typeIdentifiant"}
+    assert flagged(parsed) == {
+        "dateNotification",
+        "datePublicationDonnees",
+        "acheteur.id",
+        "titulaires[0].titulaire.id",
+        "titulaires[0].titulaire.typeIdentifiant",
+        "titulaires[1].titulaire.id",
+        "titulaires[1].titulaire.typeIdentifiant",
+    }
 
 
 @pytest.mark.parametrize("amount", [4_000_000_000, 0, -12.5, "NC"])
@@ -138,22 +172,29 @@ def test_an_implausible_amount_is_left_out_and_the_contract_still_counts(tmp_pat
     assert "e13" in message_of_flag(parsed, "montant")
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"id": ""}, "id"),
-    ({"dateNotification": "2024-02-31"}, "dateNotification"),
-    ({"datePublicationDonnees": "le 2024-03-20"}, "datePublicationDonnees"),
-    ({"datePublicationDonnees": "2024-03-20T10:00:00"}, "datePublicationDonnees"),
-    ({"codeCPV": "7731"}, "codeCPV"),
-    ({"acheteur": {"id": "VRA"}}, "acheteur.id"),
-    ({"titulaires": []}, "titulaires"),
-    ({"titulaires": [{"titulaire": "id"}]}, "titulaires[0].titulaire"),
-    ({"considerationsEnvironnementales": {"considerationEnvironnementale": []}},
-     "considerationsEnvironnementales.considerationEnvironnementale"),
-    ({"marcheInnovant": "peut-être"}, "marcheInnovant"),
-    ({"procedure": "Gré à gré"}, "procedure"),
-    ({"considerationsSociales": {"considerationSociale": ["Clause verte"]}},
-     "considerationsSociales.considerationSociale[0]"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"id": ""}, "id"),
+        ({"dateNotification": "2024-02-31"}, "dateNotification"),
+        ({"datePublicationDonnees": "le 2024-03-20"}, "datePublicationDonnees"),
+        ({"datePublicationDonnees": "2024-03-20T10:00:00"}, "datePublicationDonnees"),
+        ({"codeCPV": "7731"}, "codeCPV"),
+        ({"acheteur": {"id": "VRA"}}, "acheteur.id"),
+        ({"titulaires": []}, "titulaires"),
+        ({"titulaires": [{"titulaire": "id"}]}, "titulaires[0].titulaire"),
+        (
+            {"considerationsEnvironnementales": {"considerationEnvironnementale": []}},
+            "considerationsEnvironnementales.considerationEnvironnementale",
+        ),
+        ({"marcheInnovant": "peut-être"}, "marcheInnovant"),
+        ({"procedure": "Gré à gré"}, "procedure"),
+        (
+            {"considerationsSociales": {"considerationSociale": ["Clause verte"]}},
+            "considerationsSociales.considerationSociale[0]",
+        ),
+    ],
+)
 def test_a_field_an_indicator_uses_unusable_quarantines_the_record(tmp_path, change, field):
     record = marche() | change
 
@@ -162,10 +203,18 @@ def test_a_field_an_indicator_uses_unusable_quarantines_the_record(tmp_path, cha
     assert field in fields(parsed) and parsed.values is None
 
 
-@pytest.mark.parametrize("identifier, quarantined", [
-    ("INCONNU", True), ("NEANT", True), ("GR123456789", True), ("99999999999", True),
-    ("EL123456789", False), ("XI123456789", False), ("BE0123456789", False),
-])
+@pytest.mark.parametrize(
+    "identifier, quarantined",
+    [
+        ("INCONNU", True),
+        ("NEANT", True),
+        ("GR123456789", True),
+        ("99999999999", True),
+        ("EL123456789", False),
+        ("XI123456789", False),
+        ("BE0123456789", False),
+    ],
+)
 def test_only_a_member_state_prefix_makes_a_vat_number(tmp_path, identifier, quarantined):
     record = marche()
     record["titulaires"] = [{"titulaire": {"typeIdentifiant": "TVA", "id": identifier}}]
@@ -180,12 +229,19 @@ def test_a_superseded_unusable_titulaires_list_is_left_out_the_current_one_quara
     garbage = [{"titulaire": "id"}]
     good = [{"titulaire": {"typeIdentifiant": "SIRET", "id": "55204599900869"}}]
     modification = {"dateNotificationModification": "2024-06-01", "datePublicationDonneesModification": "2024-06-02"}
-    superseded = marche() | {"modifications": [
-        {"modification": modification | {"id": 1, "titulaires": garbage}},
-        {"modification": modification | {"id": 2, "titulaires": good}}]}
-    current = marche() | {"id": "COURANT", "modifications": [
-        {"modification": modification | {"id": 2, "titulaires": good}},
-        {"modification": modification | {"id": 3, "titulaires": garbage}}]}
+    superseded = marche() | {
+        "modifications": [
+            {"modification": modification | {"id": 1, "titulaires": garbage}},
+            {"modification": modification | {"id": 2, "titulaires": good}},
+        ]
+    }
+    current = marche() | {
+        "id": "COURANT",
+        "modifications": [
+            {"modification": modification | {"id": 2, "titulaires": good}},
+            {"modification": modification | {"id": 3, "titulaires": garbage}},
+        ],
+    }
 
     loaded, quarantined = read(write_decp(tmp_path, [superseded, current]))
 
@@ -195,9 +251,19 @@ def test_a_superseded_unusable_titulaires_list_is_left_out_the_current_one_quara
 
 
 def test_an_empty_titulaires_list_in_a_modification_leaves_the_titulaires_as_they_were(tmp_path):
-    record = marche() | {"modifications": [{"modification": {
-        "id": 1, "montant": 190000, "titulaires": [], "dateNotificationModification": "2024-06-01",
-        "datePublicationDonneesModification": "2024-06-02"}}]}
+    record = marche() | {
+        "modifications": [
+            {
+                "modification": {
+                    "id": 1,
+                    "montant": 190000,
+                    "titulaires": [],
+                    "dateNotificationModification": "2024-06-01",
+                    "datePublicationDonneesModification": "2024-06-02",
+                }
+            }
+        ]
+    }
 
     parsed = read_one(tmp_path, record)
 
@@ -205,11 +271,17 @@ def test_an_empty_titulaires_list_in_a_modification_leaves_the_titulaires_as_the
     assert "titulaires" not in parsed.values["donnees"]["modifications"][0]["modification"]
 
 
-@pytest.mark.parametrize("container, list_name, values", [
-    ("considerationsSociales", "considerationSociale", ["Pas de considération sociale", "Clause sociale"]),
-    ("considerationsEnvironnementales", "considerationEnvironnementale",
-     ["Critère environnemental", "Pas de considération environnementale"]),
-])
+@pytest.mark.parametrize(
+    "container, list_name, values",
+    [
+        ("considerationsSociales", "considerationSociale", ["Pas de considération sociale", "Clause sociale"]),
+        (
+            "considerationsEnvironnementales",
+            "considerationEnvironnementale",
+            ["Critère environnemental", "Pas de considération environnementale"],
+        ),
+    ],
+)
 def test_pas_de_consideration_with_another_value_is_quarantined(tmp_path, container, list_name, values):
     contradictory = marche()
     contradictory[container] = {list_name: values}
@@ -241,9 +313,11 @@ def test_nan_and_duplicate_keys_quarantine_an_indicator_field_only(tmp_path):
 def test_la_poste_sirets_follow_their_own_rule(tmp_path):
     record = marche()
     # Digit sum divisible by 5, Luhn key wrong: valid only through La Poste's exception.
-    record["titulaires"] = [{"titulaire": {"typeIdentifiant": "SIRET", "id": "35600000000001"}},
-                            {"titulaire": {"typeIdentifiant": "SIRET", "id": "35600000000002"}},
-                            {"titulaire": {"typeIdentifiant": "TVA", "id": "FR12345678901"}}]
+    record["titulaires"] = [
+        {"titulaire": {"typeIdentifiant": "SIRET", "id": "35600000000001"}},
+        {"titulaire": {"typeIdentifiant": "SIRET", "id": "35600000000002"}},
+        {"titulaire": {"typeIdentifiant": "TVA", "id": "FR12345678901"}},
+    ]
 
     parsed = read_one(tmp_path, record)
 
@@ -253,10 +327,18 @@ def test_la_poste_sirets_follow_their_own_rule(tmp_path):
 
 def test_records_that_are_not_objects_or_of_unknown_kind_are_quarantined(tmp_path):
     path = tmp_path / "export.json"
-    path.write_text(json.dumps({"marches": {
-        "marche": ["pas un objet", marche()],
-        "concession": [marche()],
-    }}, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "marches": {
+                    "marche": ["pas un objet", marche()],
+                    "concession": [marche()],
+                }
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
 
     not_an_object, good, unknown_kind = read(path)
 
@@ -267,22 +349,35 @@ def test_records_that_are_not_objects_or_of_unknown_kind_are_quarantined(tmp_pat
 
 # ---------------------------------------------------------------- format 2019
 
+
 def as_2019(record: dict) -> dict:
     """The same contract as the arrêté du 22 mars 2019 published it (written by hand)."""
     return {
-        "_type": "Marché", "uid": "200068781000182024-VRA-017", "id": record["id"],
+        "_type": "Marché",
+        "uid": "200068781000182024-VRA-017",
+        "id": record["id"],
         "acheteur": {"id": record["acheteur"]["id"], "nom": "Valence Romans Agglo"},
-        "nature": "Accord-cadre", "objet": record["objet"], "codeCPV": record["codeCPV"],
+        "nature": "Accord-cadre",
+        "objet": record["objet"],
+        "codeCPV": record["codeCPV"],
         "procedure": "Appel d'offres ouvert",
         "lieuExecution": {"code": "26362", "typeCode": "Code commune", "nom": "Valence"},
-        "dureeMois": record["dureeMois"], "dateNotification": record["dateNotification"],
-        "datePublicationDonnees": record["datePublicationDonnees"], "montant": record["montant"],
+        "dureeMois": record["dureeMois"],
+        "dateNotification": record["dateNotification"],
+        "datePublicationDonnees": record["datePublicationDonnees"],
+        "montant": record["montant"],
         "formePrix": "Révisable",
         "titulaires": [{"typeIdentifiant": "SIRET", "id": "41087274800026", "denominationSociale": "VERT"}],
-        "modifications": [{"objetModification": "Avenant 1", "dureeMois": 48, "montant": 200000,
-                           "titulaires": [{"typeIdentifiant": "SIRET", "id": "55204599900869"}],
-                           "dateNotificationModification": "2024-09-01",
-                           "datePublicationDonneesModification": "2024-09-05"}],
+        "modifications": [
+            {
+                "objetModification": "Avenant 1",
+                "dureeMois": 48,
+                "montant": 200000,
+                "titulaires": [{"typeIdentifiant": "SIRET", "id": "55204599900869"}],
+                "dateNotificationModification": "2024-09-01",
+                "datePublicationDonneesModification": "2024-09-05",
+            }
+        ],
     }
 
 
@@ -297,17 +392,32 @@ def test_the_2019_format_is_mapped_into_the_2024_structure(tmp_path, wrapped):
     assert parsed.violations == [] and parsed.flags == []
     assert parsed.values["format_decp"] == "2019" and parsed.values["type_contrat"] == "marche"
     assert parsed.values["donnees"] == {
-        "id": "2024-VRA-017", "acheteur": {"id": "20006878100018"}, "nature": "Marché",
+        "id": "2024-VRA-017",
+        "acheteur": {"id": "20006878100018"},
+        "nature": "Marché",
         "techniques": {"technique": ["Accord-cadre"]},
-        "objet": "Entretien des espaces verts des zones d'activités", "codeCPV": "77310000-6",
-        "procedure": "Appel d'offres ouvert", "lieuExecution": {"code": "26362", "typeCode": "Code commune"},
-        "dureeMois": 36, "dateNotification": "2024-03-12", "datePublicationDonnees": "2024-03-20",
-        "montant": 180000, "typesPrix": {"typePrix": ["Définitif révisable"]},
+        "objet": "Entretien des espaces verts des zones d'activités",
+        "codeCPV": "77310000-6",
+        "procedure": "Appel d'offres ouvert",
+        "lieuExecution": {"code": "26362", "typeCode": "Code commune"},
+        "dureeMois": 36,
+        "dateNotification": "2024-03-12",
+        "datePublicationDonnees": "2024-03-20",
+        "montant": 180000,
+        "typesPrix": {"typePrix": ["Définitif révisable"]},
         "titulaires": [{"titulaire": {"typeIdentifiant": "SIRET", "id": "41087274800026"}}],
-        "modifications": [{"modification": {
-            "id": 1, "dureeMois": 48, "montant": 200000,
-            "titulaires": [{"titulaire": {"typeIdentifiant": "SIRET", "id": "55204599900869"}}],
-            "dateNotificationModification": "2024-09-01", "datePublicationDonneesModification": "2024-09-05"}}],
+        "modifications": [
+            {
+                "modification": {
+                    "id": 1,
+                    "dureeMois": 48,
+                    "montant": 200000,
+                    "titulaires": [{"titulaire": {"typeIdentifiant": "SIRET", "id": "55204599900869"}}],
+                    "dateNotificationModification": "2024-09-01",
+                    "datePublicationDonneesModification": "2024-09-05",
+                }
+            }
+        ],
     }
 
 
@@ -326,11 +436,15 @@ def test_the_community_2019_file_loads_its_good_record():
 
     assert first.violations == [] and first.values["acheteur_id"] == "21500222100012"  # from "acheteur.id"
     # titulaire "99999999999" declared TVA: no member-state prefix; the modification nests its list.
-    assert fields(second) == {"titulaires[1].titulaire.id", "modifications[0].modification.titulaires",
-                              "modifications[0].modification.titulaires[0].titulaire"}
+    assert fields(second) == {
+        "titulaires[1].titulaire.id",
+        "modifications[0].modification.titulaires",
+        "modifications[0].modification.titulaires[0].titulaire",
+    }
 
 
 # ---------------------------------------------------------------- whole files rejected
+
 
 def test_truncated_json_is_rejected_with_its_position(tmp_path):
     text = write_decp(tmp_path, [marche()]).read_text(encoding="utf-8")
@@ -353,14 +467,17 @@ def test_empty_file_is_rejected(tmp_path, content):
         read(path)
 
 
-@pytest.mark.parametrize("content, expected", [
-    ('{"marche": []}', "la clé « marches » est absente"),
-    ('[1, 2]', "ne contient pas que des enregistrements"),
-    ('{"marches": {}}', "ni « marche » ni « contrat-concession »"),
-    ('{"marches": "rien"}', "« marches » n'est ni un objet ni une liste"),
-    ('{"marches": {"marche": {"id": "1"}}}', "« marches.marche » doit être une liste"),
-    ('{"marches": {"marche": [], "marche": []}}', "« marche » apparaît plusieurs fois"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ('{"marche": []}', "la clé « marches » est absente"),
+        ("[1, 2]", "ne contient pas que des enregistrements"),
+        ('{"marches": {}}', "ni « marche » ni « contrat-concession »"),
+        ('{"marches": "rien"}', "« marches » n'est ni un objet ni une liste"),
+        ('{"marches": {"marche": {"id": "1"}}}', "« marches.marche » doit être une liste"),
+        ('{"marches": {"marche": [], "marche": []}}', "« marche » apparaît plusieurs fois"),
+    ],
+)
 def test_a_json_that_is_no_decp_format_is_rejected(tmp_path, content, expected):
     path = tmp_path / "autre.json"
     path.write_text(content, encoding="utf-8")
@@ -381,10 +498,13 @@ def test_an_empty_2024_file_has_no_record(tmp_path):
     assert read(write_decp(tmp_path, [], [])) == []
 
 
-@pytest.mark.parametrize("content, expected", [
-    ("<marches><marche><id>1</id>", "XML invalide ligne 1"),
-    ("<marchés><marche/></marchés>", "au lieu de « marches »"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("<marches><marche><id>1</id>", "XML invalide ligne 1"),
+        ("<marchés><marche/></marchés>", "au lieu de « marches »"),
+    ],
+)
 def test_broken_xml_files_are_rejected(tmp_path, content, expected):
     path = tmp_path / "export.xml"
     path.write_text(content, encoding="utf-8")
@@ -394,6 +514,7 @@ def test_broken_xml_files_are_rejected(tmp_path, content, expected):
 
 
 # ---------------------------------------------------------------- the declaration and the official schema
+
 
 def _declared_enumerations(members, path=""):
     for name, champ in members.items():
@@ -424,8 +545,9 @@ def test_the_declaration_matches_the_official_schema(kind):
     definition = schema["definitions"][kind]
     assert set(FIELDS[kind]) == set(definition["properties"])
     assert {name for name, champ in FIELDS[kind].items() if champ.required} == set(definition["required"])
-    official_enums = {json.dumps(sorted(node["enum"]), ensure_ascii=False)
-                      for node in _walk(resolve, definition) if "enum" in node}
+    official_enums = {
+        json.dumps(sorted(node["enum"]), ensure_ascii=False) for node in _walk(resolve, definition) if "enum" in node
+    }
     for path, values in _declared_enumerations(FIELDS[kind]):
         assert json.dumps(sorted(values), ensure_ascii=False) in official_enums, path
     official_names = {name for node in _walk(resolve, definition) for name in node.get("properties", {})}
@@ -456,12 +578,16 @@ def _walk(resolve, node, seen=None):
 
 # ---------------------------------------------------------------- official examples and community file
 
+
 @needs_reference(OFFICIAL_MARCHES, OFFICIAL_CONCESSIONS)
-@pytest.mark.parametrize("name, expected_kinds", [
-    ("exemple_officiel_marches_avec_modifications.json", ["marche", "marche"]),
-    # The file lists its concessions first: marchés are still numbered first.
-    ("exemple_officiel_marches_concessions.json", ["marche", "marche", "contrat-concession", "contrat-concession"]),
-])
+@pytest.mark.parametrize(
+    "name, expected_kinds",
+    [
+        ("exemple_officiel_marches_avec_modifications.json", ["marche", "marche"]),
+        # The file lists its concessions first: marchés are still numbered first.
+        ("exemple_officiel_marches_concessions.json", ["marche", "marche", "contrat-concession", "contrat-concession"]),
+    ],
+)
 def test_official_examples_load_every_record_without_violation(name, expected_kinds):
     records = read(DECP_DIR / name)
 
@@ -469,8 +595,11 @@ def test_official_examples_load_every_record_without_violation(name, expected_ki
     assert [record.number for record in records] == list(range(1, len(expected_kinds) + 1))
     assert [record.values["type_contrat"] for record in records] == expected_kinds
     # Official examples: only identifiers that are not SIRETs are flagged, nothing else departs.
-    assert all(message.endswith("identifiant à vérifier.") for record in records
-               for message in (flag.message for flag in record.flags))
+    assert all(
+        message.endswith("identifiant à vérifier.")
+        for record in records
+        for message in (flag.message for flag in record.flags)
+    )
 
 
 @needs_reference(OFFICIAL_CONCESSIONS)
@@ -503,8 +632,11 @@ def test_official_example_identifiers_that_are_not_sirets_are_flagged_not_reject
 # NaN, a superseded broken titulaires list) are no field an indicator cannot do without.
 EXPECTED_DEFAUTS_2022 = {
     1: {"titulaires[1].titulaire.id"},
-    4: {"modifications[0].modification.titulaires", "modifications[0].modification.titulaires[0].titulaire",
-        "modifications[0].modification.titulaires[1].titulaire"},
+    4: {
+        "modifications[0].modification.titulaires",
+        "modifications[0].modification.titulaires[0].titulaire",
+        "modifications[0].modification.titulaires[1].titulaire",
+    },
     5: {"marcheInnovant"},
 }
 
@@ -553,6 +685,7 @@ def test_xml_values_that_do_not_fit_their_type_are_reported_with_their_value(tmp
 
 # ---------------------------------------------------------------- through the loader, into PostgreSQL
 
+
 def deliver(inbox: Path, *files: Path) -> None:
     folder = inbox / "marches" / "decp"
     folder.mkdir(parents=True, exist_ok=True)
@@ -576,8 +709,8 @@ REELS_EXPECTED = {
 
 @needs_reference(CROIX, RAMA)
 def test_real_buyers_files_load_every_contract_an_indicator_can_use(conn, tmp_path):
-    from extract.loader import load_source
-    from spaser.migrations import migrate
+    from spaser.db.migrations import migrate
+    from spaser.ingest.loader import load_source
 
     migrate(conn)
     inbox = tmp_path / "inbox"
@@ -588,14 +721,20 @@ def test_real_buyers_files_load_every_contract_an_indicator_can_use(conn, tmp_pa
     by_file = {Path(fichier["fichier"]).name: fichier for fichier in report["fichiers"]}
     for name, (records, loaded, years) in REELS_EXPECTED.items():
         assert (by_file[name]["statut"], by_file[name]["nb_enregistrements"], by_file[name]["nb_charges"]) == (
-            "charge", records, loaded)
+            "charge",
+            records,
+            loaded,
+        )
         counted = conn.execute(
             "select extract(year from (donnees ->> 'dateNotification')::date)::int, count(*),"
             " count(distinct (acheteur_id, id)) from raw.marches_decp where _source_file like %s"
-            " and format_decp = '2019' group by 1 order by 1", (f"%{name}",)).fetchall()
+            " and format_decp = '2019' group by 1 order by 1",
+            (f"%{name}",),
+        ).fetchall()
         assert {year: (n, contracts) for year, n, contracts in counted} == years
-    quarantined_fields = dict(conn.execute(
-        "select champ, count(distinct enregistrement) from raw.quarantaine group by champ").fetchall())
+    quarantined_fields = dict(
+        conn.execute("select champ, count(distinct enregistrement) from raw.quarantaine group by champ").fetchall()
+    )
     assert quarantined_fields == {"id": 33, "codeCPV": 22, "titulaires": 3, "procedure": 2}
     assert by_file[CROIX.name]["nb_signalements"] > 0
     # Every Croix record has the key "nom " (trailing space); the loaded ones carry the signalement.

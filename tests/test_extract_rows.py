@@ -1,5 +1,6 @@
 """The Python row sources: a register delivered as XLSX reads exactly as its CSV twin; the
 pseudonymisation key comes from the environment when it is set."""
+
 from __future__ import annotations
 
 import csv
@@ -7,11 +8,13 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from extract.insertion import InsertionHeuresSource, age_band
-from extract.pseudonymisation import KEY_ENVIRONMENT_VARIABLE, Pseudonymiser, pseudonymisation_key
-from extract.registre import RegistreActivitesSource
+from spaser.ingest.insertion import InsertionHeuresSource, age_band
+from spaser.ingest.pseudonymisation import KEY_ENVIRONMENT_VARIABLE, Pseudonymiser, pseudonymisation_key
+from spaser.ingest.registre import RegistreActivitesSource
 
-REGISTER_CSV = Path(__file__).parent / "fixtures" / "inbox_engagements" / "registre" / "activites" / "registre_spaser.csv"
+REGISTER_CSV = (
+    Path(__file__).parent / "fixtures" / "inbox_engagements" / "registre" / "activites" / "registre_spaser.csv"
+)
 
 
 def test_an_xlsx_register_reads_as_its_csv_twin(tmp_path):
@@ -38,6 +41,7 @@ def test_the_key_comes_from_the_environment(monkeypatch, tmp_path):
 
 def test_seniors_are_fifty_on_the_first_of_january():
     from datetime import date
+
     assert age_band(date(1972, 1, 1), 2022) == "50_ans_et_plus"
     assert age_band(date(1972, 1, 2), 2022) == "de_26_a_49_ans"
     assert age_band(None, 2022) is None
@@ -49,7 +53,8 @@ def test_an_insertion_row_keeps_no_identifier(tmp_path):
         "acheteur_siret;id_marche;entreprise_siret;beneficiaire_id;sexe;date_naissance;statut;contrat_type;"
         "date_debut_contrat;mois;heures;date_sortie;sortie_type\n"
         "20006878100018;M1;81234567600025;ID-42;F;01/06/1960;DELD;CDDI;01/02/2022;2022-02;10;;\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     source = InsertionHeuresSource(Pseudonymiser(b"k" * 32))
     (record,) = list(source.read(path))
     assert "ID-42" not in repr(record.values) and "1960" not in repr(record.values)

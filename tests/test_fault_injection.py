@@ -1,6 +1,6 @@
 """A night killed hard at any point, then rerun, leaves what an uninterrupted night leaves.
 
-For each fault point of ``spaser.faults`` (``SPASER_FAULT``), ``spaser run`` on the small hand-made
+For each fault point of ``spaser.core.faults`` (``SPASER_FAULT``), ``spaser run`` on the small hand-made
 inbox runs in its own process on a fresh warehouse and kills itself with SIGKILL there (no
 rollback sent, no lock released, no temporary file removed). A rerun of the night — ``spaser
 run`` again, ``SPASER_NIGHT_GRACE_SECONDS=0`` so that the dead night's lock is taken over at once
@@ -22,6 +22,7 @@ Each night costs about a minute (the module: 15 min on two pytest-xdist workers,
 reference night): excluded from the default run, CI runs it with ``pytest -m fault_injection``
 (see .ci/run).
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from spaser.config import PROJECT_ROOT
-from spaser.faults import FAULT_POINTS
+from spaser.core.faults import FAULT_POINTS
+from spaser.core.settings import PROJECT_ROOT
 from tests.conftest import new_database
 
 pytestmark = pytest.mark.fault_injection
@@ -82,14 +83,22 @@ def _inbox(folder: Path) -> Path:
 
 def _spaser_run(inbox: Path, home: Path, url: str | None, **settings: str) -> subprocess.CompletedProcess:
     """``spaser run`` as a user runs it: its own process, its own Airflow metadata in SPASER_HOME."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith("AIRFLOW") and name not in ("SPASER_FAULT", "SPASER_FAULT_PAUSE",
-                                                               "SPASER_WAREHOUSE_URL")}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("AIRFLOW") and name not in ("SPASER_FAULT", "SPASER_FAULT_PAUSE", "SPASER_WAREHOUSE_URL")
+    }
     env.update(SPASER_HOME=str(home), SPASER_INBOX_QUIET_SECONDS="0", SPASER_NIGHT_GRACE_SECONDS="0", **settings)
     if url is not None:
         env["SPASER_WAREHOUSE_URL"] = url
-    return subprocess.Popen([sys.executable, "-m", "spaser.cli", "run", "--inbox", str(inbox)], env=env,
-                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "spaser.cli.main", "run", "--inbox", str(inbox)],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _finished(process: subprocess.Popen) -> tuple[int, str]:
@@ -109,8 +118,11 @@ def _outcome(url: str, home: Path) -> Outcome:
     for path in sorted((home / "site").rglob("*")):
         relative = path.relative_to(home / "site").as_posix()
         if path.is_file() and not relative.startswith("qualite/"):  # the GX reports: ids of their own
-            site[relative] = _normalised(path.read_text(encoding="utf-8")) if path.suffix == ".html" \
-                and "/" not in relative else None
+            site[relative] = (
+                _normalised(path.read_text(encoding="utf-8"))
+                if path.suffix == ".html" and "/" not in relative
+                else None
+            )
     leftovers = sorted(path.relative_to(home).as_posix() for path in home.rglob(".*~*.tmp"))
     return Outcome(tables, exports, site, leftovers)
 
@@ -130,10 +142,12 @@ def _table_checksums(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
         kept = [name for name in names if name not in VARYING_COLUMNS]
         schema, relation = table.split(".", 1)
         selected = sql.SQL(", ").join(map(sql.Identifier, kept)) if kept else sql.SQL("1")
-        rows, digest = conn.execute(sql.SQL(
-            "select count(*), md5(coalesce(string_agg(r::text, E'\\n' order by r::text collate \"C\"), ''))"
-            " from (select {} from {}.{}) as r"
-        ).format(selected, sql.Identifier(schema), sql.Identifier(relation))).fetchone()
+        rows, digest = conn.execute(
+            sql.SQL(
+                "select count(*), md5(coalesce(string_agg(r::text, E'\\n' order by r::text collate \"C\"), ''))"
+                " from (select {} from {}.{}) as r"
+            ).format(selected, sql.Identifier(schema), sql.Identifier(relation))
+        ).fetchone()
         checksums[table] = (rows, digest)
     return checksums
 
@@ -146,8 +160,11 @@ def _normalised(page: str) -> str:
 
 def _assert_equal(outcome: Outcome, reference: Outcome) -> None:
     assert outcome.leftovers == []
-    differing = {table: (figures, reference.tables.get(table)) for table, figures in outcome.tables.items()
-                 if reference.tables.get(table) != figures}
+    differing = {
+        table: (figures, reference.tables.get(table))
+        for table, figures in outcome.tables.items()
+        if reference.tables.get(table) != figures
+    }
     missing = sorted(set(reference.tables) - set(outcome.tables))
     assert not differing and not missing, f"tables différentes : {differing} ; absentes : {missing}"
     assert outcome.exports.keys() == reference.exports.keys()
@@ -174,13 +191,16 @@ def reference_night(admin_url, tmp_path_factory) -> Outcome:
 
 
 def _published(conn: psycopg.Connection) -> set[str]:
-    return {row[0] for row in conn.execute(
-        "select nspname::text from pg_namespace where nspname in ('marts', 'marts_candidat')")}
+    return {
+        row[0]
+        for row in conn.execute("select nspname::text from pg_namespace where nspname in ('marts', 'marts_candidat')")
+    }
 
 
 @pytest.mark.parametrize("point", list(FAULT_POINTS))
 def test_a_night_killed_at_a_fault_point_then_rerun_equals_an_uninterrupted_night(
-        point, reference_night, admin_url, tmp_path):
+    point, reference_night, admin_url, tmp_path
+):
     inbox, home = _inbox(tmp_path), tmp_path / "spaser_home"
     with new_database(admin_url) as url:
         status, output = _run_night(inbox, home, url, SPASER_FAULT=point)
@@ -207,9 +227,10 @@ def test_a_night_killed_at_a_fault_point_then_rerun_equals_an_uninterrupted_nigh
 
 
 def test_postgresql_restarted_mid_night_fails_the_night_cleanly_and_the_rerun_succeeds(
-        reference_night, tmp_path, monkeypatch):
+    reference_night, tmp_path, monkeypatch
+):
     """The warehouse is the embedded server of this test's own SPASER_HOME: the only one restarted."""
-    from spaser import warehouse
+    from spaser.db import warehouse
 
     inbox, home = _inbox(tmp_path), tmp_path / "spaser_home"
     pause = tmp_path / "pause"

@@ -1,8 +1,9 @@
 """Deliveries as source systems really make them, through the night's own steps on PostgreSQL
-(spaser.night.prepare_warehouse, extract_source for every source, validate_raw), two nights in a
+(spaser.pipeline.night.prepare_warehouse, extract_source for every source, validate_raw), two nights in a
 row: spreadsheets load; a file that cannot be read is rejected with its reason and the night goes
 on; a rejected content is not read again, and stays listed on the quality page; links, names that
 are not UTF-8 and files still being written are left unopened and reported."""
+
 from __future__ import annotations
 
 import csv
@@ -16,9 +17,9 @@ import psycopg
 import pytest
 from openpyxl import Workbook
 
-from extract.sources import SOURCES
-from spaser import night
-from spaser.site import _quality, _quality_page
+from spaser.ingest.sources import SOURCES
+from spaser.pipeline import night
+from spaser.publish.site import _quality, _quality_page
 from tests.conftest import fresh_warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -70,40 +71,58 @@ def _hostile_inbox(inbox: Path, outside: Path) -> None:
     heures = ENGAGEMENTS / "insertion" / "heures" / "heures_2022_2023.csv"
     _workbook(_rows(heures, ";"), inbox / "insertion/heures/heures.xlsx")
     (inbox / "registre/fournisseurs").mkdir(parents=True)
-    shutil.copyfile(FINANCE / "registre/fournisseurs/registre_fournisseurs.xlsx",
-                    inbox / "registre/fournisseurs/registre_fournisseurs.xlsx")
+    shutil.copyfile(
+        FINANCE / "registre/fournisseurs/registre_fournisseurs.xlsx",
+        inbox / "registre/fournisseurs/registre_fournisseurs.xlsx",
+    )
     # Rows the raw checks would refuse for good (raw rows are never modified): quarantined on loading.
     valence = (FINANCE / "finance/mandats/mandats_valence_2023.csv").read_text(encoding="utf-8")
-    _write(inbox / "finance/mandats/mandats_invraisemblables.csv",
-           valence.replace(";05/04/2023;", ";05/04/2099;", 1)
-           .replace("212603625;2023;principal;V01;2;", "212603625;1999;principal;V01;2;", 1).encode())
+    _write(
+        inbox / "finance/mandats/mandats_invraisemblables.csv",
+        valence.replace(";05/04/2023;", ";05/04/2099;", 1)
+        .replace("212603625;2023;principal;V01;2;", "212603625;1999;principal;V01;2;", 1)
+        .encode(),
+    )
     # A few kilobytes declaring a million rows (read-only openpyxl would pad the gap, row by row).
     inflated = Workbook()
     inflated.active.append(["date", "type", "libelle"])
     inflated.active["A1000000"] = "fin"
     inflated.save(inbox / "registre/activites/gonfle.xlsx")
     # Text files as old tools write them: read by the row sources...
-    _write(inbox / "referentiels/ges_territoire/ges_mac.csv",
-           ges.read_bytes().replace(b"\r\n", b"\n").replace(b"2022;", b"2019;").replace(b"\n", b"\r"))
-    _write(inbox / "referentiels/ges_territoire/ges_utf16.csv",
-           ges.read_text(encoding="utf-8").replace("2022;", "2018;").encode("utf-16"))
+    _write(
+        inbox / "referentiels/ges_territoire/ges_mac.csv",
+        ges.read_bytes().replace(b"\r\n", b"\n").replace(b"2022;", b"2019;").replace(b"\n", b"\r"),
+    )
+    _write(
+        inbox / "referentiels/ges_territoire/ges_utf16.csv",
+        ges.read_text(encoding="utf-8").replace("2022;", "2018;").encode("utf-16"),
+    )
     # ... rejected by the Arrow loader, with the reason.
     mandats = FINANCE / "finance/mandats/mandats_agglo_2023.csv"
-    _write(inbox / "finance/mandats/mandats_mac.csv", mandats.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    _write(
+        inbox / "finance/mandats/mandats_mac.csv", mandats.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r")
+    )
     titres = FINANCE / "finance/titres/titres_2023_2024.csv"
     _write(inbox / "finance/titres/titres_utf16.csv", titres.read_text(encoding="cp1252").encode("utf-16"))
     lines = agec.read_bytes().split(b"\n", 1)
     _write(inbox / "registre/agec/agec_nul.csv", lines[0].replace(b"siret", b"si\x00ret", 1) + b"\n" + lines[1])
     # A cell over the csv module's 128 KiB limit.
     big_comment = "x" * (130 * 1024)
-    _write(inbox / "registre/agec/agec_gros.csv",
-           (agec.read_text(encoding="utf-8").splitlines()[0] + "\n"
-            + f"2023,20006878100018,VRA,Papier,100,0,0,0,{big_comment},43456789700013\n").encode())
+    _write(
+        inbox / "registre/agec/agec_gros.csv",
+        (
+            agec.read_text(encoding="utf-8").splitlines()[0]
+            + "\n"
+            + f"2023,20006878100018,VRA,Papier,100,0,0,0,{big_comment},43456789700013\n"
+        ).encode(),
+    )
     # "²" passes str.isdigit(), not int().
     achats = CUISINE / "cuisine/achats/achats_cuisine_centrale_2024.csv"
     header, first = achats.read_bytes().split(b"\n")[:2]
-    _write(inbox / "cuisine/achats/achats_km.csv",
-           header + b"\n" + first.rstrip(b"\r").replace(b";;;;", b";;;autre;\xb2") + b"\n")
+    _write(
+        inbox / "cuisine/achats/achats_km.csv",
+        header + b"\n" + first.rstrip(b"\r").replace(b";;;;", b";;;autre;\xb2") + b"\n",
+    )
     # JSON too deep for the parser's recursion, and an integer beyond Python's 4,300 digits.
     _write(inbox / "marches/decp/profond.json", b'{"marches": ' + b"[" * 200_000 + b"]" * 200_000 + b"}")
     _write(inbox / "marches/decp/entier.json", b'{"marches": [{"id": "1", "montant": ' + b"9" * 5000 + b"}]}")
@@ -142,19 +161,27 @@ def nights(admin_url, tmp_path_factory) -> Nights:
         second = _night(inbox, "nuit-2")
         with psycopg.connect(url) as conn:
             files = conn.execute(
-                "select run_id, source, fichier, statut, message from raw.fichiers order by load_id").fetchall()
+                "select run_id, source, fichier, statut, message from raw.fichiers order by load_id"
+            ).fetchall()
             quarantine = conn.execute("select source, fichier, champ, message from raw.quarantaine").fetchall()
             page = _quality_page(conn, _quality(conn))
-            ges_years = dict(conn.execute(
-                "select _source_file, array_agg(distinct annee order by annee) from raw.referentiels_ges_territoire"
-                " group by 1").fetchall())
-    return Nights([first[0], second[0]], [first[1], second[1]], [first[2], second[2]], files, quarantine,
-                  page, ges_years)
+            ges_years = dict(
+                conn.execute(
+                    "select _source_file, array_agg(distinct annee order by annee) from raw.referentiels_ges_territoire"
+                    " group by 1"
+                ).fetchall()
+            )
+    return Nights(
+        [first[0], second[0]], [first[1], second[1]], [first[2], second[2]], files, quarantine, page, ges_years
+    )
 
 
 def _statuses(report_by_source: dict[str, dict]) -> dict[str, tuple[str, str | None]]:
-    return {file["fichier"]: (file["statut"], file["message"])
-            for report in report_by_source.values() for file in report["fichiers"]}
+    return {
+        file["fichier"]: (file["statut"], file["message"])
+        for report in report_by_source.values()
+        for file in report["fichiers"]
+    }
 
 
 def test_both_nights_pass_the_raw_gate(nights):
@@ -163,9 +190,13 @@ def test_both_nights_pass_the_raw_gate(nights):
 
 def test_spreadsheets_of_every_source_load_in_a_night(nights):
     statuses = _statuses(nights.reports[0])
-    for name in ("registre/activites/registre_spaser.xlsx", "registre/agec/agec.xlsx",
-                 "referentiels/ges_territoire/ges.xlsx", "insertion/heures/heures.xlsx",
-                 "registre/fournisseurs/registre_fournisseurs.xlsx"):
+    for name in (
+        "registre/activites/registre_spaser.xlsx",
+        "registre/agec/agec.xlsx",
+        "referentiels/ges_territoire/ges.xlsx",
+        "insertion/heures/heures.xlsx",
+        "registre/fournisseurs/registre_fournisseurs.xlsx",
+    ):
         assert statuses[name][0] == "charge", (name, statuses[name])
     by_name = {file["fichier"]: file for report in nights.reports[0].values() for file in report["fichiers"]}
     # The register's CSV fixture has 3 rows to quarantine (test_extract_rows).
@@ -182,15 +213,18 @@ def test_old_line_endings_and_utf16_load_through_the_row_sources(nights):
     assert 2018 in nights.ges_years["referentiels/ges_territoire/ges_utf16.csv"]
 
 
-@pytest.mark.parametrize("name, cause", [
-    ("finance/mandats/mandats_mac.csv", "fins de ligne « CR »"),
-    ("finance/titres/titres_utf16.csv", "UTF-16"),
-    ("registre/agec/agec_nul.csv", "octet nul"),
-    ("registre/agec/agec_gros.csv", "ligne 2 illisible en CSV (field larger than field limit"),
-    ("marches/decp/profond.json", "imbriquée trop profondément"),
-    ("marches/decp/entier.json", "nombre de plus de 4300 chiffres"),
-    ("registre/activites/gonfle.xlsx", "feuille trop grande (1000000 lignes"),
-])
+@pytest.mark.parametrize(
+    "name, cause",
+    [
+        ("finance/mandats/mandats_mac.csv", "fins de ligne « CR »"),
+        ("finance/titres/titres_utf16.csv", "UTF-16"),
+        ("registre/agec/agec_nul.csv", "octet nul"),
+        ("registre/agec/agec_gros.csv", "ligne 2 illisible en CSV (field larger than field limit"),
+        ("marches/decp/profond.json", "imbriquée trop profondément"),
+        ("marches/decp/entier.json", "nombre de plus de 4300 chiffres"),
+        ("registre/activites/gonfle.xlsx", "feuille trop grande (1000000 lignes"),
+    ],
+)
 def test_an_unreadable_file_is_rejected_with_its_reason_and_the_night_goes_on(nights, name, cause):
     statut, message = _statuses(nights.reports[0])[name]
     assert statut == "rejete"
@@ -218,11 +252,17 @@ def test_a_cell_that_only_looks_like_digits_quarantines_its_row(nights):
 
 def test_rows_the_raw_gate_would_refuse_for_good_are_quarantined_on_loading(nights):
     assert _statuses(nights.reports[0])["finance/mandats/mandats_invraisemblables.csv"][0] == "charge"
-    problems = {(champ, message) for source, fichier, champ, message in nights.quarantine
-                if fichier == "finance/mandats/mandats_invraisemblables.csv"}
+    problems = {
+        (champ, message)
+        for source, fichier, champ, message in nights.quarantine
+        if fichier == "finance/mandats/mandats_invraisemblables.csv"
+    }
     assert problems >= {
-        ("date_mandat", "ligne 2, colonne date_mandat : « 05/04/2099 » n'est pas une date valide "
-                        "(JJ/MM/AAAA ou AAAA-MM-JJ) entre le 01/01/2000 et demain"),
+        (
+            "date_mandat",
+            "ligne 2, colonne date_mandat : « 05/04/2099 » n'est pas une date valide "
+            "(JJ/MM/AAAA ou AAAA-MM-JJ) entre le 01/01/2000 et demain",
+        ),
         ("exercice", "ligne 3, colonne exercice : « 1999 » n'est pas une année plausible (de 2000 à l'année en cours)"),
     }
 
@@ -231,8 +271,10 @@ def test_links_pipes_and_names_not_in_utf8_are_reported_unopened(nights):
     reported = nights.prepared[0]["hors_perimetre"]
     assert "registre/activites/lien.csv : lien symbolique : refusé sans être ouvert" in reported
     assert "registre/activites/tube.csv : n'est pas un fichier ordinaire : refusé sans être ouvert" in reported
-    assert ("registre/activites/registre_\ufffdt\ufffd.csv : nom de fichier illisible (pas en UTF-8) : "
-            "refusé sans être ouvert, à renommer") in reported
+    assert (
+        "registre/activites/registre_\ufffdt\ufffd.csv : nom de fichier illisible (pas en UTF-8) : "
+        "refusé sans être ouvert, à renommer"
+    ) in reported
     loaded = {row[2] for row in nights.files}
     assert not any("lien" in name or "tube" in name or "\ufffd" in name for name in loaded)
     everything = repr((nights.files, nights.quarantine, nights.reports, nights.prepared))

@@ -5,9 +5,10 @@ CALCULS.md) with every Ville de Valence record rewritten as the arrêté du 22 m
 it — flat list, titulaires and modifications unwrapped, no considérations, no marcheInnovant —
 and one VRA contract delivered again in the format 2019, with a later publication date and
 another amount: a mixed inbox (the 2022–2023 history in 2019, VRA in 2024). The night's own steps
-(spaser/night.py) run on PostgreSQL; the dbt layers are built, the gates and the publication are
+(spaser/pipeline/night.py) run on PostgreSQL; the dbt layers are built, the gates and the publication are
 not needed here.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,25 +32,47 @@ NOT_IN_2019 = {("2023-12-15_decp_correctifs.json", 4)}
 # Indicators that need no field the format 2019 lacks: their hand-computed values must hold.
 SAME_VALUES = ("k_nb_marches", "k_marches_par_categorie_pct", "e13_mp_attribues_tpe_pme_pct")
 NOT_PUBLISHED_IN_2019 = (
-    "e05_mp_clause_sociale_pct", "e05_nb_mp_clause_sociale", "e05_mp_consideration_sociale_pct",
-    "e08_mp_clause_environnementale_pct", "e08_mp_consideration_environnementale_pct", "e08_nb_mp_innovants",
+    "e05_mp_clause_sociale_pct",
+    "e05_nb_mp_clause_sociale",
+    "e05_mp_consideration_sociale_pct",
+    "e08_mp_clause_environnementale_pct",
+    "e08_mp_consideration_environnementale_pct",
+    "e08_nb_mp_innovants",
 )
 
 
 def as_2019(record: dict) -> dict:
     """A 2024 marché as the format 2019 wrote it (arrêté du 22 mars 2019)."""
-    modifications = sorted((item["modification"] for item in record.get("modifications", [])),
-                           key=lambda modification: modification["id"])
+    modifications = sorted(
+        (item["modification"] for item in record.get("modifications", [])), key=lambda modification: modification["id"]
+    )
     return {
         "_type": "Marché",
-        **{field: record[field] for field in (
-            "id", "acheteur", "nature", "objet", "codeCPV", "procedure", "lieuExecution", "dureeMois",
-            "dateNotification", "datePublicationDonnees", "montant") if field in record},
+        **{
+            field: record[field]
+            for field in (
+                "id",
+                "acheteur",
+                "nature",
+                "objet",
+                "codeCPV",
+                "procedure",
+                "lieuExecution",
+                "dureeMois",
+                "dateNotification",
+                "datePublicationDonnees",
+                "montant",
+            )
+            if field in record
+        },
         "titulaires": [item["titulaire"] for item in record["titulaires"]],
         # 2019 modifications have no id: their order is their chronology.
         "modifications": [
-            {key: ([item["titulaire"] for item in value] if key == "titulaires" else value)
-             for key, value in modification.items() if key != "id"}
+            {
+                key: ([item["titulaire"] for item in value] if key == "titulaires" else value)
+                for key, value in modification.items()
+                if key != "id"
+            }
             for modification in modifications
         ],
     }
@@ -64,41 +87,48 @@ def mixed_inbox(inbox: Path) -> None:
         records = document["marches"]["marche"]
         document["marches"]["marche"] = [record for record in records if record["acheteur"]["id"][:9] != VALENCE]
         (decp / name).write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-        old = [as_2019(record) for number, record in enumerate(records, start=1)
-               if record["acheteur"]["id"][:9] == VALENCE and (name, number) not in NOT_IN_2019]
+        old = [
+            as_2019(record)
+            for number, record in enumerate(records, start=1)
+            if record["acheteur"]["id"][:9] == VALENCE and (name, number) not in NOT_IN_2019
+        ]
         if name == DECP_FILES[0]:
             # VRA's 2022-001 again in 2019, published later with another amount: the 2024 record wins.
             twin = as_2019(records[0]) | {"datePublicationDonnees": "2023-11-30", "montant": 999999}
             assert (twin["acheteur"]["id"][:9], twin["id"]) == (VRA, "2022-001")
             old.append(twin)
         (decp / name.replace(".json", "_format_2019.json")).write_text(
-            json.dumps({"marches": old}, ensure_ascii=False), encoding="utf-8")
+            json.dumps({"marches": old}, ensure_ascii=False), encoding="utf-8"
+        )
 
 
 @pytest.fixture(scope="module")
 def night(admin_url, tmp_path_factory):
-    from extract.sources import SOURCES
-    from spaser.night import build_dbt_layer, extract_source, prepare_warehouse
+    from spaser.ingest.sources import SOURCES
+    from spaser.pipeline.night import build_dbt_layer, extract_source, prepare_warehouse
 
     workspace = tmp_path_factory.mktemp("decp_formats")
     inbox = workspace / "inbox"
     mixed_inbox(inbox)
     with fresh_warehouse(admin_url, workspace / "spaser_home") as url:
         prepare_warehouse(str(inbox))
-        reports = {name: extract_source(name, str(inbox), "nuit-formats")
-                   for name in SOURCES if (inbox / name).is_dir()}
+        reports = {
+            name: extract_source(name, str(inbox), "nuit-formats") for name in SOURCES if (inbox / name).is_dir()
+        }
         for layer in ("seed", "staging", "intermediate", "marts"):
             build_dbt_layer(layer)
         with psycopg.connect(url) as conn:
             rows = conn.execute(
-                "select indicateur_id, perimetre, annee, ventilation, valeur, motif"
-                " from marts_candidat.fct_indicateurs").fetchall()
+                "select indicateur_id, perimetre, annee, ventilation, valeur, motif from marts_candidat.fct_indicateurs"
+            ).fetchall()
             formats = conn.execute(
                 "select acheteur_siren, format_decp, count(*) from marts_candidat.fct_marches group by 1, 2"
             ).fetchall()
             twin = conn.execute(
                 "select format_decp, montant from marts_candidat.fct_marches"
-                " where acheteur_id like %s and id_marche = '2022-001'", (f"{VRA}%",)).fetchone()
+                " where acheteur_id like %s and id_marche = '2022-001'",
+                (f"{VRA}%",),
+            ).fetchone()
     values = {(i, p, int(a), v): (None if x is None else float(x), m) for i, p, a, v, x, m in rows}
     return reports, values, formats, twin
 
@@ -108,8 +138,10 @@ def test_the_2019_records_load_and_the_2024_record_wins_over_its_2019_twin(night
     files = {Path(f["fichier"]).name: f for f in reports["marches/decp"]["fichiers"]}
     assert {name: file["statut"] for name, file in files.items()} == {
         "2023-12-01_decp_concessions.json": "charge",
-        "2023-12-01_decp_export.json": "charge", "2023-12-01_decp_export_format_2019.json": "charge",
-        "2023-12-15_decp_correctifs.json": "charge", "2023-12-15_decp_correctifs_format_2019.json": "charge",
+        "2023-12-01_decp_export.json": "charge",
+        "2023-12-01_decp_export_format_2019.json": "charge",
+        "2023-12-15_decp_correctifs.json": "charge",
+        "2023-12-15_decp_correctifs_format_2019.json": "charge",
     }
     # Valence's VAL-2023-07 has no usable CPV code in either format.
     assert files["2023-12-01_decp_export_format_2019.json"]["nb_quarantaine"] == 1
@@ -122,8 +154,11 @@ def test_indicators_that_need_no_2024_field_keep_their_hand_computed_values(nigh
     _reports, values, _formats, _twin = night
     expected = {key: value for key, value in read_values(FIXTURE_DIR / "attendus.csv").items() if key[0] in SAME_VALUES}
     assert expected
-    problems = [f"{key}: attendu {value}, obtenu {values.get(key)}"
-                for key, value in expected.items() if key not in values or not same_value(value, values[key][0])]
+    problems = [
+        f"{key}: attendu {value}, obtenu {values.get(key)}"
+        for key, value in expected.items()
+        if key not in values or not same_value(value, values[key][0])
+    ]
     assert not problems, problems
 
 

@@ -23,6 +23,7 @@ Planted (each written out below with its key and semester):
   are absent from SIRENE (the C1 bidder with a wrong check digit is reported once, as invalid);
 - insertion hours on 2023-Q01, unknown to DECP: 80 h in 2023-S2, 10 h in 2024-S1.
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,8 +35,8 @@ import psycopg
 import pytest
 from openpyxl import load_workbook
 
-from spaser.cli import main
-from spaser.dbt import run_dbt
+from spaser.cli.main import main
+from spaser.pipeline.dbt import run_dbt
 from tests.conftest import MA_CANTINE_DIR, NightWorkspace
 
 VRA = "200068781"
@@ -80,8 +81,10 @@ def test_the_night_publishes(fiabilisation_night):
 
 
 def test_every_planted_defect_and_nothing_else_is_reported(fiabilisation_night):
-    rows = _rows(fiabilisation_night, "select regle, semestre, enregistrement_cle, acheteur_siren "
-                                      "from marts.fct_fiabilisation_anomalies")
+    rows = _rows(
+        fiabilisation_night,
+        "select regle, semestre, enregistrement_cle, acheteur_siren from marts.fct_fiabilisation_anomalies",
+    )
     assert {(regle, semestre, cle) for regle, semestre, cle, _ in rows} == EXPECTED_ANOMALIES
     assert len(rows) == len(EXPECTED_ANOMALIES)
     # Valence's contract is judged by no rule: Valence delivers neither lots nor mandats.
@@ -89,13 +92,16 @@ def test_every_planted_defect_and_nothing_else_is_reported(fiabilisation_night):
 
 
 def test_each_record_names_its_owner_system_indicators_and_what_is_wrong(fiabilisation_night):
-    rows = {(regle, semestre): (systeme, indicateurs, detail, montant, date_reference)
-            for regle, semestre, systeme, indicateurs, detail, montant, date_reference in _rows(
-                fiabilisation_night,
-                "select regle, semestre, systeme_source, indicateurs, detail, montant_ht, date_reference "
-                "from marts.fct_fiabilisation_anomalies where regle in ('paiement_sans_decp', 'decp_sans_paiement', "
-                "'paiement_autre_siret', 'consultation_sans_fiche') and semestre <> '2023-S1' "
-                "or regle = 'paiement_autre_siret'")}
+    rows = {
+        (regle, semestre): (systeme, indicateurs, detail, montant, date_reference)
+        for regle, semestre, systeme, indicateurs, detail, montant, date_reference in _rows(
+            fiabilisation_night,
+            "select regle, semestre, systeme_source, indicateurs, detail, montant_ht, date_reference "
+            "from marts.fct_fiabilisation_anomalies where regle in ('paiement_sans_decp', 'decp_sans_paiement', "
+            "'paiement_autre_siret', 'consultation_sans_fiche') and semestre <> '2023-S1' "
+            "or regle = 'paiement_autre_siret'",
+        )
+    }
     systeme, indicateurs, detail, montant, reference = rows[("paiement_sans_decp", "2023-S2")]
     assert systeme == "profil d'acheteur (DECP)"
     assert "k_nb_marches" in indicateurs.split(", ")
@@ -112,8 +118,11 @@ def test_each_record_names_its_owner_system_indicators_and_what_is_wrong(fiabili
 
 
 def test_counts_per_semester_and_their_trend(fiabilisation_night):
-    rows = _rows(fiabilisation_night, "select semestre, regle, nb_anomalies, nb_anomalies_semestre_precedent, tendance "
-                                      "from marts.fct_fiabilisation_compteurs where perimetre = 'TOUS'")
+    rows = _rows(
+        fiabilisation_night,
+        "select semestre, regle, nb_anomalies, nb_anomalies_semestre_precedent, tendance "
+        "from marts.fct_fiabilisation_compteurs where perimetre = 'TOUS'",
+    )
     totals = {}
     for semestre, _, nb, *_ in rows:
         totals[semestre] = totals.get(semestre, 0) + nb
@@ -124,13 +133,14 @@ def test_counts_per_semester_and_their_trend(fiabilisation_night):
     assert by_key[("2023-S2", "paiement_sans_decp")] == (1, 0, "degradation")
     assert by_key[("2023-S2", "consultation_sans_fiche")] == (1, 1, "stable")
     # Valence has its rows, all at zero.
-    valence = _rows(fiabilisation_night, "select sum(nb_anomalies), count(*) from marts.fct_fiabilisation_compteurs "
-                                         "where perimetre = '212603625'")
+    valence = _rows(
+        fiabilisation_night,
+        "select sum(nb_anomalies), count(*) from marts.fct_fiabilisation_compteurs where perimetre = '212603625'",
+    )
     assert valence == [(0, 4 * 13)]
 
 
-def test_a_closed_semester_keeps_the_count_recorded_at_its_close_and_a_rebuild_never_duplicates(
-        fiabilisation_night):
+def test_a_closed_semester_keeps_the_count_recorded_at_its_close_and_a_rebuild_never_duplicates(fiabilisation_night):
     """Every semester of the inbox is over: the night recorded all of them. Should 2023-S1 have been
     recorded with 5 contracts without lot, a later night keeps that 5 (the sources now say 1), and
     rebuilding the models, even --full-refresh, neither duplicates nor rewrites a recorded count."""
@@ -138,10 +148,13 @@ def test_a_closed_semester_keeps_the_count_recorded_at_its_close_and_a_rebuild_n
         with psycopg.connect(fiabilisation_night.url) as conn:
             before = conn.execute("select count(*) from intermediate.int_fiabilisation__releves").fetchone()[0]
             assert before == 4 * len(PERIMETRES) * 13  # semesters x perimetres x rules
-            assert {row[0] for row in conn.execute(
-                "select distinct perimetre from intermediate.int_fiabilisation__releves")} == PERIMETRES
-            conn.execute("update intermediate.int_fiabilisation__releves set nb_anomalies = 5 "
-                         "where compte_cle = '2023-S1|TOUS|decp_sans_lot'")
+            assert {
+                row[0] for row in conn.execute("select distinct perimetre from intermediate.int_fiabilisation__releves")
+            } == PERIMETRES
+            conn.execute(
+                "update intermediate.int_fiabilisation__releves set nb_anomalies = 5 "
+                "where compte_cle = '2023-S1|TOUS|decp_sans_lot'"
+            )
         # The models of the history, not the whole marts: the published night's candidate schema is gone.
         models = ["int_fiabilisation__releves", "fct_fiabilisation_compteurs"]
         for arguments in (["run", "--select", *models], ["run", "--select", *models, "--full-refresh"]):
@@ -152,7 +165,8 @@ def test_a_closed_semester_keeps_the_count_recorded_at_its_close_and_a_rebuild_n
             rows = conn.execute(
                 "select semestre, nb_anomalies, nb_anomalies_releve, nb_anomalies_restantes, tendance "
                 "from marts_candidat.fct_fiabilisation_compteurs where perimetre = 'TOUS' and regle = 'decp_sans_lot' "
-                "order by semestre").fetchall()
+                "order by semestre"
+            ).fetchall()
     assert after == before
     assert rows[1] == ("2023-S1", 5, 5, 1, "degradation")
     assert rows[2] == ("2023-S2", 0, 0, 0, "amelioration")
@@ -161,8 +175,10 @@ def test_a_closed_semester_keeps_the_count_recorded_at_its_close_and_a_rebuild_n
 def test_spend_share_under_a_published_contract(fiabilisation_night):
     """2023, Agglo: 176 000 of purchases, 100 000 of them on 2023-A01 and 2023-B01 (published)."""
     [(montant, sous_marche, part)] = _rows(
-        fiabilisation_night, "select montant_achats_ht, montant_sous_marche_publie_ht, part_sous_marche_publie_pct "
-                             f"from marts.fct_fiabilisation_part_marches where acheteur_siren = '{VRA}' and annee = 2023")
+        fiabilisation_night,
+        "select montant_achats_ht, montant_sous_marche_publie_ht, part_sous_marche_publie_pct "
+        f"from marts.fct_fiabilisation_part_marches where acheteur_siren = '{VRA}' and annee = 2023",
+    )
     assert (montant, sous_marche) == (Decimal("176000"), Decimal("100000"))
     assert round(part, 4) == Decimal("56.8182")
 
@@ -175,9 +191,19 @@ def test_the_cli_writes_the_semester_report_in_csv_and_xlsx(fiabilisation_night,
         assert main(["fiabilisation", "--semestre", "2023-3", "--format", "csv", "--output", str(csv_path)]) == 2
     with open(csv_path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle, delimiter=";"))
-    assert rows[0] == ["SIREN de l'acheteur", "Acheteur", "Semestre", "Système à corriger", "Règle",
-                       "Énoncé de la règle", "Clé de l'enregistrement", "Date de référence", "Constat",
-                       "Montant HT (€)", "Indicateurs affectés"]
+    assert rows[0] == [
+        "SIREN de l'acheteur",
+        "Acheteur",
+        "Semestre",
+        "Système à corriger",
+        "Règle",
+        "Énoncé de la règle",
+        "Clé de l'enregistrement",
+        "Date de référence",
+        "Constat",
+        "Montant HT (€)",
+        "Indicateurs affectés",
+    ]
     # 2023-S1 and before: the 6 records of 2023-S1 and the 2022-S2 bid, 2023-S1 first.
     assert [(r[2], r[4], r[6]) for r in rows[1:]] == [
         ("2023-S1", "decp_sans_lot", f"{VRA_SIRET}|2023-B01"),

@@ -9,6 +9,7 @@ changes an amount and moves a line to another supplier — and re-delivers the f
 so that the incremental spend models are exercised. ``attendus.csv`` lists every row the catalogue
 requires for the slice's indicators after the second night; ``CALCULS.md`` explains each value.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -18,9 +19,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from spaser.cli import main
-from spaser.dbt import build_layer, run_dbt
-from spaser.ecarts import set_aside
+from spaser.cli.main import main
+from spaser.pipeline.dbt import build_layer, run_dbt
+from spaser.quality.ecarts import set_aside
 from tests.conftest import fresh_warehouse
 from tests.indicator_values import RowKey, differences, read_values
 
@@ -70,37 +71,59 @@ def finance_nights(admin_url, tmp_path_factory) -> FinanceNights:
                 (perimetre, annee): (None if valeur is None else float(valeur), motif)
                 for perimetre, annee, valeur, motif in conn.execute(
                     "select perimetre, annee, valeur, motif from marts.fct_indicateurs "
-                    "where indicateur_id = 'e12_nb_signataires_charte'")
+                    "where indicateur_id = 'e12_nb_signataires_charte'"
+                )
             }
             spend_rows_2024 = {
                 (indicateur_id, perimetre, ventilation): (
-                    statut, motif, None if validee is None else float(validee), avancement)
+                    statut,
+                    motif,
+                    None if validee is None else float(validee),
+                    avancement,
+                )
                 for indicateur_id, perimetre, ventilation, statut, motif, validee, avancement in conn.execute(
                     "select f.indicateur_id, f.perimetre, f.ventilation, f.statut, f.motif, f.derniere_valeur_validee,"
                     " r.avancement from marts.fct_indicateurs as f inner join marts.rapport_indicateurs as r"
                     " using (indicateur_id, perimetre, annee, ventilation) where f.annee = 2024"
-                    " and indicateur_id in ('k_depenses_territoire_pct', 'e09_empreinte_carbone_achats_tco2e')")
+                    " and indicateur_id in ('k_depenses_territoire_pct', 'e09_empreinte_carbone_achats_tco2e')"
+                )
             }
             group_bid_objectives = conn.execute(
                 "select perimetre, annee, valeur, objectif, objectif_motif, avancement from marts.rapport_indicateurs "
-                "where indicateur_id = 'e12_nb_offres_groupements' order by perimetre, annee").fetchall()
+                "where indicateur_id = 'e12_nb_offres_groupements' order by perimetre, annee"
+            ).fetchall()
         rebuild = run_dbt(["run", "--select", "int_finance__mandats_lignes", "int_finance__depenses", "--full-refresh"])
         assert rebuild.success, rebuild.output[-3000:]
         with psycopg.connect(url) as conn:
             rebuilt_groups = _spend_groups(conn)
-            cancellation = conn.execute("select load_id from raw.fichiers"
-                                        " where fichier like '%mandats_valence_2024_annulation.csv'").fetchone()[0]
+            cancellation = conn.execute(
+                "select load_id from raw.fichiers where fichier like '%mandats_valence_2024_annulation.csv'"
+            ).fetchone()[0]
             set_aside(conn, cancellation, "annulation saisie sur le mauvais exercice", par="test")
         build_layer("intermediate")  # the night's step: rebuilds the incremental models from scratch
         with psycopg.connect(url) as conn:
             groups_set_aside = _spend_groups(conn)
-            rebuilt_flags = [row[0] for row in conn.execute("select reconstruit from qualite.journal_chargements_ecartes")]
+            rebuilt_flags = [
+                row[0] for row in conn.execute("select reconstruit from qualite.journal_chargements_ecartes")
+            ]
         site = workspace / "spaser_home" / "site"
         quality_page = (site / "qualite-des-donnees.html").read_text(encoding="utf-8")
         engagement_9_page = (site / "engagement-09.html").read_text(encoding="utf-8")
-    return FinanceNights(statuses, read_values(export), quarantine, files, groups, rebuilt_groups, charter,
-                         group_bid_objectives, spend_rows_2024, quality_page, groups_set_aside, rebuilt_flags,
-                         engagement_9_page)
+    return FinanceNights(
+        statuses,
+        read_values(export),
+        quarantine,
+        files,
+        groups,
+        rebuilt_groups,
+        charter,
+        group_bid_objectives,
+        spend_rows_2024,
+        quality_page,
+        groups_set_aside,
+        rebuilt_flags,
+        engagement_9_page,
+    )
 
 
 def _spend_groups(conn: psycopg.Connection) -> dict[str, tuple[float, int]]:
@@ -123,8 +146,9 @@ def test_every_file_is_loaded_once_and_the_workbook_through_the_csv_loader(finan
 
 
 def test_bad_finance_rows_are_quarantined_with_their_reasons(finance_nights):
-    by_line = {(Path(fichier).name, line): (champ, message)
-               for _, fichier, line, champ, message in finance_nights.quarantine}
+    by_line = {
+        (Path(fichier).name, line): (champ, message) for _, fichier, line, champ, message in finance_nights.quarantine
+    }
     valence = "mandats_valence_2023.csv"
     assert set(by_line) == {(valence, 4), (valence, 5), (valence, 6), (valence, 7), ("registre_fournisseurs.xlsx", 7)}
     assert by_line[(valence, 4)][0] == "montant_ht" and "« 12,5O »" in by_line[(valence, 4)][1]
@@ -154,8 +178,7 @@ def test_the_incremental_nights_give_the_spend_of_a_rebuild_from_scratch(finance
 def test_every_finance_indicator_matches_the_hand_computed_values(finance_nights):
     problems = differences(read_values(EXPECTED_VALUES), finance_nights.exported)
     assert not problems, (
-        f"{len(problems)} écart(s) avec {EXPECTED_VALUES.name} (explications dans CALCULS.md) :\n"
-        + "\n".join(problems)
+        f"{len(problems)} écart(s) avec {EXPECTED_VALUES.name} (explications dans CALCULS.md) :\n" + "\n".join(problems)
     )
 
 
@@ -167,22 +190,39 @@ def test_a_cancellation_beyond_the_years_spend_withholds_only_its_indicators(fin
     rows = finance_nights.spend_rows_2024
     prefix = "contrôle qualité en échec : "
     for perimetre in ("212603625", "TOUS"):
-        shares = {v: rows[("k_depenses_territoire_pct", perimetre, f"territoire={v}")]
-                  for v in ("agglo", "departement", "region", "france", "etranger", "inconnu")}
+        shares = {
+            v: rows[("k_depenses_territoire_pct", perimetre, f"territoire={v}")]
+            for v in ("agglo", "departement", "region", "france", "etranger", "inconnu")
+        }
         assert {statut for statut, *_ in shares.values()} == {"controle_en_echec"}
         assert {motif for _, motif, *_ in shares.values()} == {prefix + "dénominateur négatif (-600, territoire=agglo)"}
         assert {v: validee for v, (_, _, validee, _) in shares.items()} == {
-            "agglo": 0, "departement": 100, "region": 100, "france": 100, "etranger": 0, "inconnu": 0}
-        emissions = {v: rows[("e09_empreinte_carbone_achats_tco2e", perimetre, f"categorie_achat={v}")]
-                     for v in ("travaux", "fournitures", "services")}
+            "agglo": 0,
+            "departement": 100,
+            "region": 100,
+            "france": 100,
+            "etranger": 0,
+            "inconnu": 0,
+        }
+        emissions = {
+            v: rows[("e09_empreinte_carbone_achats_tco2e", perimetre, f"categorie_achat={v}")]
+            for v in ("travaux", "fournitures", "services")
+        }
         assert {motif for _, motif, *_ in emissions.values()} == {
-            prefix + "valeur négative (-0,1, categorie_achat=services)"}
+            prefix + "valeur négative (-0,1, categorie_achat=services)"
+        }
         assert {v: validee for v, (_, _, validee, _) in emissions.items()} == {
-            "travaux": 0, "fournitures": 0, "services": 0.068}
+            "travaux": 0,
+            "fournitures": 0,
+            "services": 0.068,
+        }
         assert {avancement for *_, avancement in emissions.values()} == {"controle_en_echec"}
     # VRA spent nothing in 2024: nothing to withhold, its emissions are 0.
     assert rows[("e09_empreinte_carbone_achats_tco2e", "200068781", "categorie_achat=services")][:3] == (
-        "calcule", None, None)
+        "calcule",
+        None,
+        None,
+    )
     assert '<table id="indicateurs-retenus">' in finance_nights.quality_page
     assert "valeur négative (-0,1, categorie_achat=services)" in finance_nights.quality_page
     # The dashboard keeps showing night 1's 0.068 t for services, flagged.
@@ -220,7 +260,10 @@ def test_a_target_relative_to_2022_has_no_objective_without_a_2022_value(finance
     taking 2023 as the base (which would make 2023 its own reference)."""
     rows = finance_nights.group_bid_objectives
     assert [(perimetre, annee, float(valeur)) for perimetre, annee, valeur, *_ in rows] == [
-        ("200068781", 2023, 1.0), ("212603625", 2023, 0.0), ("TOUS", 2023, 1.0)]
+        ("200068781", 2023, 1.0),
+        ("212603625", 2023, 0.0),
+        ("TOUS", 2023, 1.0),
+    ]
     for _perimetre, _annee, _valeur, objectif, motif, avancement in rows:
         assert objectif is None and avancement == "pas_de_donnees"
         assert motif.startswith("pas d'objectif : aucune valeur 2022")

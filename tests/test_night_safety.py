@@ -1,5 +1,6 @@
 """Nights that survive overlaps, kills, hangs and reruns (issue 15), on small prepared warehouses:
-the night's own step functions (``spaser.night``) on a real PostgreSQL, no whole night."""
+the night's own step functions (``spaser.pipeline.night``) on a real PostgreSQL, no whole night."""
+
 from __future__ import annotations
 
 import os
@@ -15,11 +16,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from extract.loader import load_file
-from extract.sources import SOURCES
-from spaser import night as steps
-from spaser.cli import main
-from spaser.pilotage import night_step
+from spaser.cli.main import main
+from spaser.ingest.loader import load_file
+from spaser.ingest.sources import SOURCES
+from spaser.pipeline import night as steps
+from spaser.pipeline.pilotage import night_step
 from tests.conftest import validated
 
 FINANCE = Path(__file__).parent / "fixtures" / "inbox_finance"
@@ -40,6 +41,7 @@ def _in_thread(function, *args):
 
 
 # ---------------------------------------------------------------------------- one night at a time
+
 
 def test_a_second_night_is_refused_at_once_naming_the_running_one(warehouse_url, tmp_path):
     inbox = tmp_path / "inbox"
@@ -65,15 +67,18 @@ def test_a_second_night_is_refused_at_once_naming_the_running_one(warehouse_url,
     with pytest.raises(steps.NightStepFailed, match="nuit-en-cours"):
         steps.run_step("seconde-nuit", "prepare_warehouse", steps.prepare_warehouse, str(inbox))
     # The refused night's summary frees nothing; the first night's summary frees the warehouse.
-    assert steps.summarize("seconde-nuit", {"prepare_warehouse": None})["etapes_en_echec"]["prepare_warehouse"] \
-        .startswith("Une autre nuit est en cours")
+    assert steps.summarize("seconde-nuit", {"prepare_warehouse": None})["etapes_en_echec"][
+        "prepare_warehouse"
+    ].startswith("Une autre nuit est en cours")
     steps.summarize("nuit-en-cours", {"extract_finance_mandats": {}})
-    assert steps.run_step("seconde-nuit", "prepare_warehouse", steps.prepare_warehouse, str(inbox))["inbox"] == str(inbox)
+    assert steps.run_step("seconde-nuit", "prepare_warehouse", steps.prepare_warehouse, str(inbox))["inbox"] == str(
+        inbox
+    )
 
 
 HOLDER = textwrap.dedent("""
     import sys, time
-    from spaser.pilotage import night_step
+    from spaser.pipeline.pilotage import night_step
     with night_step("nuit-tuee", "dbt_marts"):
         print("tient", flush=True)
         time.sleep(600)
@@ -83,8 +88,13 @@ HOLDER = textwrap.dedent("""
 def test_a_killed_night_releases_the_warehouse(warehouse_url, tmp_path, monkeypatch):
     # No grace between steps: liveness is the running step's session lock alone.
     monkeypatch.setenv("SPASER_NIGHT_GRACE_SECONDS", "0")
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER], stdout=subprocess.PIPE, text=True,
-                              cwd=Path(__file__).parent.parent, env=os.environ.copy())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        env=os.environ.copy(),
+    )
     try:
         assert holder.stdout.readline().strip() == "tient"
         with pytest.raises(steps.NightStepFailed, match="nuit-tuee"):
@@ -120,6 +130,7 @@ def test_a_killed_night_is_waited_for_the_grace_then_taken_over(warehouse_url, t
 
 # ---------------------------------------------------------------------------- rerun of a fixed night
 
+
 def test_a_rerun_of_a_fixed_night_is_green(warehouse_url, tmp_path):
     inbox = tmp_path / "depot"
     with pytest.raises(steps.NightStepFailed, match="Dossier de dépôt introuvable"):
@@ -136,14 +147,16 @@ def test_a_rerun_of_a_fixed_night_is_green(warehouse_url, tmp_path):
 
 # ---------------------------------------------------------------------------- timeouts
 
+
 def test_every_sql_session_of_a_step_runs_under_the_pipeline_timeouts(warehouse_url, tmp_path):
-    from spaser.warehouse import connect
+    from spaser.db.warehouse import connect
 
     def read_settings():
         with connect() as conn:
             return conn.execute(
                 "select current_setting('statement_timeout'), current_setting('lock_timeout'),"
-                " current_setting('idle_in_transaction_session_timeout')").fetchone()
+                " current_setting('idle_in_transaction_session_timeout')"
+            ).fetchone()
 
     assert steps.run_step("nuit", "prepare_warehouse", read_settings) == ("1h", "5min", "30min")
     assert read_settings() == ("0", "0", "0")  # outside a step, a session is the server's default
@@ -164,12 +177,13 @@ def test_a_step_stopped_at_its_time_limit_is_a_failure_of_the_night(warehouse_ur
         steps.run_step("nuit-longue", "dbt_marts", endless_step)
     summary = steps.summarize("nuit-longue", {"dbt_marts": None})
     assert summary["etapes_en_echec"] == {
-        "dbt_marts": "durée maximale de l'étape dépassée, arrêtée par Airflow (Timeout, PID: 1234)"}
+        "dbt_marts": "durée maximale de l'étape dépassée, arrêtée par Airflow (Timeout, PID: 1234)"
+    }
 
 
 def test_an_idle_reader_in_transaction_does_not_hold_the_publication(admin_url, warehouse_url, monkeypatch):
-    from expectations import publish
-    from spaser import access
+    from spaser.publish import access
+    from spaser.publish import swap as publish
 
     monkeypatch.setenv("SPASER_READER_IDLE_TIMEOUT", "3s")
     monkeypatch.setattr(publish, "PUBLISH_LOCK_TIMEOUT", "1s")  # each attempt waits 1 s for the locks
@@ -210,6 +224,7 @@ def test_an_idle_reader_in_transaction_does_not_hold_the_publication(admin_url, 
 
 
 # ---------------------------------------------------------------------------- publication
+
 
 def _marts(conn) -> list[tuple]:
     return conn.execute("select * from marts.t order by 1").fetchall()
@@ -267,8 +282,10 @@ def test_a_bi_view_in_its_own_schema_survives_the_publication(warehouse_url):
         conn.execute("create schema marts_candidat; create table marts_candidat.t as select 1 as n")
         validated(conn, "nuit-1")
         steps.publish("nuit-1")
-        conn.execute("create schema bi_equipe; create view bi_equipe.doubles as select n * 2 as d from marts.t;"
-                     " create view bi_equipe.sur_vue as select d + 1 as e from bi_equipe.doubles")
+        conn.execute(
+            "create schema bi_equipe; create view bi_equipe.doubles as select n * 2 as d from marts.t;"
+            " create view bi_equipe.sur_vue as select d + 1 as e from bi_equipe.doubles"
+        )
         for run, value in (("nuit-2", 5), ("nuit-3", 7)):
             conn.execute(f"create schema marts_candidat; create table marts_candidat.t as select {value} as n")
             validated(conn, run)
@@ -280,13 +297,14 @@ def test_a_bi_view_in_its_own_schema_survives_the_publication(warehouse_url):
 
 # ---------------------------------------------------------------------------- watermark
 
+
 def test_a_source_loads_commit_in_load_id_order(warehouse_url, tmp_path, monkeypatch):
     """Two loads of the mandat lines at once (two processes): the second one cannot commit a
     higher load id while the first, with a lower one, is still loading. Otherwise an incremental
     build in between (int_finance__mandats_lignes: ``_load_id > max(_load_id)`` already merged)
     would take the second's rows, and the first's would never be merged."""
-    from extract import loader
-    from spaser.migrations import migrate
+    from spaser.db.migrations import migrate
+    from spaser.ingest import loader
 
     source = SOURCES["finance/mandats"]
     inbox = tmp_path / "inbox"
@@ -330,5 +348,8 @@ def test_a_source_loads_commit_in_load_id_order(warehouse_url, tmp_path, monkeyp
     # The first load committed after the watermark was read: its rows must lie above it.
     assert reports[0].load_id > watermark
     with psycopg.connect(warehouse_url) as conn:
-        assert conn.execute("select count(*) from raw.finance_mandats where _load_id > %s",
-                            (watermark,)).fetchone()[0] == reports[0].nb_charges + reports[1].nb_charges > 0
+        assert (
+            conn.execute("select count(*) from raw.finance_mandats where _load_id > %s", (watermark,)).fetchone()[0]
+            == reports[0].nb_charges + reports[1].nb_charges
+            > 0
+        )

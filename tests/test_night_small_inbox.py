@@ -14,6 +14,7 @@ The night also reads the engagements' deliveries (``engagements_night``, tests/c
 with test_engagements_small_inbox.py): the marchés indicators read none of them, and the checks
 of files and quarantine below look at the small inbox's sources.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,8 +31,8 @@ import psycopg
 import pytest
 from openpyxl import load_workbook
 
-from spaser import night as night_steps
-from spaser.cli import main
+from spaser.cli.main import main
+from spaser.pipeline import night as night_steps
 from tests.browser import Browser
 from tests.conftest import fresh_warehouse, validated
 from tests.indicator_values import RowKey, differences, read_values
@@ -80,8 +81,11 @@ def test_the_night_runs_and_exports(small_night):
 
 
 def test_every_file_of_the_inbox_is_loaded(small_night):
-    loaded = {(source, Path(fichier).name) for source, fichier, statut, _ in small_night.files
-              if statut == "charge" and source in SOURCES}
+    loaded = {
+        (source, Path(fichier).name)
+        for source, fichier, statut, _ in small_night.files
+        if statut == "charge" and source in SOURCES
+    }
     rejected = [(fichier, message) for _, fichier, statut, message in small_night.files if statut != "charge"]
     assert rejected == []
     assert loaded == DELIVERED
@@ -108,8 +112,7 @@ def test_only_the_two_bad_decp_records_are_quarantined_with_their_reasons(small_
 def test_every_indicator_of_the_slice_matches_the_hand_computed_values(small_night):
     problems = differences(read_values(EXPECTED_VALUES), small_night.exported)
     assert not problems, (
-        f"{len(problems)} écart(s) avec {EXPECTED_VALUES.name} (explications dans CALCULS.md) :\n"
-        + "\n".join(problems)
+        f"{len(problems)} écart(s) avec {EXPECTED_VALUES.name} (explications dans CALCULS.md) :\n" + "\n".join(problems)
     )
 
 
@@ -122,16 +125,25 @@ VRA = "200068781"
 def night(engagements_night, tmp_path_factory):
     assert engagements_night.run_status == 0
     with engagements_night.environment() as url:
-        yield {"url": url, "home": engagements_night.home, "site": engagements_night.home / "site",
-               "workspace": tmp_path_factory.mktemp("outputs")}
+        yield {
+            "url": url,
+            "home": engagements_night.home,
+            "site": engagements_night.home / "site",
+            "workspace": tmp_path_factory.mktemp("outputs"),
+        }
 
 
 # ---------------------------------------------------------------------------- the dashboard
 
+
 def test_the_night_writes_every_page_and_the_docs(night):
     site = night["site"]
-    expected = {"index.html", "chiffres-cles.html", "qualite-des-donnees.html",
-                *(f"engagement-{n:02d}.html" for n in range(1, 14))}
+    expected = {
+        "index.html",
+        "chiffres-cles.html",
+        "qualite-des-donnees.html",
+        *(f"engagement-{n:02d}.html" for n in range(1, 14)),
+    }
     assert expected <= {p.name for p in site.glob("*.html")}
     assert (site / "assets" / "spaser.js").exists() and (site / "assets" / "spaser.css").exists()
     assert (site / "dbt" / "index.html").stat().st_size > 10_000
@@ -139,11 +151,16 @@ def test_the_night_writes_every_page_and_the_docs(night):
     catalog = json.loads((site / "dbt" / "catalog.json").read_text(encoding="utf-8"))
     assert catalog["nodes"]["model.spaser.fct_marches"]["metadata"]["schema"] == "marts"
     assert [column["name"] for column in catalog["nodes"]["model.spaser.fct_marches"]["columns"].values()][:2] == [
-        "marche_cle", "acheteur_id"]
+        "marche_cle",
+        "acheteur_id",
+    ]
     manifest = json.loads((site / "dbt" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["nodes"]["model.spaser.fct_marches"]["relation_name"].endswith('"marts"."fct_marches"')
-    assert not [node for node in [*manifest["nodes"].values(), *catalog["nodes"].values()]
-                if node.get("schema", node.get("metadata", {}).get("schema")) == "marts_candidat"]
+    assert not [
+        node
+        for node in [*manifest["nodes"].values(), *catalog["nodes"].values()]
+        if node.get("schema", node.get("metadata", {}).get("schema")) == "marts_candidat"
+    ]
     assert (site / "qualite" / "index.html").exists()
     home = (site / "index.html").read_text(encoding="utf-8")
     for axe in ("Axe transversal", "Axe social", "Axe environnemental", "Axe économique"):
@@ -169,7 +186,9 @@ def test_the_drill_down_lists_exactly_the_contracts_counted(night):
             for perimetre, annee, numerateur in conn.execute(
                 "select perimetre, annee, numerateur from marts.fct_indicateurs "
                 "where indicateur_id = 'e05_mp_clause_sociale_pct' and annee >= 2022 and numerateur > 0 "
-                "and perimetre = any(%s)", (["TOUS", VRA, "212603625", "212602817"],))
+                "and perimetre = any(%s)",
+                (["TOUS", VRA, "212603625", "212602817"],),
+            )
         }
     assert counted and listed == counted
 
@@ -180,8 +199,12 @@ SWITCHED = "e05_mp_clause_sociale_pct"
 def test_the_dashboard_renders_in_a_real_browser(night, tmp_path):
     browser = Browser(tmp_path / "profil_chromium")
     try:
-        for page in ("index.html", "chiffres-cles.html", "qualite-des-donnees.html",
-                     "detail-e05_mp_clause_sociale_pct.html"):
+        for page in (
+            "index.html",
+            "chiffres-cles.html",
+            "qualite-des-donnees.html",
+            "detail-e05_mp_clause_sociale_pct.html",
+        ):
             browser.open((night["site"] / page).as_uri())
         browser.open((night["site"] / "engagement-05.html").as_uri())
         charts = browser.evaluate("""(() => {
@@ -218,6 +241,7 @@ def test_the_dashboard_renders_in_a_real_browser(night, tmp_path):
 
 # ---------------------------------------------------------------------------- the Donut export
 
+
 def test_the_donut_workbook_holds_the_view(night):
     output = night["workspace"] / "donut.xlsx"
     assert main(["export", "donut", "--annee", "2022", "--format", "xlsx", "--output", str(output)]) == 0
@@ -229,20 +253,38 @@ def test_the_donut_workbook_holds_the_view(night):
     with psycopg.connect(night["url"]) as conn:
         expected = conn.execute(
             "select indicateur_id, engagement, perimetre, ventilation, valeur, objectif, avancement "
-            "from marts.rapport_indicateurs where annee <= 2022").fetchall()
-    column = {name: header.index(name) for name in ("Indicateur", "Engagement", "Périmètre (SIREN)", "Ventilation",
-                                                     "Valeur", "Objectif de l'année", "Avancement", "Année")}
+            "from marts.rapport_indicateurs where annee <= 2022"
+        ).fetchall()
+    column = {
+        name: header.index(name)
+        for name in (
+            "Indicateur",
+            "Engagement",
+            "Périmètre (SIREN)",
+            "Ventilation",
+            "Valeur",
+            "Objectif de l'année",
+            "Avancement",
+            "Année",
+        )
+    }
     assert {r[column["Année"]] for r in rows} == {2022}
-    got = {(r[column["Indicateur"]], r[column["Engagement"]], r[column["Périmètre (SIREN)"]],
-            r[column["Ventilation"]] or ""): (r[column["Valeur"]], r[column["Objectif de l'année"]],
-                                               r[column["Avancement"]]) for r in rows}
+    got = {
+        (
+            r[column["Indicateur"]],
+            r[column["Engagement"]],
+            r[column["Périmètre (SIREN)"]],
+            r[column["Ventilation"]] or "",
+        ): (r[column["Valeur"]], r[column["Objectif de l'année"]], r[column["Avancement"]])
+        for r in rows
+    }
     assert len(got) == len(rows) == len(expected)
     for indicateur, engagement, perimetre, ventilation, valeur, objectif, avancement in expected:
         cell = got[(indicateur, engagement, perimetre, ventilation)]
         assert cell[0] == (None if valeur is None else pytest.approx(float(valeur)))
         assert cell[1] == (None if objectif is None else pytest.approx(float(objectif)))
         assert cell[2] == avancement
-    donut = [r for r in workbook["Donut"].iter_rows(values_only=True)][1:]
+    donut = list(workbook["Donut"].iter_rows(values_only=True))[1:]
     assert "e10_agec_moyenne_pct" in {r[3] for r in donut}
 
 
@@ -260,12 +302,13 @@ def test_the_donut_csv_opens_in_a_french_spreadsheet(night):
 
 # ---------------------------------------------------------------------------- outputs written aside
 
+
 def _snapshot(directory: Path) -> dict[str, bytes]:
     return {p.relative_to(directory).as_posix(): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
 
 
 def _temporaries(home: Path) -> list[str]:
-    """Files and folders under their temporary names (spaser/outputs.py), anywhere under SPASER_HOME."""
+    """Files and folders under their temporary names (spaser/core/files.py), anywhere under SPASER_HOME."""
     return sorted(p.relative_to(home).as_posix() for p in home.rglob(".*~*.tmp"))
 
 
@@ -278,7 +321,7 @@ def _fail(*args, **kwargs):
     raise RuntimeError("panne simulée pendant l'écriture")
 
 
-@pytest.mark.parametrize("failing", ["spaser.site._quality_page", "spaser.dbt.write_docs_site"])
+@pytest.mark.parametrize("failing", ["spaser.publish.site._quality_page", "spaser.pipeline.dbt.write_docs_site"])
 def test_a_site_build_that_fails_midway_leaves_the_previous_site_whole(night, monkeypatch, failing):
     """The quality page fails after the others are rendered, the dbt docs after every page is
     written: either way yesterday's site stays, byte for byte; the next build removes what a
@@ -319,7 +362,7 @@ def test_an_export_that_fails_midway_leaves_the_previous_files(night, monkeypatc
     exports = night["home"] / "exports"
     night_steps.export_indicateurs()
     before = {name: (exports / name).read_bytes() for name in ("indicateurs.csv", "indicateurs.json")}
-    from spaser import export
+    from spaser.outputs import export
 
     written = []
 
@@ -342,18 +385,22 @@ def test_an_export_that_fails_midway_leaves_the_previous_files(night, monkeypatc
 def test_great_expectations_keeps_no_project_under_spaser_home(night):
     """The gate's context is ephemeral: of GX, only the Data Docs pages are on disk, under
     site/qualite/gx, and GX's own writer is replaced by one that writes aside then renames."""
-    from expectations import gate
+    from spaser.quality import gate
 
     home = night["home"]
-    gx_project = [p.relative_to(home).as_posix() for p in home.rglob("*")
-                  if p.name in ("great_expectations.yml", "gx", "checkpoints", "expectations", "uncommitted")
-                  and not p.is_relative_to(home / "site" / "qualite" / "gx")]
+    gx_project = [
+        p.relative_to(home).as_posix()
+        for p in home.rglob("*")
+        if p.name in ("great_expectations.yml", "gx", "checkpoints", "expectations", "uncommitted")
+        and not p.is_relative_to(home / "site" / "qualite" / "gx")
+    ]
     assert gx_project == []
     assert any((home / "site" / "qualite" / "gx" / "validations").rglob("*.html"))
     context = gate._context()
     builder = context._load_site_builder_from_site_config(context.variables.data_docs_sites[gate.DOCS_SITE_NAME])
     assert {type(backend) for backend in builder.target_store.store_backends.values()} == {
-        gate.AtomicFilesystemStoreBackend}
+        gate.AtomicFilesystemStoreBackend
+    }
 
 
 HOSTILE = {
@@ -368,17 +415,26 @@ def test_no_cell_of_the_donut_exports_is_a_formula_and_numbers_stay_numbers(nigh
     """Hostile libellés in the published table (changed inside a transaction rolled back after the
     export): the CSV prefixes them with an apostrophe, the workbook holds them as text; a negative
     value and gap, written by hand, are not altered."""
-    from spaser.donut import write_donut
+    from spaser.outputs.donut import write_donut
 
     workspace = night["workspace"]
     with psycopg.connect(night["url"]) as conn:
         try:
             for indicateur_id, libelle in HOSTILE.items():
-                assert conn.execute("update marts.rapport_indicateurs set libelle = %s where indicateur_id = %s",
-                                    (libelle, indicateur_id)).rowcount > 0
-            assert conn.execute(
-                "update marts.rapport_indicateurs set valeur = -2, ecart_objectif = -2.5 where indicateur_id = "
-                "'k_nb_marches' and perimetre = 'TOUS' and annee = 2022 and ventilation = ''").rowcount == 1
+                assert (
+                    conn.execute(
+                        "update marts.rapport_indicateurs set libelle = %s where indicateur_id = %s",
+                        (libelle, indicateur_id),
+                    ).rowcount
+                    > 0
+                )
+            assert (
+                conn.execute(
+                    "update marts.rapport_indicateurs set valeur = -2, ecart_objectif = -2.5 where indicateur_id = "
+                    "'k_nb_marches' and perimetre = 'TOUS' and annee = 2022 and ventilation = ''"
+                ).rowcount
+                == 1
+            )
             write_donut(conn, 2022, "csv", workspace / "hostile.csv")
             write_donut(conn, 2022, "xlsx", workspace / "hostile.xlsx")
         finally:
@@ -387,31 +443,47 @@ def test_no_cell_of_the_donut_exports_is_a_formula_and_numbers_stay_numbers(nigh
         rows = list(csv.DictReader(handle, delimiter=";"))
     for indicateur_id, libelle in HOSTILE.items():
         assert {row["Libellé"] for row in rows if row["Indicateur"] == indicateur_id} == {"'" + libelle}
-    total = next(row for row in rows if row["Indicateur"] == "k_nb_marches" and row["Périmètre (SIREN)"] == "TOUS"
-                 and row["Ventilation"] == "")
+    total = next(
+        row
+        for row in rows
+        if row["Indicateur"] == "k_nb_marches" and row["Périmètre (SIREN)"] == "TOUS" and row["Ventilation"] == ""
+    )
     assert (total["Valeur"], total["Écart à l'objectif"]) == ("-2", "-2,5")
     workbook = load_workbook(workspace / "hostile.xlsx")
     cells = [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
     assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
     sheet = workbook["Indicateurs"]
     header = [cell.value for cell in sheet[1]]
-    column = {name: header.index(name) for name in ("Indicateur", "Libellé", "Périmètre (SIREN)", "Ventilation",
-                                                     "Valeur", "Écart à l'objectif")}
-    lines = [[cell for cell in row] for row in sheet.iter_rows(min_row=2)]
+    column = {
+        name: header.index(name)
+        for name in ("Indicateur", "Libellé", "Périmètre (SIREN)", "Ventilation", "Valeur", "Écart à l'objectif")
+    }
+    lines = [list(row) for row in sheet.iter_rows(min_row=2)]
     for indicateur_id, libelle in HOSTILE.items():
         libelles = [line[column["Libellé"]] for line in lines if line[column["Indicateur"]].value == indicateur_id]
         assert {(cell.value, cell.data_type) for cell in libelles} == {(libelle, "s")}
-    total = next(line for line in lines if line[column["Indicateur"]].value == "k_nb_marches"
-                 and line[column["Périmètre (SIREN)"]].value == "TOUS" and not line[column["Ventilation"]].value)
-    assert [(total[column[name]].value, total[column[name]].data_type) for name in ("Valeur", "Écart à l'objectif")] == [
-        (-2, "n"), (-2.5, "n")]
+    total = next(
+        line
+        for line in lines
+        if line[column["Indicateur"]].value == "k_nb_marches"
+        and line[column["Périmètre (SIREN)"]].value == "TOUS"
+        and not line[column["Ventilation"]].value
+    )
+    assert [
+        (total[column[name]].value, total[column[name]].data_type) for name in ("Valeur", "Écart à l'objectif")
+    ] == [(-2, "n"), (-2.5, "n")]
 
 
 # ---------------------------------------------------------------------------- BI roles
 
+
 def _tables(conn, schemas: list[str]) -> list[str]:
-    return [f"{s}.{t}" for s, t in conn.execute(
-        "select table_schema, table_name from information_schema.tables where table_schema = any(%s)", (schemas,))]
+    return [
+        f"{s}.{t}"
+        for s, t in conn.execute(
+            "select table_schema, table_name from information_schema.tables where table_schema = any(%s)", (schemas,)
+        )
+    ]
 
 
 def _can(conn, role: str, statement: str) -> bool:
@@ -442,21 +514,24 @@ def test_the_reader_reads_the_published_marts_only(night):
             assert not _can(conn, "spaser_lecteur", f"select * from {table} limit 1"), table
 
 
-@pytest.mark.parametrize("statement", [
-    "insert into marts.dim_engagements values (99, 'social', 'x')",
-    "update marts.fct_indicateurs set valeur = 0",
-    "delete from marts.fct_marches",
-    "truncate marts.fct_offres",
-    "drop table marts.rapport_indicateurs",
-    "create table marts.essai (i int)",
-    "create table public.essai (i int)",
-    "create table raw.essai (i int)",
-    "create table raw_stockage.essai (i int)",
-    "create table qualite.essai (i int)",
-    "insert into qualite.validations (run_id, couche, suite, table_name, succes, nb_expectations, nb_echecs)"
-    " values ('x', 'raw', 'x', 'x', true, 0, 0)",
-    "create schema essai",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "insert into marts.dim_engagements values (99, 'social', 'x')",
+        "update marts.fct_indicateurs set valeur = 0",
+        "delete from marts.fct_marches",
+        "truncate marts.fct_offres",
+        "drop table marts.rapport_indicateurs",
+        "create table marts.essai (i int)",
+        "create table public.essai (i int)",
+        "create table raw.essai (i int)",
+        "create table raw_stockage.essai (i int)",
+        "create table qualite.essai (i int)",
+        "insert into qualite.validations (run_id, couche, suite, table_name, succes, nb_expectations, nb_echecs)"
+        " values ('x', 'raw', 'x', 'x', true, 0, 0)",
+        "create schema essai",
+    ],
+)
 @pytest.mark.parametrize("role", ["spaser_lecteur", "spaser_auditeur"])
 def test_the_bi_roles_write_nowhere(night, role, statement):
     with psycopg.connect(night["url"], autocommit=True) as conn:
@@ -465,8 +540,13 @@ def test_the_bi_roles_write_nowhere(night, role, statement):
 
 def test_the_auditor_reads_the_marts_and_the_quality_history(night):
     with psycopg.connect(night["url"], autocommit=True) as conn:
-        for table in [*_tables(conn, ["marts"]), "qualite.validations", "qualite.attentes_en_echec",
-                      "qualite.quarantaine_par_source", "qualite.signalements_par_source"]:
+        for table in [
+            *_tables(conn, ["marts"]),
+            "qualite.validations",
+            "qualite.attentes_en_echec",
+            "qualite.quarantaine_par_source",
+            "qualite.signalements_par_source",
+        ]:
             assert _can(conn, "spaser_auditeur", f"select * from {table} limit 1"), table
         for table in _tables(conn, ["raw", "raw_stockage", "staging", "intermediate"]):
             assert not _can(conn, "spaser_auditeur", f"select * from {table} limit 1"), table
@@ -474,18 +554,22 @@ def test_the_auditor_reads_the_marts_and_the_quality_history(night):
         # records per rule (the engagements' insertion rows break two).
         sources = sorted(SOURCES)
         conn.execute("set role spaser_auditeur")
-        quarantined = conn.execute("select sum(nb_enregistrements) from qualite.quarantaine_par_source"
-                                   " where source = any(%s)", (sources,)).fetchone()[0]
-        flagged = conn.execute("select coalesce(sum(nb_signalements), 0) from qualite.signalements_par_source").fetchone()[0]
+        quarantined = conn.execute(
+            "select sum(nb_enregistrements) from qualite.quarantaine_par_source where source = any(%s)", (sources,)
+        ).fetchone()[0]
+        flagged = conn.execute(
+            "select coalesce(sum(nb_signalements), 0) from qualite.signalements_par_source"
+        ).fetchone()[0]
         conn.execute("reset role")
-        total = conn.execute("select count(distinct (load_id, enregistrement)) from raw.quarantaine"
-                             " where source = any(%s)", (sources,)).fetchone()[0]
+        total = conn.execute(
+            "select count(distinct (load_id, enregistrement)) from raw.quarantaine where source = any(%s)", (sources,)
+        ).fetchone()[0]
         assert total > 0 and quarantined == total
         assert flagged == conn.execute("select count(*) from raw.signalements").fetchone()[0]
 
 
 def test_grants_survive_the_next_publication(admin_url, tmp_path):
-    from spaser import night as steps
+    from spaser.pipeline import night as steps
 
     with fresh_warehouse(admin_url, tmp_path / "home") as url, psycopg.connect(url, autocommit=True) as conn:
         conn.execute("create schema marts_candidat; create table marts_candidat.premiere as select 1 as n")
@@ -501,13 +585,19 @@ def test_grants_survive_the_next_publication(admin_url, tmp_path):
 
 # ---------------------------------------------------------------------------- published means immutable
 
+
 def _published_checksums(conn) -> dict[str, str]:
-    relations = [row[0] for row in conn.execute(
-        "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
-        " where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm') order by 1")]
+    relations = [
+        row[0]
+        for row in conn.execute(
+            "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+            " where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm') order by 1"
+        )
+    ]
     return {
-        name: conn.execute(f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from marts.{name} as t")
-        .fetchone()[0]
+        name: conn.execute(
+            f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from marts.{name} as t"
+        ).fetchone()[0]
         for name in relations
     }
 
@@ -527,7 +617,7 @@ def test_published_marts_read_nothing_outside_the_published_schema(engagements_n
 def test_a_night_that_fails_the_gate_leaves_every_published_relation_identical(engagements_night):
     """The next night rewrites the referentiels seeds (dbt seed) and drops the candidate before
     building it; its gate fails, so nothing is published: what users read must not have moved."""
-    from expectations.publish import prepare_candidate
+    from spaser.publish.swap import prepare_candidate
 
     with psycopg.connect(engagements_night.url) as conn:
         before = _published_checksums(conn)
@@ -541,6 +631,8 @@ def test_a_night_that_fails_the_gate_leaves_every_published_relation_identical(e
         finally:
             conn.rollback()
             with conn.cursor() as cursor:
-                cursor.executemany("update referentiels.engagements set libelle = %s where engagement = %s",
-                                   [(libelle, engagement) for engagement, libelle in engagements])
+                cursor.executemany(
+                    "update referentiels.engagements set libelle = %s where engagement = %s",
+                    [(libelle, engagement) for engagement, libelle in engagements],
+                )
             conn.commit()

@@ -1,14 +1,15 @@
 """`spaser quarantaine` shows the data team every quarantined record with all its reasons."""
+
 from __future__ import annotations
 
 import json
 import shutil
 from pathlib import Path
 
-from extract.decp import DecpSource
-from extract.loader import load_source
-from spaser.cli import main
-from spaser.migrations import migrate
+from spaser.cli.main import main
+from spaser.db.migrations import migrate
+from spaser.ingest.decp import DecpSource
+from spaser.ingest.loader import load_source
 from tests.conftest import REFERENCE_DIR, needs_reference
 
 DEFAUTS_2022 = REFERENCE_DIR / "decp" / "defauts_reels_decp_2022.json"
@@ -48,7 +49,8 @@ def test_quarantined_records_and_loaded_records_with_signalements_are_told_apart
     inbox = tmp_path / "inbox"
     (inbox / "marches" / "decp").mkdir(parents=True)
     (inbox / "marches" / "decp" / "export.json").write_text(
-        json.dumps({"marches": {"marche": [good, signaled, quarantined]}}, ensure_ascii=False), encoding="utf-8")
+        json.dumps({"marches": {"marche": [good, signaled, quarantined]}}, ensure_ascii=False), encoding="utf-8"
+    )
     migrate(conn)
     load_source(conn, DecpSource(), inbox, "nuit-test")
 
@@ -62,10 +64,12 @@ def test_quarantined_records_and_loaded_records_with_signalements_are_told_apart
     assert "1 enregistrement(s) chargé(s) avec signalements" in listing
     assert signalements.startswith("Enregistrements chargés (ils comptent dans les indicateurs)")
     assert "enregistrement 2 (clé 20006878100018|AVEC-ECART)" in signalements
-    assert "    _type : Champ non prévu" in signalements and "    dureeMois : Nombre écrit comme un texte" in signalements
+    assert (
+        "    _type : Champ non prévu" in signalements and "    dureeMois : Nombre écrit comme un texte" in signalements
+    )
     assert "SANS-CPV" not in signalements
 
-    from spaser.site import QualityState, _quality_page
+    from spaser.publish.site import QualityState, _quality_page
 
     page = _quality_page(conn, QualityState(run_id=None, published_at=None, suites=[]))
     quarantine_table = page.split('<table id="quarantaine">')[1].split("</table>")[0]

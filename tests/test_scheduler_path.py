@@ -9,6 +9,7 @@ and `spaser arret` the embedded PostgreSQL it leaves running.
 About three minutes on two cores: excluded from the default run, CI runs it with
 ``pytest -m scheduler_path`` (see .ci/run).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,21 @@ import psycopg
 import pytest
 
 from tests.airflow_processes import (
-    SMALL_INBOX, SPASER, STOP_TIMEOUT, TASK_COUNT, clean_environment, command_line, deposit_small_inbox, free_port,
-    gone, in_sessions, running_task_process, start_ui, stop_after_failure, successful_night, wait_until_ready,
+    SMALL_INBOX,
+    SPASER,
+    STOP_TIMEOUT,
+    TASK_COUNT,
+    clean_environment,
+    command_line,
+    deposit_small_inbox,
+    free_port,
+    gone,
+    in_sessions,
+    running_task_process,
+    start_ui,
+    stop_after_failure,
+    successful_night,
+    wait_until_ready,
 )
 from tests.indicator_values import differences, read_values
 
@@ -61,7 +75,7 @@ def test_a_night_through_the_scheduler_then_everything_stops(tmp_path, monkeypat
         assert not problems, "\n".join(problems)
         monkeypatch.setenv("SPASER_HOME", str(home))
         monkeypatch.delenv("SPASER_WAREHOUSE_URL", raising=False)
-        from spaser.warehouse import embedded_server_process, warehouse_url
+        from spaser.db.warehouse import embedded_server_process, warehouse_url
 
         with psycopg.connect(warehouse_url()) as conn:
             published = conn.execute("select count(*) from marts.fct_indicateurs").fetchone()[0]

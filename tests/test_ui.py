@@ -1,4 +1,5 @@
 """`spaser ui`'s configuration and `spaser arret`, without starting Airflow (that is test_scheduler_path)."""
+
 from __future__ import annotations
 
 import os
@@ -6,8 +7,8 @@ import os
 import psycopg
 import pytest
 
-from spaser.cli import main
-from spaser.ui import configure_components, parallelism
+from spaser.cli.main import main
+from spaser.cli.ui import configure_components, parallelism
 
 COMPONENT_VARIABLES = (
     "AIRFLOW_HOME",
@@ -81,7 +82,7 @@ def test_arret_leaves_an_external_warehouse_alone(clean_environment, capsys):
 
 
 def test_arret_stops_the_embedded_server_a_command_left_running(clean_environment, capsys):
-    from spaser import warehouse
+    from spaser.db import warehouse
 
     clean_environment.setattr(warehouse, "_embedded_server_used", False)
     with psycopg.connect(warehouse.warehouse_url()) as conn:

@@ -2,6 +2,7 @@
 reaches every client of the warehouse: psycopg (the loader, publish, the site), dbt (its profile
 and libpq's variables) and Great Expectations (SQLAlchemy's URL). A client that dropped them
 would connect with libpq's defaults: no TLS required, no certificate checked."""
+
 from __future__ import annotations
 
 import os
@@ -13,10 +14,10 @@ from dbt.config.profile import Profile, read_profile
 from dbt.config.renderer import ProfileRenderer
 from dbt_common.context import set_invocation_context
 
-from expectations import gate
-from spaser.config import DBT_PROJECT_DIR
-from spaser.dbt import DbtFailed, _environment, dbt_environment, run_dbt
-from spaser.warehouse import connect, connection_params
+from spaser.core.settings import DBT_PROJECT_DIR
+from spaser.db.warehouse import connect, connection_params
+from spaser.pipeline.dbt import DbtFailed, _environment, dbt_environment, run_dbt
+from spaser.quality import gate
 
 PRODUCTION_URL = (
     "postgresql://spaser:p%40ss@entrepot.example:6543/spaser?sslmode=verify-full&sslrootcert=/etc/spaser/ca.crt"
@@ -39,7 +40,12 @@ def test_dbt_receives_every_parameter_of_the_url(monkeypatch, tmp_path):
     monkeypatch.setenv("SPASER_HOME", str(tmp_path))
     credentials = _dbt_credentials()
     assert (credentials.host, credentials.port, credentials.user, credentials.password, credentials.database) == (
-        "entrepot.example", 6543, "spaser", "p@ss", "spaser")
+        "entrepot.example",
+        6543,
+        "spaser",
+        "p@ss",
+        "spaser",
+    )
     assert credentials.sslmode == "verify-full"
     assert credentials.connect_timeout == 7
     assert credentials.application_name == "spaser-nuit"
@@ -74,13 +80,34 @@ def test_great_expectations_receives_every_parameter_of_the_url(monkeypatch):
     engine = sqlalchemy.create_engine(url)
     _, connect_kwargs = engine.dialect.create_connect_args(url)  # what SQLAlchemy hands to psycopg
     assert (url.host, url.port, url.username, url.password, url.database) == (
-        "entrepot.example", 6543, "spaser", "p@ss", "spaser")
-    assert {name: connect_kwargs[name] for name in (
-        "sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "options", "application_name",
-        "target_session_attrs")} == {
-        "sslmode": "verify-full", "sslrootcert": "/etc/spaser/ca.crt", "sslcert": "/etc/spaser/client.crt",
-        "sslkey": "/etc/spaser/client.key", "connect_timeout": "7", "options": "-c statement_timeout=5000",
-        "application_name": "spaser-nuit", "target_session_attrs": "read-write"}
+        "entrepot.example",
+        6543,
+        "spaser",
+        "p@ss",
+        "spaser",
+    )
+    assert {
+        name: connect_kwargs[name]
+        for name in (
+            "sslmode",
+            "sslrootcert",
+            "sslcert",
+            "sslkey",
+            "connect_timeout",
+            "options",
+            "application_name",
+            "target_session_attrs",
+        )
+    } == {
+        "sslmode": "verify-full",
+        "sslrootcert": "/etc/spaser/ca.crt",
+        "sslcert": "/etc/spaser/client.crt",
+        "sslkey": "/etc/spaser/client.key",
+        "connect_timeout": "7",
+        "options": "-c statement_timeout=5000",
+        "application_name": "spaser-nuit",
+        "target_session_attrs": "read-write",
+    }
 
 
 def _with_query(url: str, query: str) -> str:
@@ -89,8 +116,10 @@ def _with_query(url: str, query: str) -> str:
 
 def test_every_client_connects_to_the_local_server_with_its_parameters(warehouse_url, monkeypatch):
     """sslmode=disable connects to the test server (no TLS), with the URL's options applied."""
-    monkeypatch.setenv("SPASER_WAREHOUSE_URL", _with_query(
-        warehouse_url, "sslmode=disable&application_name=spaser-test&options=-c%20work_mem%3D7MB"))
+    monkeypatch.setenv(
+        "SPASER_WAREHOUSE_URL",
+        _with_query(warehouse_url, "sslmode=disable&application_name=spaser-test&options=-c%20work_mem%3D7MB"),
+    )
     with connect() as conn:
         assert conn.execute("show work_mem").fetchone()[0] == "7MB"
         assert conn.execute("show application_name").fetchone()[0] == "spaser-test"

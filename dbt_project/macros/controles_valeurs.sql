@@ -7,7 +7,7 @@
     the one failing ventilation row keeps the published classes of a year consistent with each
     other (shares that add up, a total that matches its classes).
     What still blocks the night are structural checks: keys, contracts, completeness, row counts
-    (dbt tests and expectations/suites.py). -#}
+    (dbt tests and spaser/quality/suites.py). -#}
 
 {% macro motif_controle_en_echec() -%}
     contrôle qualité en échec : {# one prefix, read back by fct_indicateurs to set statut #}

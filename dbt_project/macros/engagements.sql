@@ -60,8 +60,8 @@
     for every perimetre and year, when that relation is not empty. -#}
 {% macro relations_sources_non_datees() -%}
     {{ return({
-        'registre.fournisseurs': ref('int_finance__fournisseurs_courants'),
-        'referentiels.sirene': ref('stg_sirene__etablissements'),
+        'registre.fournisseurs': ref('int_registre__fournisseurs_courants'),
+        'referentiels.sirene': ref('stg_referentiels__sirene_etablissements'),
         'referentiels.ratios_monetaires': ref('ratios_monetaires'),
         'catalogue': ref('indicateurs'),
     }) }}

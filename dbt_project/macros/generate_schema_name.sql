@@ -1,5 +1,5 @@
 {#- Custom schemas are used verbatim (staging, intermediate, marts_candidat, referentiels, named in
-    spaser/schemas.py) rather than dbt's default "<target schema>_<custom schema>": the schemas are
+    spaser/core/schemas.py) rather than dbt's default "<target schema>_<custom schema>": the schemas are
     a contract with the extractors, the GX gate and the publish step (docs/ARCHITECTURE.md). -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}

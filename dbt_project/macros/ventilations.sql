@@ -49,7 +49,7 @@
 {%- endmacro %}
 
 {#- The 17 AGEC product categories, verbatim from the national declaration format (v0.1.0), in its
-    order: the list extract/agec_declaration.py declares (tests/test_catalogue_coverage.py checks
+    order: the list spaser/core/agec_declaration.py declares (tests/test_catalogue_coverage.py checks
     that the two agree). -#}
 {% macro agec_categories() -%}
     {{ return([

@@ -12,7 +12,7 @@ with latest as (
         nullif(code_commune_etablissement, '') as code_commune,
         denomination_usuelle_etablissement,
         etat_administratif_etablissement
-    from {{ ref('stg_sirene__etablissements') }}
+    from {{ ref('stg_referentiels__sirene_etablissements') }}
     order by siret asc, _load_id desc, _record_number desc
 ),
 

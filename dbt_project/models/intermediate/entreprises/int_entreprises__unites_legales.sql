@@ -4,7 +4,7 @@
 -- TPE: a PME whose tranche is NN, 00, 01, 02 or 03.
 with latest as (
     select distinct on (siren) *
-    from {{ ref('stg_sirene__unites_legales') }}
+    from {{ ref('stg_referentiels__sirene_unites_legales') }}
     order by siren asc, _load_id desc, _record_number desc
 ),
 

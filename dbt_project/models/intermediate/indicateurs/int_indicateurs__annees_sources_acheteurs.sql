@@ -144,7 +144,7 @@ annees as (
         'registre.fournisseurs' as source,
         {{ siren_porteur_spaser() }} as perimetre,
         extract(year from date_signature_charte)::integer as annee
-    from {{ ref('int_finance__fournisseurs_courants') }}
+    from {{ ref('int_registre__fournisseurs_courants') }}
 )
 
 select

@@ -8,4 +8,4 @@ select
     extract(year from date_signature_charte)::integer as annee_signature_charte,
     circuit_court::boolean as circuit_court,
     _source_file::text as source_fichier
-from {{ ref('int_finance__fournisseurs_courants') }}
+from {{ ref('int_registre__fournisseurs_courants') }}

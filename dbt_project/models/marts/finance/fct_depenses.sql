@@ -83,7 +83,7 @@ left join {{ ref('int_entreprises__etablissements') }} as etablissements
     on classees.type_identifiant = 'SIRET' and classees.tiers_id = etablissements.siret
 left join {{ ref('int_entreprises__unites_legales') }} as unites_legales
     on classees.type_identifiant = 'SIRET' and unites_legales.siren = left(classees.tiers_id, 9)
-left join {{ ref('int_finance__fournisseurs_courants') }} as fournisseurs
+left join {{ ref('int_registre__fournisseurs_courants') }} as fournisseurs
     on classees.tiers_id = fournisseurs.siret
 left join
     {{ ref('ratios_monetaires') }} as ratios

@@ -2,7 +2,7 @@
 -- Perimetre: the buyer of the contract carrying the clause. "With hours in the year": a line of the
 -- year with heures > 0. Distinct people are distinct pseudonyms; distinct companies are SIRENs,
 -- located at their most local employing establishment of the year (cumulative territory classes).
--- Seniors: tranche_age is the age band on 1 January of the year of the hours (extract/insertion.py).
+-- Seniors: tranche_age is the age band on 1 January of the year of the hours (spaser/ingest/insertion.py).
 -- Distinct people over a year need the person-level lines: read from intermediate, which only the
 -- pipeline reads (the published fct_heures_insertion is aggregated per contract, company, month).
 {% call withhold_failing_values() %}

@@ -8,16 +8,16 @@
 -- - Decision on corrections: the value is the count as of each year's end read from tonight's
 --   register, so that a corrected signature date (a typing error) is corrected everywhere; but the
 --   correction is never silent: when an earlier state of the register (as delivered up to an earlier
---   file, int_finance__fournisseurs_etats) gave another count for that year, the motif says which
+--   file, int_registre__fournisseurs_etats) gave another count for that year, the motif says which
 --   and how many, and the value published before stays readable there.
 {% call withhold_failing_values() %}
 with courant as (
-    select max(etat_load_id) as etat_load_id from {{ ref('int_finance__fournisseurs_etats') }}
+    select max(etat_load_id) as etat_load_id from {{ ref('int_registre__fournisseurs_etats') }}
 ),
 
 signatures_courantes as (
     select etats.siret, extract(year from etats.date_signature_charte)::integer as annee_signature
-    from {{ ref('int_finance__fournisseurs_etats') }} as etats
+    from {{ ref('int_registre__fournisseurs_etats') }} as etats
     inner join courant on courant.etat_load_id = etats.etat_load_id
     where etats.date_signature_charte is not null
 ),
@@ -40,7 +40,7 @@ comptes as (
         count(distinct etats.siret) filter (
             where extract(year from etats.date_signature_charte) <= annees.annee
         ) as nb_signataires
-    from {{ ref('int_finance__fournisseurs_etats') }} as etats
+    from {{ ref('int_registre__fournisseurs_etats') }} as etats
     cross join annees
     group by etats.etat_load_id, etats.etat_fichier, annees.annee
 ),

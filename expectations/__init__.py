@@ -1,1 +1,0 @@
-"""Data quality of the warehouse: Great Expectations suites, the publication gate and the swap."""

@@ -1,6 +1,0 @@
-"""``python -m spaser.catalogue``: rewrite the catalogue seeds of the dbt project from indicateurs.yml."""
-from spaser.catalogue import write_seeds
-from spaser.config import DBT_PROJECT_DIR
-
-for path in write_seeds(DBT_PROJECT_DIR / "seeds"):
-    print(f"seed écrite : {path}")
