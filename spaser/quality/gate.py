@@ -39,7 +39,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
 from spaser.core.files import write_bytes_if_changed, write_text
-from spaser.core.schemas import CANDIDATE_MARTS
+from spaser.core.schemas import CANDIDATE_MARTS, RAW
 from spaser.core.settings import site_dir, spaser_home
 from spaser.db.warehouse import connect, connection_params
 from spaser.quality import suites
@@ -148,7 +148,7 @@ def validate_raw(run_id: str, sources: Iterable) -> GateReport:
     of a loaded file.
     """
     planned = {table: factory() for table, factory in suites.raw_suites(sources).items()}
-    return _validate_layer(run_id, "raw", suites.RAW_SCHEMA, planned, required=set(planned), loads=_loads_to_validate())
+    return _validate_layer(run_id, "raw", RAW, planned, required=set(planned), loads=_loads_to_validate())
 
 
 def validate_marts(run_id: str, schema: str = CANDIDATE_MARTS) -> GateReport:

@@ -26,8 +26,8 @@
 {%- set publiees = api.Relation.create(
     database=this.database, schema=env_var('SPASER_PUBLISHED_SCHEMA'), identifier=this.identifier
 ) if colonnes_publiees else none -%}
-{#- The indicator marts: those the catalogue names (spaser/core/catalogue/indicateurs.yml, key `mart`),
-    passed by spaser/pipeline/dbt.py in SPASER_INDICATOR_MARTS. -#}
+{#- The indicator marts: those the catalogue names (spaser/core/catalogue/indicateurs.yml,
+    key `mart`), passed by spaser/pipeline/dbt.py in SPASER_INDICATOR_MARTS. -#}
 {%- set indicator_marts = env_var('SPASER_INDICATOR_MARTS').split(',') %}
 with valeurs_marts as (
     {% for mart in indicator_marts -%}
