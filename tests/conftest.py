@@ -233,10 +233,13 @@ def pytest_collection_modifyitems(config, items):
 
 def validated(conn: psycopg.Connection, run_id: str) -> str:
     """Record the candidate marts as the gate does when it passes (``spaser.pipeline.night.validate_marts``
-    without its Great Expectations suites): publication then swaps exactly this candidate."""
+    without its Great Expectations suites): publication then swaps exactly this candidate. The
+    warehouse is migrated first, as a night's first step leaves it."""
+    from spaser.db.migrations import migrate
     from spaser.pipeline.pilotage import record_validated
     from spaser.publish.swap import candidate_fingerprint
 
+    migrate(conn)
     fingerprint = candidate_fingerprint(conn)
     record_validated(conn, run_id, fingerprint)
     return fingerprint
