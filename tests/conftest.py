@@ -139,10 +139,13 @@ def pytest_collection_modifyitems(config, items):
 
 def validated(conn: psycopg.Connection, run_id: str) -> str:
     """Record the candidate marts as the gate does when it passes (``spaser.night.validate_marts``
-    without its Great Expectations suites): publication then swaps exactly this candidate."""
+    without its Great Expectations suites): publication then swaps exactly this candidate. The
+    warehouse is migrated first, as a night's first step leaves it."""
     from expectations.publish import candidate_fingerprint
+    from spaser.migrations import migrate
     from spaser.pilotage import record_validated
 
+    migrate(conn)
     fingerprint = candidate_fingerprint(conn)
     record_validated(conn, run_id, fingerprint)
     return fingerprint
