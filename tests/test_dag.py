@@ -83,3 +83,8 @@ def test_parsing_the_dag_file_imports_none_of_the_heavy_libraries(tmp_path):
     imported = set(ast.literal_eval(completed.stdout.strip().splitlines()[-1]))
     assert "extract" in imported  # the probe does see what the file imports
     assert not imported & {"pandas", "dbt", "great_expectations", "sqlalchemy"}
+
+
+def test_each_step_pushes_one_xcom(nightly_dag):
+    """Its result, read whole; not one XCom per key besides (an Execution API call and a write each)."""
+    assert [task.task_id for task in nightly_dag.tasks if task.multiple_outputs] == []
