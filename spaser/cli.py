@@ -159,6 +159,7 @@ def _run(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
     from spaser.airflow_setup import configure_airflow_environment
+    from spaser.dbt import stop_parse_aside
     from spaser.night import failure_reason, observing_steps, run_dir
     from spaser.pilotage import release_night_of
     from spaser.progress import LogFollower, ProgressView, output_to_log
@@ -200,6 +201,7 @@ def _run(args: argparse.Namespace) -> int:
                 follower.stop()
             # This night ends with this process, even interrupted (Ctrl-C) before its summary.
             release_night_of(run_id)
+            stop_parse_aside()
         return _report_night(view, dag_run, failure, log_path)
 
 
@@ -221,7 +223,10 @@ def _report_night(view, dag_run, failure: str | None, log_path: Path) -> int:
 
 def _run_night(inbox: Path, demo: bool, when):
     from spaser.airflow_setup import migrate_metadata_database
+    from spaser.dbt import start_parse_aside
 
+    # The night runs in this process: dbt parses its project meanwhile, in another.
+    start_parse_aside()
     if demo:
         from extract.loader import QUIET_SECONDS_SETTING
         from spaser.demo import write_demo_inbox
