@@ -107,3 +107,8 @@ def test_parsing_the_dag_file_imports_only_the_night_plan(tmp_path):
         "sqlalchemy",
     }
     assert not {name.split(".")[0] for name in imported} & heavy
+
+
+def test_each_step_pushes_one_xcom(nightly_dag):
+    """Its result, read whole; not one XCom per key besides (an Execution API call and a write each)."""
+    assert [task.task_id for task in nightly_dag.tasks if task.multiple_outputs] == []

@@ -192,6 +192,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from spaser.cli.airflow_setup import configure_airflow_environment
     from spaser.cli.progress import LogFollower, ProgressView, output_to_log
+    from spaser.pipeline.dbt import stop_parse_aside
     from spaser.pipeline.night import failure_reason, observing_steps, run_dir
     from spaser.pipeline.pilotage import release_night_of
 
@@ -232,6 +233,7 @@ def _run(args: argparse.Namespace) -> int:
                 follower.stop()
             # This night ends with this process, even interrupted (Ctrl-C) before its summary.
             release_night_of(run_id)
+            stop_parse_aside()
         return _report_night(view, dag_run, failure, log_path)
 
 
@@ -253,7 +255,10 @@ def _report_night(view, dag_run, failure: str | None, log_path: Path) -> int:
 
 def _run_night(inbox: Path, demo: bool, when):
     from spaser.cli.airflow_setup import migrate_metadata_database
+    from spaser.pipeline.dbt import start_parse_aside
 
+    # The night runs in this process: dbt parses its project meanwhile, in another.
+    start_parse_aside()
     if demo:
         from spaser.ingest.loader import QUIET_SECONDS_SETTING
         from spaser_demo import write_demo_inbox

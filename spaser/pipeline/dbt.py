@@ -22,6 +22,7 @@ import inspect
 import json
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -221,10 +222,49 @@ _parsed: tuple[str, bytes] | None = None
 _unused_manifest = None
 
 
+# A parse of the project running in a process of its own (start_parse_aside), which leaves dbt's
+# partial-parse file in the target folder: waited for before this process parses.
+_parse_aside: subprocess.Popen | None = None
+
+
+def start_parse_aside() -> None:
+    """Parse the project in another process, on the machine's other core, while this one runs the
+    night's first steps (``spaser run``: every step in this process). A full parse is the largest
+    fixed cost of the dbt steps; the first of them then only reads the parse dbt saved
+    (target/partial_parse.msgpack), which dbt checks against the project, the profile and its
+    version before using it. If anything prevents the parse aside, the dbt step parses itself."""
+    global _parse_aside
+    try:
+        environment = dbt_environment()
+    except Exception:  # the dbt step meets the same problem, and reports it
+        log.debug("Analyse du projet dbt en parallèle non lancée", exc_info=True)
+        return
+    _parse_aside = subprocess.Popen(
+        [sys.executable, "-c", f"from {__name__} import parse_project; parse_project()"],
+        env={**os.environ, **environment},
+    )
+
+
+def stop_parse_aside() -> None:
+    """End the parse aside if it still runs (a night stopped before its dbt steps)."""
+    global _parse_aside
+    if _parse_aside is not None:
+        _parse_aside.terminate()
+        _parse_aside.wait()
+        _parse_aside = None
+
+
+def parse_project() -> None:
+    """The parse aside itself, in its own process, its environment already dbt's."""
+    from dbt.cli.main import dbtRunner
+
+    dbtRunner().invoke(["parse", "--no-write-json", *_common_arguments()])
+
+
 def _parse_once(environment: dict[str, str], callbacks: list):
     """The dbtRunner result of parsing the project, or None when this process already parsed it as
     it is now, with ``environment`` (``dbt_environment``, in effect)."""
-    global _parsed, _unused_manifest
+    global _parsed, _unused_manifest, _parse_aside
     from dbt.cli.main import dbtRunner
     from dbt.parser.manifest import extended_mashumaro_encoder
 
@@ -232,6 +272,9 @@ def _parse_once(environment: dict[str, str], callbacks: list):
     if _parsed is not None and _parsed[0] == key:
         return None
     _parsed = _unused_manifest = None
+    if _parse_aside is not None:
+        _parse_aside.wait()
+        _parse_aside = None
     # --no-write-json: manifest.json is written by the invocations that run something, as before;
     # target/partial_parse.msgpack, dbt's cache for the next processes, is written all the same.
     result = dbtRunner(callbacks=callbacks).invoke(["parse", "--no-write-json", *_common_arguments()])
