@@ -172,7 +172,7 @@ def test_a_night_on_two_celery_workers_that_share_no_local_file(admin_url, tmp_p
                 "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
                 **_airflow_urls(metadata),
                 "AIRFLOW__CELERY__BROKER_URL": BROKER_URL,
-                # Above the longest step (spaser.pipeline.night.STEP_TIMEOUTS), as in docker-compose.yml.
+                # Above the longest step (spaser.core.plan.STEP_TIMEOUTS), as in docker-compose.yml.
                 "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "21600",
                 "AIRFLOW__OPERATORS__DEFAULT_QUEUE": shared_queue,
                 # What the components and the workers must share, as docker-compose.yml's .env gives it.

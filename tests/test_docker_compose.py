@@ -243,7 +243,7 @@ def test_celery_workers_share_the_warehouse_inbox_and_outputs_and_nothing_local(
 def test_the_broker_waits_for_an_acknowledgement_longer_than_the_longest_step():
     """Redis hands an unacknowledged task to another worker after the visibility timeout: below
     the longest step, a long dbt layer would run twice."""
-    from spaser.pipeline.night import STEP_TIMEOUTS
+    from spaser.core.plan import STEP_TIMEOUTS
 
     for name, service in _compose()["services"].items():
         if name.startswith("airflow"):
