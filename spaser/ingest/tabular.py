@@ -443,7 +443,7 @@ class _BlockLoader:
         self.quarantined: list[Quarantined] = []
         self.signalements: list[Signalement] = []
         self.file_name = file_name
-        self.keys_seen = _KeysSeen()
+        self.keys_seen = _KeysSeen() if source.key_unique_in_file else None
         self.stored_table = stored_rows_table(source.raw_table)
         self.binary_copy = all(column.type.binary_copy for column in source.columns)
         raw_columns = [
