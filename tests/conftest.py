@@ -185,6 +185,7 @@ SHARED_NIGHTS = {
 WORK_UNIT = {module: night for night, modules in SHARED_NIGHTS.items() for module in modules}
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: absent with -p no:xdist
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadfile``, the modules of a shared night being one unit of work."""
     if config.getvalue("dist") != "loadfile":
