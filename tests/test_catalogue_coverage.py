@@ -32,7 +32,7 @@ def test_each_indicator_is_emitted_by_the_mart_its_entry_names():
 
 
 def test_fct_indicateurs_unites_every_indicator_mart_and_only_those():
-    models = {path.stem for path in (DBT_DIR / "models" / "marts" / "indicateurs").glob("*.sql")}
+    models = {path.stem for path in (DBT_DIR / "models" / "marts" / "indicateurs").glob("ind_*.sql")}
     assert sorted(indicator_marts()) == sorted(models)
 
 
